@@ -1,0 +1,66 @@
+// Package compare runs our implementation and a peer library's side by side
+// and prints one line per case:
+//
+//	name  ours_ns/op  peer_ns/op  ratio  ours_allocs  peer_allocs
+//
+// ratio is ours/peer: below 1 we are faster. Comparisons are ordinary tests
+// in this module (go test -run Compare -v ./...), so scripts/test exercises
+// them on every run; quote numbers from a run without -race.
+package compare
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"testing"
+)
+
+// Case is one side-by-side comparison. Ours and Peer must do the same work.
+type Case struct {
+	Name string
+	Ours func(b *testing.B)
+	Peer func(b *testing.B)
+}
+
+// Result is what one case measured.
+type Result struct {
+	Name                   string
+	OursNs, PeerNs         float64
+	OursAllocs, PeerAllocs int64
+}
+
+// Ratio is ours/peer ns/op.
+func (r Result) Ratio() float64 { return r.OursNs / r.PeerNs }
+
+// Output is where the table goes; tests may redirect it.
+var Output io.Writer = os.Stdout
+
+var header sync.Once
+
+// Run measures every case and prints its line. Cases run one after the
+// other so they never compete for the machine's cores.
+func Run(t *testing.T, cases ...Case) []Result {
+	t.Helper()
+	header.Do(func() {
+		fmt.Fprintf(Output, "%-44s %12s %12s %7s %11s %11s\n", "name", "ours_ns/op", "peer_ns/op", "ratio", "ours_allocs", "peer_allocs")
+	})
+	out := make([]Result, 0, len(cases))
+	for _, c := range cases {
+		ours := testing.Benchmark(c.Ours)
+		peer := testing.Benchmark(c.Peer)
+		if ours.N == 0 || peer.N == 0 {
+			t.Fatalf("%s: a side did not run (ours N=%d, peer N=%d): did it call b.Fatal?", c.Name, ours.N, peer.N)
+		}
+		r := Result{
+			Name:       c.Name,
+			OursNs:     float64(ours.T.Nanoseconds()) / float64(ours.N),
+			PeerNs:     float64(peer.T.Nanoseconds()) / float64(peer.N),
+			OursAllocs: ours.AllocsPerOp(),
+			PeerAllocs: peer.AllocsPerOp(),
+		}
+		fmt.Fprintf(Output, "%-44s %12.1f %12.1f %7.3f %11d %11d\n", r.Name, r.OursNs, r.PeerNs, r.Ratio(), r.OursAllocs, r.PeerAllocs)
+		out = append(out, r)
+	}
+	return out
+}

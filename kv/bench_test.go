@@ -1,0 +1,67 @@
+package kv_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/microos/go-os/kv"
+)
+
+func BenchmarkMemoryGetHit(b *testing.B) {
+	ctx := context.Background()
+	s := kv.NewMemory()
+	s.Set(ctx, kv.Item{Key: "user:1", Value: []byte("ada lovelace")})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Get(ctx, "user:1"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkMemoryGetHitTTL(b *testing.B) {
+	ctx := context.Background()
+	s := kv.NewMemory()
+	s.Set(ctx, kv.Item{Key: "user:1", Value: []byte("ada lovelace"), TTL: time.Hour})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Get(ctx, "user:1"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkMemoryGetMiss(b *testing.B) {
+	ctx := context.Background()
+	s := kv.NewMemory()
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Get(ctx, "user:1")
+	}
+}
+
+func BenchmarkMemorySet(b *testing.B) {
+	ctx := context.Background()
+	s := kv.NewMemory()
+	v := []byte("ada lovelace")
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Set(ctx, kv.Item{Key: "user:1", Value: v})
+	}
+}
+
+func BenchmarkMemoryGetParallel(b *testing.B) {
+	ctx := context.Background()
+	s := kv.NewMemory()
+	for i := range 1024 {
+		s.Set(ctx, kv.Item{Key: "user:" + strconv.Itoa(i), Value: []byte("v")})
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			s.Get(ctx, "user:7")
+		}
+	})
+}

@@ -1,0 +1,47 @@
+// Package kv is a small, fast key-value store shared by the instances of a
+// service: sessions, feature flags, rate-limit counters, cached lookups.
+//
+//	store, err := kv.Open(ctx, os.Getenv("KV_URL")) // "mem://", "redis://127.0.0.1:6379/0", ...
+//	if err != nil {
+//		return err
+//	}
+//	defer store.Close()
+//
+//	err = store.Set(ctx, kv.Item{Key: "user:1", Value: []byte("ada"), TTL: time.Hour})
+//	it, err := store.Get(ctx, "user:1")
+//	switch {
+//	case errors.Is(err, kv.ErrNotFound): // missing
+//	case errors.Is(err, kv.ErrUnavailable): // the backend is down: not the same thing
+//	}
+//	it.Value = append(it.Value, '!')
+//	err = store.CompareAndSwap(ctx, it) // kv.ErrConflict if someone wrote in between
+//
+// # Backends
+//
+//   - NewMemory (mem://): complete, in-process; for tests and the embedded
+//     default. WithClock gives it a fake clock.
+//   - kv/rediskv (redis://, rediss://, redis+cluster://): go-redis v9,
+//     standalone or Redis Cluster.
+//   - kv/memcachekv (memcache://): gomemcache over several servers with
+//     ketama consistent hashing.
+//
+// A backend implements Driver; New puts the portable Store in front of it,
+// so that key validation (ValidateKey), namespacing (WithNamespace),
+// use-after-Close and observers (WithObserver) are the same code on every
+// backend. The conformance suite kv/kvtest is the specification every
+// backend passes.
+//
+// # Errors
+//
+// Every error wraps one of ErrNotFound, ErrExists, ErrConflict,
+// ErrInvalidKey, ErrInvalidItem, ErrTooLarge, ErrClosed or ErrUnavailable:
+// test them with errors.Is. Failed calls return an *OpError naming the
+// operation and key; the backend's own error stays reachable with
+// errors.As. A miss is the bare ErrNotFound, so that it costs nothing.
+//
+// # Concurrency
+//
+// Stores are safe for concurrent use. Every call honours its ctx: with a
+// backend down, a call returns by its deadline with ErrUnavailable. Close
+// may run concurrently with calls; calls after it return ErrClosed.
+package kv

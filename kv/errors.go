@@ -1,0 +1,57 @@
+package kv
+
+import (
+	"errors"
+	"fmt"
+)
+
+// The errors every backend maps its own onto. Test them with errors.Is.
+var (
+	// ErrNotFound: the key has no value (never set, deleted or expired).
+	// It is returned as is, without wrapping, because a miss is ordinary.
+	ErrNotFound = errors.New("kv: not found")
+	// ErrExists: Add found a value already there.
+	ErrExists = errors.New("kv: key exists")
+	// ErrConflict: CompareAndSwap found another version than the one read.
+	ErrConflict = errors.New("kv: version conflict")
+	// ErrInvalidKey: the key is empty, longer than MaxKeyLen, or has a
+	// space or control character.
+	ErrInvalidKey = errors.New("kv: invalid key")
+	// ErrInvalidItem: the item cannot be written as asked (negative TTL,
+	// CompareAndSwap without a version).
+	ErrInvalidItem = errors.New("kv: invalid item")
+	// ErrTooLarge: the backend refused the value for its size.
+	ErrTooLarge = errors.New("kv: value too large")
+	// ErrClosed: the store was closed.
+	ErrClosed = errors.New("kv: store closed")
+	// ErrUnavailable: the backend could not be reached or did not answer in
+	// time. Unlike ErrNotFound it says nothing about the key: the call may
+	// succeed when retried.
+	ErrUnavailable = errors.New("kv: backend unavailable")
+)
+
+// OpError is the error a Store returns for a failed call: it names the
+// operation and key, and unwraps to the sentinel and the backend's error.
+type OpError struct {
+	Op  string // "get", "set", "add", "cas", "delete", "getmulti"
+	Key string // the key as the caller gave it (for getmulti, the first key)
+	Err error
+}
+
+func (e *OpError) Error() string { return fmt.Sprintf("kv: %s %q: %v", e.Op, e.Key, e.Err) }
+
+func (e *OpError) Unwrap() error { return e.Err }
+
+// Unavailable wraps a backend's error as ErrUnavailable, keeping it
+// reachable with errors.As. Drivers use it for connection and timeout errors.
+func Unavailable(err error) error { return fmt.Errorf("%w: %w", ErrUnavailable, err) }
+
+// Wrap marks a backend's error as one of the sentinels, keeping it reachable
+// with errors.As.
+func Wrap(sentinel, err error) error { return fmt.Errorf("%w: %w", sentinel, err) }
+
+var errNoVersion = fmt.Errorf("%w: CompareAndSwap needs the Version read by Get (use Add to write only if absent)", ErrInvalidItem)
+
+func errInvalidTTL(ttl interface{ String() string }) error {
+	return fmt.Errorf("%w: negative TTL %s", ErrInvalidItem, ttl)
+}
