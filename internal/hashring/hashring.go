@@ -1,0 +1,78 @@
+// Package hashring is ketama consistent hashing (libmemcached's layout):
+// adding or removing one of N nodes moves about 1/N of the keys, where
+// hash-mod-N moves almost all of them. memcachekv picks servers with it;
+// the router's consistent-hash strategy and ringkv can share it.
+package hashring
+
+import (
+	"crypto/md5"
+	"slices"
+	"strconv"
+)
+
+// PointsPerNode is libmemcached's ketama default: 40 MD5 digests of
+// "node-i", 4 points each.
+const PointsPerNode = 160
+
+// Ring maps keys to nodes. It is immutable, so it is safe for concurrent use.
+type Ring struct {
+	hashes []uint32 // sorted
+	owners []int32  // owners[i] is the node of hashes[i]
+	nodes  []string
+}
+
+// New returns the ring of nodes (host:port strings, or any node names).
+func New(nodes ...string) *Ring {
+	type point struct {
+		hash  uint32
+		owner int32
+	}
+	points := make([]point, 0, len(nodes)*PointsPerNode)
+	for n, node := range nodes {
+		for i := 0; i < PointsPerNode/4; i++ {
+			d := md5.Sum([]byte(node + "-" + strconv.Itoa(i)))
+			for h := 0; h < 4; h++ {
+				points = append(points, point{hash: digestPoint(d, h), owner: int32(n)})
+			}
+		}
+	}
+	slices.SortFunc(points, func(a, b point) int {
+		if a.hash != b.hash {
+			return int(int64(a.hash) - int64(b.hash))
+		}
+		return int(a.owner - b.owner)
+	})
+	r := &Ring{hashes: make([]uint32, len(points)), owners: make([]int32, len(points)), nodes: nodes}
+	for i, p := range points {
+		r.hashes[i], r.owners[i] = p.hash, p.owner
+	}
+	return r
+}
+
+func digestPoint(d [16]byte, h int) uint32 {
+	return uint32(d[3+h*4])<<24 | uint32(d[2+h*4])<<16 | uint32(d[1+h*4])<<8 | uint32(d[h*4])
+}
+
+// Hash is the ring position of key.
+func Hash(key string) uint32 { return digestPoint(md5.Sum([]byte(key)), 0) }
+
+// Locate returns the index (into the nodes given to New) of the node that
+// owns key, or -1 for an empty ring.
+func (r *Ring) Locate(key string) int {
+	if len(r.hashes) == 0 {
+		return -1
+	}
+	return r.LocateHash(Hash(key))
+}
+
+// LocateHash is Locate for a position already hashed.
+func (r *Ring) LocateHash(h uint32) int {
+	i, _ := slices.BinarySearch(r.hashes, h)
+	if i == len(r.hashes) {
+		i = 0
+	}
+	return int(r.owners[i])
+}
+
+// Nodes returns the nodes given to New.
+func (r *Ring) Nodes() []string { return r.nodes }

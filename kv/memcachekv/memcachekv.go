@@ -1,0 +1,284 @@
+// Package memcachekv is the kv backend on memcached, through gomemcache,
+// over several servers with ketama consistent hashing.
+//
+//	store, err := kv.Open(ctx, "memcache://10.0.0.1:11211,10.0.0.2:11211?timeout=200ms")
+//	store, err := memcachekv.New([]string{"10.0.0.1:11211", "10.0.0.2:11211"})
+//
+// # Servers and hashing
+//
+// gomemcache's own selector is hash mod N: adding a server would move
+// almost every key. Selector places servers on a ketama ring
+// (libmemcached's layout, 160 points a server), so that adding one of N
+// servers moves about 1/N of the keys (measured in internal/hashring: 3 → 4
+// servers moves 21.9% of keys; mod N moves 74.9%). A server that is down
+// fails only the keys it owns.
+//
+// # TTL and versions
+//
+// memcached counts TTLs in whole seconds, so a TTL rounds up to the next
+// second; TTLs over 30 days are sent as absolute times, as memcached
+// requires. The expiry time is kept in the item's flags so that Get reports
+// the time left. The version is memcached's CAS id, and CompareAndSwap is
+// memcached's cas command.
+//
+// # Context
+//
+// gomemcache takes no context: a call checks ctx before it starts and is
+// bounded by the client's timeout (default 500 ms; ?timeout= or
+// WithTimeout), not by ctx's deadline.
+package memcachekv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bradfitz/gomemcache/memcache"
+
+	"github.com/microos/go-os/internal/hashring"
+	"github.com/microos/go-os/kv"
+)
+
+func init() { kv.Register("memcache", open) }
+
+// Option configures the client New makes.
+type Option func(*memcache.Client)
+
+// WithTimeout bounds each call: connect, write and read (default 500 ms).
+func WithTimeout(d time.Duration) Option { return func(c *memcache.Client) { c.Timeout = d } }
+
+// WithMaxIdleConns sets how many idle connections are kept per server
+// (default 64; gomemcache's own default of 2 makes concurrent callers dial).
+func WithMaxIdleConns(n int) Option { return func(c *memcache.Client) { c.MaxIdleConns = n } }
+
+// New returns a Store over the memcached servers at addrs (host:port),
+// with a client it owns and closes.
+func New(addrs []string, opts []Option, kvOpts ...kv.Option) (kv.Store, error) {
+	d, err := newDriver(addrs, opts)
+	if err != nil {
+		return nil, err
+	}
+	return kv.New(d, kvOpts...), nil
+}
+
+// NewFromClient returns a Store on a client you made (use Selector for
+// consistent hashing). The Store does not close it.
+func NewFromClient(c *memcache.Client, opts ...kv.Option) kv.Store {
+	return kv.New(&driver{c: c}, opts...)
+}
+
+func newDriver(addrs []string, opts []Option) (*driver, error) {
+	sel, err := NewSelector(addrs...)
+	if err != nil {
+		return nil, err
+	}
+	c := memcache.NewFromSelector(sel)
+	c.MaxIdleConns = 64
+	for _, o := range opts {
+		o(c)
+	}
+	return &driver{c: c, owned: true}, nil
+}
+
+// open serves memcache://host1:port1,host2:port2?timeout=200ms&max_idle=64.
+func open(_ context.Context, u *url.URL) (kv.Driver, error) {
+	var opts []Option
+	q := u.Query()
+	if v := q.Get("timeout"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("memcachekv: timeout=%q is not a positive duration", v)
+		}
+		opts = append(opts, WithTimeout(d))
+	}
+	if v := q.Get("max_idle"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("memcachekv: max_idle=%q is not a positive number", v)
+		}
+		opts = append(opts, WithMaxIdleConns(n))
+	}
+	return newDriver(strings.Split(u.Host, ","), opts)
+}
+
+// Selector is a memcache.ServerSelector on a ketama ring.
+type Selector struct {
+	ring  *hashring.Ring
+	addrs []net.Addr
+}
+
+// NewSelector resolves addrs (host:port) once and places them on the ring.
+func NewSelector(addrs ...string) (*Selector, error) {
+	if len(addrs) == 0 {
+		return nil, errors.New("memcachekv: no servers")
+	}
+	s := &Selector{ring: hashring.New(addrs...)}
+	for _, a := range addrs {
+		if a == "" {
+			return nil, fmt.Errorf("memcachekv: empty server address in %q", addrs)
+		}
+		tcp, err := net.ResolveTCPAddr("tcp", a)
+		if err != nil {
+			return nil, fmt.Errorf("memcachekv: server %q: %w", a, err)
+		}
+		s.addrs = append(s.addrs, tcp)
+	}
+	return s, nil
+}
+
+// PickServer returns the server that owns key.
+func (s *Selector) PickServer(key string) (net.Addr, error) {
+	return s.addrs[s.ring.Locate(key)], nil
+}
+
+// Each calls f for every server.
+func (s *Selector) Each(f func(net.Addr) error) error {
+	for _, a := range s.addrs {
+		if err := f(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type driver struct {
+	c     *memcache.Client
+	owned bool
+}
+
+func (d *driver) Get(ctx context.Context, key string) (kv.Item, error) {
+	if err := ctx.Err(); err != nil {
+		return kv.Item{}, err
+	}
+	mi, err := d.c.Get(key)
+	if err != nil {
+		return kv.Item{}, mapErr(err)
+	}
+	return item(mi), nil
+}
+
+func (d *driver) GetMulti(ctx context.Context, keys []string, found func(int, kv.Item)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m, err := d.c.GetMulti(keys)
+	if err != nil {
+		return mapErr(err)
+	}
+	for i, k := range keys {
+		if mi, ok := m[k]; ok {
+			found(i, item(mi))
+		}
+	}
+	return nil
+}
+
+func (d *driver) Set(ctx context.Context, it kv.Item) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return mapErr(d.c.Set(toMemcache(it)))
+}
+
+func (d *driver) Add(ctx context.Context, it kv.Item) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := d.c.Add(toMemcache(it))
+	if errors.Is(err, memcache.ErrNotStored) {
+		return kv.ErrExists
+	}
+	return mapErr(err)
+}
+
+func (d *driver) CompareAndSwap(ctx context.Context, it kv.Item) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	mi := toMemcache(it)
+	mi.CasID = it.Version
+	err := d.c.CompareAndSwap(mi)
+	if errors.Is(err, memcache.ErrCASConflict) {
+		return kv.ErrConflict
+	}
+	return mapErr(err)
+}
+
+func (d *driver) Delete(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := d.c.Delete(key)
+	if errors.Is(err, memcache.ErrCacheMiss) {
+		return nil
+	}
+	return mapErr(err)
+}
+
+func (d *driver) Close() error {
+	if d.owned {
+		return d.c.Close()
+	}
+	return nil
+}
+
+// relativeLimit is memcached's: a larger expiration is a Unix time.
+const relativeLimit = 30 * 24 * time.Hour
+
+// toMemcache converts a write; the flags carry the expiry's Unix second.
+func toMemcache(it kv.Item) *memcache.Item {
+	mi := &memcache.Item{Key: it.Key, Value: it.Value}
+	if it.TTL > 0 {
+		secs := (it.TTL + time.Second - 1) / time.Second
+		expires := time.Now().Add(secs * time.Second).Unix()
+		mi.Flags = uint32(expires)
+		if secs*time.Second > relativeLimit {
+			mi.Expiration = int32(expires)
+		} else {
+			mi.Expiration = int32(secs)
+		}
+	}
+	return mi
+}
+
+func item(mi *memcache.Item) kv.Item {
+	it := kv.Item{Value: mi.Value, Version: mi.CasID}
+	if it.Value == nil {
+		it.Value = []byte{}
+	}
+	if mi.Flags != 0 {
+		// memcached still has the item, so the time left is not negative.
+		it.TTL = max(time.Until(time.Unix(int64(mi.Flags), 0)), time.Millisecond)
+	}
+	return it
+}
+
+// mapErr maps gomemcache's errors onto kv's sentinels.
+func mapErr(err error) error {
+	var cte *memcache.ConnectTimeoutError
+	var netErr net.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, memcache.ErrCacheMiss):
+		return kv.ErrNotFound
+	case errors.Is(err, memcache.ErrNotStored):
+		return kv.ErrExists
+	case errors.Is(err, memcache.ErrMalformedKey):
+		return kv.Wrap(kv.ErrInvalidKey, err)
+	case errors.As(err, &cte), errors.As(err, &netErr), errors.Is(err, memcache.ErrNoServers),
+		errors.Is(err, net.ErrClosed), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		// Refused, reset, timed out, or the connection ended mid-reply.
+		return kv.Unavailable(err)
+	case strings.Contains(err.Error(), "SERVER_ERROR object too large"):
+		// gomemcache reports the server's refusal only as text.
+		return kv.Wrap(kv.ErrTooLarge, err)
+	}
+	return fmt.Errorf("memcachekv: %w", err)
+}
