@@ -127,10 +127,18 @@ func NewSelector(addrs ...string) (*Selector, error) {
 		if err != nil {
 			return nil, fmt.Errorf("memcachekv: server %q: %w", a, err)
 		}
-		s.addrs = append(s.addrs, tcp)
+		s.addrs = append(s.addrs, staticAddr{network: tcp.Network(), str: tcp.String()})
 	}
 	return s, nil
 }
+
+// staticAddr keeps the address's string: gomemcache keys its connection
+// pool by addr.String(), which *net.TCPAddr would format (and allocate)
+// on every call.
+type staticAddr struct{ network, str string }
+
+func (a staticAddr) Network() string { return a.network }
+func (a staticAddr) String() string  { return a.str }
 
 // PickServer returns the server that owns key.
 func (s *Selector) PickServer(key string) (net.Addr, error) {
