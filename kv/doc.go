@@ -24,6 +24,9 @@
 //     standalone or Redis Cluster.
 //   - kv/memcachekv (memcache://): gomemcache over several servers with
 //     ketama consistent hashing.
+//   - kv/ringkv: no server at all: the instances of a service pool their
+//     memory, each owning the keys a ketama ring gives it and asking the
+//     owner over HTTP for the rest.
 //
 // A backend implements Driver; New puts the portable Store in front of it,
 // so that key validation (ValidateKey), namespacing (WithNamespace),

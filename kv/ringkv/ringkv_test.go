@@ -1,0 +1,223 @@
+package ringkv_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/microos/go-os/internal/testenv"
+	"github.com/microos/go-os/kv"
+	"github.com/microos/go-os/kv/kvtest"
+	"github.com/microos/go-os/kv/ringkv"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+
+// cluster starts n instances, each with its handler on a loopback HTTP
+// server, all in one ring.
+func cluster(t *testing.T, n int, opts ...ringkv.Option) []*ringkv.Ring {
+	t.Helper()
+	servers := make([]*httptest.Server, n)
+	handlers := make([]http.Handler, n)
+	urls := make([]string, n)
+	for i := range servers {
+		servers[i] = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			handlers[i].ServeHTTP(w, r)
+		}))
+		urls[i] = servers[i].URL + "/_kv"
+	}
+	rings := make([]*ringkv.Ring, n)
+	for i := range rings {
+		r, err := ringkv.New(urls[i], urls, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rings[i] = r
+		handlers[i] = http.StripPrefix("/_kv", r.Handler())
+	}
+	t.Cleanup(func() {
+		for _, s := range servers {
+			s.Close()
+		}
+	})
+	return rings
+}
+
+func TestConformance(t *testing.T) {
+	c := &clock{now: time.Unix(1_800_000_000, 0)}
+	rings := cluster(t, 3, ringkv.WithClock(c.Now))
+	var next int
+	kvtest.Run(t, kvtest.Harness{
+		// Each store is on another instance: whichever instance a call
+		// starts on, the ring answers the same.
+		New: func(t *testing.T, opts ...kv.Option) kv.Store {
+			next++
+			return rings[next%len(rings)].Store(opts...)
+		},
+		Advance: c.Advance,
+		Unreachable: func(t *testing.T) kv.Store {
+			r, err := ringkv.New("http://client-only", []string{"http://" + testenv.FreePort(t) + "/_kv"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r.Store()
+		},
+	})
+}
+
+func TestKeysSpreadOverInstances(t *testing.T) {
+	ctx := context.Background()
+	rings := cluster(t, 3)
+	s := rings[0].Store()
+	defer s.Close()
+	keys := make([]string, 300)
+	for i := range keys {
+		keys[i] = "spread-" + strconv.Itoa(i)
+		if err := s.Set(ctx, kv.Item{Key: keys[i], Value: []byte("v")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Every instance sees every key through the ring...
+	for i, r := range rings {
+		got, err := r.Store().GetMulti(ctx, keys)
+		if err != nil || len(got) != 300 {
+			t.Fatalf("GetMulti through instance %d: %d items, %v", i, len(got), err)
+		}
+	}
+	// ...but holds only its own share: its handler serves local keys only.
+	total := 0
+	for i, r := range rings {
+		srv := httptest.NewServer(r.Handler())
+		held := 0
+		for _, k := range keys {
+			resp, err := http.Post(srv.URL+"/get?k="+k, "", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				held++
+			}
+		}
+		srv.Close()
+		if held < 50 || held > 150 {
+			t.Errorf("instance %d holds %d of 300 keys: the ring is unbalanced", i, held)
+		}
+		total += held
+	}
+	if total != 300 {
+		t.Fatalf("instances hold %d keys in all, want each of the 300 once", total)
+	}
+}
+
+// With one of three instances down, the keys the others own are served and
+// the dead one's keys are unavailable, not missing.
+func TestOneInstanceDown(t *testing.T) {
+	ctx := context.Background()
+	live := httptest.NewServer(nil)
+	defer live.Close()
+	var self *ringkv.Ring
+	live.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { self.Handler().ServeHTTP(w, r) })
+	dead := "http://" + testenv.FreePort(t)
+	var err error
+	self, err = ringkv.New(live.URL, []string{live.URL, dead})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := self.Store()
+	defer s.Close()
+	var served, down int
+	for i := 0; i < 100; i++ {
+		k := "down-" + strconv.Itoa(i)
+		switch err := s.Set(ctx, kv.Item{Key: k, Value: []byte("v")}); {
+		case err == nil:
+			served++
+		case errors.Is(err, kv.ErrUnavailable):
+			down++
+		default:
+			t.Fatalf("Set(%q): %v", k, err)
+		}
+	}
+	if served < 20 || down < 20 {
+		t.Fatalf("%d served, %d unavailable: want both", served, down)
+	}
+}
+
+// A peer URL where no ring handler is mounted answers 404: that must read
+// as a broken peer, never as a miss.
+func TestMisconfiguredPeerIsNotAMiss(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	r, err := ringkv.New("http://client-only", []string{srv.URL + "/wrong"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := r.Store()
+	defer s.Close()
+	if _, err := s.Get(context.Background(), "k"); !errors.Is(err, kv.ErrUnavailable) {
+		t.Fatalf("Get through a peer without the handler: %v, want ErrUnavailable", err)
+	}
+}
+
+func TestBadPeers(t *testing.T) {
+	for _, peers := range [][]string{nil, {"10.0.0.1:8080"}, {"ftp://x/y"}, {"http://"}} {
+		if _, err := ringkv.New("http://self", peers); err == nil {
+			t.Errorf("New with peers %q succeeded", peers)
+		}
+	}
+}
+
+// Garbage sent to the handler gets a 4xx and changes nothing.
+func TestHandlerRejectsGarbage(t *testing.T) {
+	r, err := ringkv.New("http://self", []string{"http://self"}, ringkv.WithMaxValueSize(1024))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(r.Handler())
+	defer srv.Close()
+	for _, tc := range []struct {
+		method, path string
+		body         string
+		want         int
+	}{
+		{"GET", "/get?k=a", "", http.StatusMethodNotAllowed},
+		{"POST", "/get?k=bad%20key", "", http.StatusBadRequest},
+		{"POST", "/set?k=a&ttl=-1", "v", http.StatusBadRequest},
+		{"POST", "/set?k=a&ttl=soon", "v", http.StatusBadRequest},
+		{"POST", "/cas?k=a&v=zero", "v", http.StatusBadRequest},
+		{"POST", "/getmulti", "a\nbad key", http.StatusBadRequest},
+		{"POST", "/set?k=a", string(make([]byte, 2048)), http.StatusRequestEntityTooLarge},
+		{"POST", "/explode?k=a", "", http.StatusNotFound},
+	} {
+		req, _ := http.NewRequest(tc.method, srv.URL+tc.path, strings.NewReader(tc.body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s %s: status %d, want %d", tc.method, tc.path, resp.StatusCode, tc.want)
+		}
+	}
+	if _, err := r.Store().Get(context.Background(), "a"); !errors.Is(err, kv.ErrNotFound) {
+		t.Fatalf("garbage requests stored something: %v", err)
+	}
+}
