@@ -2,7 +2,9 @@ package kv
 
 import (
 	"context"
+	"hash/maphash"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,20 +29,37 @@ type memEntry struct {
 	version uint64
 }
 
+// memory shards its map so that readers on many cores do not contend on
+// one lock's reader count.
 type memory struct {
-	now func() time.Time
+	now     func() time.Time
+	seed    maphash.Seed
+	version atomic.Uint64
+	shards  [memShards]memShard
+}
 
-	mu      sync.RWMutex
-	m       map[string]memEntry
-	version uint64
+const memShards = 16
+
+type memShard struct {
+	mu sync.RWMutex
+	m  map[string]memEntry
 	// sweepAt is the map size at which the next write sweeps expired
 	// entries: twice the live size after the last sweep, so sweeping costs
 	// O(1) amortised per write and needs no goroutine.
 	sweepAt int
+	_       [24]byte // 64 bytes a shard: neighbours do not share a cache line
 }
 
 func newMemory(now func() time.Time) *memory {
-	return &memory{now: now, m: make(map[string]memEntry), sweepAt: 1024}
+	m := &memory{now: now, seed: maphash.MakeSeed()}
+	for i := range m.shards {
+		m.shards[i] = memShard{m: make(map[string]memEntry), sweepAt: 1024}
+	}
+	return m
+}
+
+func (m *memory) shard(key string) *memShard {
+	return &m.shards[maphash.String(m.seed, key)%memShards]
 }
 
 // live reports whether e holds a value at now; now is read only for entries
@@ -60,9 +79,10 @@ func (m *memory) Get(ctx context.Context, key string) (Item, error) {
 	if err := ctx.Err(); err != nil {
 		return Item{}, err
 	}
-	m.mu.RLock()
-	e := m.m[key]
-	m.mu.RUnlock()
+	sh := m.shard(key)
+	sh.mu.RLock()
+	e := sh.m[key]
+	sh.mu.RUnlock()
 	ttl, ok := e.live(m.now)
 	if !ok {
 		return Item{}, ErrNotFound
@@ -74,10 +94,11 @@ func (m *memory) GetMulti(ctx context.Context, keys []string, found func(int, It
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
 	for i, k := range keys {
-		e := m.m[k]
+		sh := m.shard(k)
+		sh.mu.RLock()
+		e := sh.m[k]
+		sh.mu.RUnlock()
 		if ttl, ok := e.live(m.now); ok {
 			found(i, Item{Value: clone(e.value), TTL: ttl, Version: e.version})
 		}
@@ -119,38 +140,39 @@ func (m *memory) write(ctx context.Context, it Item, allow func(cur memEntry, ex
 	if it.TTL > 0 {
 		e.expires = m.now().Add(it.TTL)
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	cur := m.m[it.Key]
+	sh := m.shard(it.Key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	cur := sh.m[it.Key]
 	_, exists := cur.live(m.now)
 	if err := allow(cur, exists); err != nil {
 		return err
 	}
-	m.version++
-	e.version = m.version
-	m.m[it.Key] = e
-	if len(m.m) >= m.sweepAt {
-		m.sweep()
+	e.version = m.version.Add(1)
+	sh.m[it.Key] = e
+	if len(sh.m) >= sh.sweepAt {
+		sh.sweep(m.now)
 	}
 	return nil
 }
 
-func (m *memory) sweep() {
-	for k, e := range m.m {
-		if _, ok := e.live(m.now); !ok {
-			delete(m.m, k)
+func (sh *memShard) sweep(now func() time.Time) {
+	for k, e := range sh.m {
+		if _, ok := e.live(now); !ok {
+			delete(sh.m, k)
 		}
 	}
-	m.sweepAt = max(2*len(m.m), 1024)
+	sh.sweepAt = max(2*len(sh.m), 1024)
 }
 
 func (m *memory) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	m.mu.Lock()
-	delete(m.m, key)
-	m.mu.Unlock()
+	sh := m.shard(key)
+	sh.mu.Lock()
+	delete(sh.m, key)
+	sh.mu.Unlock()
 	return nil
 }
 
