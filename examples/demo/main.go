@@ -37,6 +37,7 @@ func run(ctx context.Context, w io.Writer) error {
 		name string
 		run  func(context.Context, io.Writer) error
 	}{
+		{"config", demoConfig},
 		{"kv", func(ctx context.Context, w io.Writer) error { return demoKV(ctx, w, kvURL) }},
 	}
 	for _, s := range steps {

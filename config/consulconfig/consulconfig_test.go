@@ -1,0 +1,218 @@
+package consulconfig_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+	"go.uber.org/goleak"
+
+	"github.com/microos/go-os/config"
+	"github.com/microos/go-os/config/configtest"
+	"github.com/microos/go-os/config/consulconfig"
+	"github.com/microos/go-os/internal/testenv"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// newClient returns a client of the test Consul whose connections are
+// closed when the test ends.
+func newClient(t testing.TB, addr string) *api.Client {
+	t.Helper()
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	cfg := api.DefaultConfig()
+	cfg.Address = addr
+	cfg.Transport = tr
+	c, err := api.NewClient(cfg)
+	if err != nil {
+		t.Fatalf("consul client: %v", err)
+	}
+	return c
+}
+
+// freshPrefix returns a key prefix no other test uses, deleted at the end.
+func freshPrefix(t testing.TB, c *api.Client) string {
+	t.Helper()
+	name := strings.NewReplacer("/", "-", " ", "_").Replace(t.Name())
+	prefix := fmt.Sprintf("go-os-test/config/%s-%08x/", name, rand.Uint32())
+	t.Cleanup(func() { c.KV().DeleteTree(prefix, nil) })
+	return prefix
+}
+
+// setTree replaces everything under prefix with tree in one transaction,
+// so that a watcher never sees the prefix half-written.
+func setTree(ctx context.Context, c *api.Client, prefix string, tree map[string]any) error {
+	ops := api.KVTxnOps{{Verb: api.KVDeleteTree, Key: prefix}}
+	var walk func(p string, m map[string]any)
+	walk = func(p string, m map[string]any) {
+		for k, v := range m {
+			if sub, ok := v.(map[string]any); ok {
+				walk(p+k+"/", sub)
+				continue
+			}
+			ops = append(ops, &api.KVTxnOp{Verb: api.KVSet, Key: p + k, Value: []byte(v.(string))})
+		}
+	}
+	walk(prefix, tree)
+	ok, resp, _, err := c.KV().Txn(ops, (&api.QueryOptions{}).WithContext(ctx))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("transaction rolled back: %v", resp.Errors)
+	}
+	return nil
+}
+
+func put(ctx context.Context, c *api.Client, key string, value []byte) error {
+	_, err := c.KV().Put(&api.KVPair{Key: key, Value: value}, (&api.WriteOptions{}).WithContext(ctx))
+	return err
+}
+
+func TestTreeConformance(t *testing.T) {
+	addr := testenv.Consul(t)
+	configtest.Run(t, func(t *testing.T) configtest.Backend {
+		c := newClient(t, addr)
+		prefix := freshPrefix(t, c)
+		return configtest.Backend{
+			Source: consulconfig.New(c, prefix),
+			Set: func(ctx context.Context, tree map[string]any) error {
+				// The overlays live under the prefix: keep them.
+				ops, err := keepOverlays(ctx, c, prefix)
+				if err != nil {
+					return err
+				}
+				if err := setTree(ctx, c, prefix, tree); err != nil {
+					return err
+				}
+				return ops(ctx)
+			},
+			SetOverlay: func(ctx context.Context, env string, tree map[string]any) error {
+				return setTree(ctx, c, prefix+env+"/", tree)
+			},
+		}
+	})
+}
+
+// keepOverlays saves the prod overlay so that setting the base (which
+// deletes the prefix) can restore it.
+func keepOverlays(ctx context.Context, c *api.Client, prefix string) (restore func(context.Context) error, err error) {
+	pairs, _, err := c.KV().List(prefix+"prod/", (&api.QueryOptions{}).WithContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error {
+		for _, p := range pairs {
+			if err := put(ctx, c, p.Key, p.Value); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
+}
+
+func TestDocumentConformance(t *testing.T) {
+	addr := testenv.Consul(t)
+	configtest.Run(t, func(t *testing.T) configtest.Backend {
+		c := newClient(t, addr)
+		prefix := freshPrefix(t, c)
+		key := prefix + "app.json"
+		return configtest.Backend{
+			Source: consulconfig.New(c, key, consulconfig.Document("json")),
+			Set: func(ctx context.Context, tree map[string]any) error {
+				b, err := json.Marshal(tree)
+				if err != nil {
+					return err
+				}
+				return put(ctx, c, key, b)
+			},
+			SetGarbage: func(ctx context.Context) error {
+				return put(ctx, c, key, []byte("{\"db\": {\"pool\": \x00garbage"))
+			},
+			SetOverlay: func(ctx context.Context, env string, tree map[string]any) error {
+				b, err := json.Marshal(tree)
+				if err != nil {
+					return err
+				}
+				return put(ctx, c, prefix+"app."+env+".json", b)
+			},
+		}
+	})
+}
+
+// TestChangeLatency measures how long a Consul write takes to reach a
+// watcher of the Config: the issue asks for under a second.
+func TestChangeLatency(t *testing.T) {
+	c := newClient(t, testenv.Consul(t))
+	prefix := freshPrefix(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := put(ctx, c, prefix+"feature/enabled", []byte("false")); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.New(ctx, []config.Source{consulconfig.New(c, prefix)}, config.WithStrictStart())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cfg.Close()
+	ch := cfg.Watch(ctx, "feature", "enabled")
+	var worst time.Duration
+	for i := range 5 {
+		want := i%2 == 0
+		start := time.Now()
+		if err := put(ctx, c, prefix+"feature/enabled", []byte(fmt.Sprint(want))); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case v := <-ch:
+			if v.Bool(!want) != want {
+				t.Fatalf("watcher got %v, want %v", v.Interface(), want)
+			}
+		case <-time.After(time.Second):
+			t.Fatalf("change %d not visible to the watcher within 1s", i)
+		}
+		worst = max(worst, time.Since(start))
+	}
+	t.Logf("Consul change visible to a watcher: worst of 5 = %v", worst)
+}
+
+func TestOpen(t *testing.T) {
+	addr := testenv.Consul(t)
+	c := newClient(t, addr)
+	prefix := freshPrefix(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := put(ctx, c, prefix+"db/pool", []byte("25")); err != nil {
+		t.Fatal(err)
+	}
+	if err := put(ctx, c, prefix+"doc.json", []byte(`{"name":"doc"}`)); err != nil {
+		t.Fatal(err)
+	}
+	srcs, err := config.OpenAll(ctx,
+		"consul://"+addr+"/"+prefix,
+		"consul://"+addr+"/"+prefix+"doc.json?format=json&wait=1m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.New(ctx, srcs, config.WithStrictStart())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cfg.Close()
+	if got := cfg.Get("db", "pool").Int(0); got != 25 {
+		t.Errorf("db.pool = %d, want 25", got)
+	}
+	if got := cfg.Get("name").String(""); got != "doc" {
+		t.Errorf("name = %q, want doc", got)
+	}
+	if _, err := config.Open(ctx, "consul://"+addr+"/x?wait=soon"); err == nil {
+		t.Errorf("Open with wait=soon: no error")
+	}
+}
