@@ -39,6 +39,7 @@ func run(ctx context.Context, w io.Writer) error {
 	}{
 		{"config", demoConfig},
 		{"kv", func(ctx context.Context, w io.Writer) error { return demoKV(ctx, w, kvURL) }},
+		{"trace", demoTrace},
 	}
 	for _, s := range steps {
 		fmt.Fprintf(w, "== %s\n", s.name)

@@ -1,0 +1,171 @@
+package trace_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/microos/go-os/trace"
+)
+
+// gate is an exporter that blocks every Export until released (or its ctx
+// ends) and fails the first failures calls with ErrUnavailable.
+type gate struct {
+	release  chan struct{}
+	failures atomic.Int32
+	mu       sync.Mutex
+	got      int
+	calls    int
+}
+
+func newGate() *gate { return &gate{release: make(chan struct{})} }
+
+func (g *gate) Export(ctx context.Context, spans []*trace.SpanData) error {
+	select {
+	case <-g.release:
+	case <-ctx.Done():
+		return trace.Unavailable(ctx.Err())
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.calls++
+	if g.failures.Add(-1) >= 0 {
+		return trace.Unavailable(errors.New("flaky"))
+	}
+	g.got += len(spans)
+	return nil
+}
+
+func (g *gate) Close() error { return nil }
+
+func TestFullQueueDropsWithoutBlocking(t *testing.T) {
+	g := newGate()
+	tr := trace.New(g, trace.WithQueueSize(10), trace.WithBatchSize(5))
+	for range 100 {
+		_, s := tr.Start(context.Background(), "x")
+		s.End() // the exporter is blocked: End must still return
+	}
+	st := tr.Stats()
+	// The goroutine holds at most one queue's worth, the queue 10 more:
+	// the rest was dropped.
+	if st.Dropped < 100-2*10 || st.Queued > 10 {
+		t.Errorf("stats %+v", st)
+	}
+	close(g.release)
+	if err := tr.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st = tr.Stats()
+	if int(st.Exported)+int(st.Dropped) != 100 || int(st.Exported) != g.got {
+		t.Errorf("stats %+v, exporter got %d", st, g.got)
+	}
+}
+
+func TestRetryThenSuccess(t *testing.T) {
+	g := newGate()
+	close(g.release)
+	g.failures.Store(2)
+	tr := trace.New(g, trace.WithMaxRetries(2))
+	_, s := tr.Start(context.Background(), "x")
+	s.End()
+	if err := tr.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st := tr.Stats()
+	if st.Exported != 1 || st.FailedExports != 2 || st.LastError != nil || g.calls != 3 {
+		t.Errorf("stats %+v, %d calls", st, g.calls)
+	}
+	tr.Close(context.Background())
+}
+
+func TestRetriesExhausted(t *testing.T) {
+	g := newGate()
+	close(g.release)
+	g.failures.Store(100)
+	var logged atomic.Int32
+	tr := trace.New(g, trace.WithMaxRetries(1), trace.WithLogger(newCountingLogger(&logged)))
+	_, s := tr.Start(context.Background(), "x")
+	s.End()
+	tr.Flush(context.Background())
+	st := tr.Stats()
+	if st.Dropped != 1 || st.FailedExports != 2 || !errors.Is(st.LastError, trace.ErrUnavailable) || logged.Load() != 2 {
+		t.Errorf("stats %+v, %d log lines", st, logged.Load())
+	}
+	tr.Close(context.Background())
+}
+
+func TestCloseHonoursDeadline(t *testing.T) {
+	g := newGate() // never released: Export waits for its ctx
+	tr := trace.New(g)
+	for range 10 {
+		_, s := tr.Start(context.Background(), "x")
+		s.End()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	t0 := time.Now()
+	err := tr.Close(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(t0) > time.Second {
+		t.Errorf("Close: %v after %v", err, time.Since(t0))
+	}
+	if st := tr.Stats(); st.Dropped != 10 {
+		t.Errorf("stats %+v", st)
+	}
+	if !errors.Is(tr.Flush(context.Background()), trace.ErrClosed) {
+		t.Error("Flush after Close")
+	}
+}
+
+func TestFlushHonoursContext(t *testing.T) {
+	g := newGate()
+	tr := trace.New(g)
+	_, s := tr.Start(context.Background(), "x")
+	s.End()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := tr.Flush(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Flush: %v", err)
+	}
+	close(g.release)
+	tr.Close(context.Background())
+}
+
+func TestConcurrentEndAndClose(t *testing.T) {
+	g := newGate()
+	close(g.release)
+	tr := trace.New(g, trace.WithQueueSize(64))
+	var wg sync.WaitGroup
+	var ended atomic.Int64
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 500 {
+				_, s := tr.Start(context.Background(), fmt.Sprint(w, i))
+				s.End()
+				ended.Add(1)
+			}
+		})
+	}
+	time.AfterFunc(time.Millisecond, func() { tr.Close(context.Background()) })
+	wg.Wait()
+	tr.Close(context.Background())
+	st := tr.Stats()
+	if int64(st.Exported+st.Dropped) != ended.Load() {
+		t.Errorf("stats %+v, %d ended: every span must be exported or counted", st, ended.Load())
+	}
+}
+
+func newCountingLogger(n *atomic.Int32) *slog.Logger {
+	return slog.New(countingHandler{n})
+}
+
+type countingHandler struct{ n *atomic.Int32 }
+
+func (h countingHandler) Enabled(context.Context, slog.Level) bool  { return true }
+func (h countingHandler) Handle(context.Context, slog.Record) error { h.n.Add(1); return nil }
+func (h countingHandler) WithAttrs([]slog.Attr) slog.Handler        { return h }
+func (h countingHandler) WithGroup(string) slog.Handler             { return h }

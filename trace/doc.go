@@ -1,0 +1,69 @@
+// Package trace records distributed traces: the lifetime of a request as
+// it fans out across services, one span per hop or unit of work, each
+// knowing its trace and its parent.
+//
+// A Tracer starts spans and puts them in the context; the net/http
+// wrappers (Middleware, Transport) and the gRPC interceptors in
+// trace/tracegrpc carry the trace across processes in W3C traceparent or
+// Zipkin B3 headers; an exporter sends finished spans to a collector from a
+// bounded queue, so that a slow or absent collector costs dropped spans
+// (counted), never the service's latency.
+//
+//	tr, err := trace.Open(ctx, os.Getenv("TRACE_URL")) // "mem://", "zipkin+http://zipkin:9411/api/v2/spans?service=checkout&sampler=0.1"
+//	if err != nil { ... }
+//	defer tr.Close(shutdownCtx) // flushes what is queued, within the deadline
+//
+//	http.ListenAndServe(addr, trace.Middleware(tr)(mux))        // server spans join the caller's trace
+//	client := &http.Client{Transport: trace.Transport(nil, tr)} // client spans are children of the ctx's span
+//
+//	ctx, span := tr.Start(ctx, "load cart", trace.Client)
+//	defer span.End()
+//	span.SetTag("cart.items", "3")
+//
+// Sampling is decided once per trace, at its root or where it enters the
+// service, and travels with it: Always, Never, Probability (by trace id, so
+// services agree), RateLimited (N per second) and ParentBased (honour the
+// caller, the default) are provided; a debug span (WithDebug, or B3's debug
+// flag) is always recorded. Inside an unsampled trace Start returns the
+// context it was given and a nil *Span, whose methods do nothing: no
+// allocation, a few nanoseconds. A nil *Tracer (Noop) records and
+// propagates nothing.
+//
+// LogHandler adds trace_id and span_id to every slog record made with a
+// span's context, and WriteTimeline prints a trace as an indented timeline.
+//
+// # Backends
+//
+// A backend is an Exporter that sends a batch; the Tracer in front of it
+// (New) owns everything else, identical on every backend: ids, sampling,
+// propagation, the bounded queue, batching, retries with capped exponential
+// backoff and jitter, drop counting (Stats, Dropped) and Close.
+//
+//   - mem:// (NewMemory, NewRecorder): keeps the last MaxRecorded spans in
+//     a Recorder, handed over as each span ends, with helpers that tests use
+//     to assert a trace's shape (Trace, Find, Spans).
+//   - zipkin+http:// and zipkin+https:// (trace/zipkintrace): Zipkin v2
+//     JSON over HTTP to a Zipkin, Jaeger or OpenTelemetry collector.
+//
+// Every exporter passes the conformance suite in trace/tracetest, run
+// against the real collector.
+//
+// # Errors
+//
+// Tracing never fails the caller: Start and End return no error, and a
+// malformed incoming header starts a new trace. Export errors wrap
+// ErrUnavailable (retried) or ErrRejected (dropped) inside an
+// *ExportError; the last one is in Stats().LastError (nil again once an
+// export succeeds) and, with WithLogger, in the log. ErrClosed comes from
+// Flush after Close; ParseTraceparent, ParseB3, ParseTraceID and
+// ParseSpanID return ErrInvalidContext.
+//
+// # Concurrency
+//
+// A Tracer, its Spans and the Recorder are safe for concurrent use. End
+// never blocks: when the export queue (WithQueueSize) is full the span is
+// dropped and counted. One goroutine per Tracer exports, started by New and
+// stopped by Close, which waits for it until ctx's deadline and then
+// abandons what is left (counted as dropped). A span's methods do nothing
+// after End; an Exporter's Export is called from one goroutine at a time.
+package trace

@@ -1,0 +1,175 @@
+package trace
+
+import (
+	"fmt"
+	"net/http"
+	"net/netip"
+	"strconv"
+)
+
+// Tag keys the wrappers set (Zipkin's conventions).
+const (
+	TagHTTPMethod = "http.method"
+	TagHTTPPath   = "http.path"
+	TagHTTPRoute  = "http.route"
+	TagHTTPStatus = "http.status_code"
+)
+
+// Middleware traces an HTTP server: each request gets a Server span that
+// joins the caller's trace when its headers carry one (W3C or B3, see
+// Extract) and starts a new trace otherwise. The span is named after the
+// ServeMux pattern that matched ("GET /users/{id}"), or the method when
+// there is none, and records the method, path, status and remote address;
+// a 5xx status or a panic marks it failed. The handler finds the span with
+// FromContext(r.Context()). A nil tracer returns the handler unchanged.
+func Middleware(t *Tracer) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if t == nil {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			cfg := startConfig{kind: Server}
+			if sc, ok := Extract(r.Header); ok {
+				cfg.hasParent, cfg.parent = true, sc
+			}
+			ctx, span := t.start(r.Context(), r.Method, &cfg)
+			r = r.WithContext(ctx)
+			if !span.recording() { // not sampled: only the decision travels on
+				next.ServeHTTP(w, r)
+				return
+			}
+			span.SetTag(TagHTTPMethod, r.Method)
+			span.SetTag(TagHTTPPath, r.URL.Path)
+			if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+				span.SetRemote(Endpoint{Addr: ap})
+			}
+			sw := &statusWriter{ResponseWriter: w}
+			defer func() {
+				if p := recover(); p != nil {
+					span.SetError(fmt.Errorf("panic: %v", p))
+					endServer(span, r, sw.status)
+					panic(p)
+				}
+				endServer(span, r, sw.status)
+			}()
+			next.ServeHTTP(sw, r)
+		})
+	}
+}
+
+func endServer(span *Span, r *http.Request, status int) {
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if r.Pattern != "" {
+		span.SetName(r.Pattern)
+		span.SetTag(TagHTTPRoute, r.Pattern)
+	}
+	span.SetTag(TagHTTPStatus, statusString(status))
+	if status >= 500 {
+		span.SetError(fmt.Errorf("HTTP %d %s", status, http.StatusText(status)))
+	}
+	span.End()
+}
+
+// statusWriter remembers the status the handler wrote. Unwrap lets
+// http.ResponseController reach the writer underneath.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Transport traces an HTTP client: each request gets a Client span, child
+// of the span in the request's context, and carries its context to the
+// server in the tracer's header formats (an unsampled trace sends its "do
+// not sample" decision on). The span ends when RoundTrip returns, that is
+// when the response headers arrive; a transport error or a 5xx status
+// marks it failed. The request is not modified: headers go on a copy. A
+// nil base is http.DefaultTransport; a nil tracer returns base.
+func Transport(base http.RoundTripper, t *Tracer) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	if t == nil {
+		return base
+	}
+	return &transport{base: base, t: t}
+}
+
+type transport struct {
+	base http.RoundTripper
+	t    *Tracer
+}
+
+func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, span := tr.t.Start(req.Context(), req.Method, Client)
+	sc := SpanContextFromContext(ctx) // the parent's when span is nil (unsampled)
+	if !sc.IsValid() && sc.Sampling == Deferred {
+		return tr.base.RoundTrip(req)
+	}
+	out := req.WithContext(ctx)
+	out.Header = req.Header.Clone()
+	if out.Header == nil {
+		out.Header = http.Header{}
+	}
+	Inject(sc, out.Header, tr.t.formats...)
+	if span.recording() {
+		span.SetTag(TagHTTPMethod, req.Method)
+		span.SetTag(TagHTTPPath, req.URL.Path)
+		if ap, err := netip.ParseAddrPort(req.URL.Host); err == nil {
+			span.SetRemote(Endpoint{Addr: ap})
+		} else {
+			span.SetRemote(Endpoint{Service: req.URL.Hostname()})
+		}
+	}
+	resp, err := tr.base.RoundTrip(out)
+	switch {
+	case err != nil:
+		span.SetError(err)
+	default:
+		span.SetTag(TagHTTPStatus, statusString(resp.StatusCode))
+		if resp.StatusCode >= 500 {
+			span.SetError(fmt.Errorf("HTTP %d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
+		}
+	}
+	span.End()
+	return resp, err
+}
+
+// statusStrings holds the status codes as strings, so that tagging a span
+// with one does not allocate.
+var statusStrings = func() (s [600]string) {
+	for i := 100; i < len(s); i++ {
+		s[i] = strconv.Itoa(i)
+	}
+	return s
+}()
+
+func statusString(code int) string {
+	if code >= 100 && code < len(statusStrings) {
+		return statusStrings[code]
+	}
+	return strconv.Itoa(code)
+}

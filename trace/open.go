@@ -1,0 +1,59 @@
+package trace
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+
+	"github.com/microos/go-os/internal/urlopen"
+)
+
+var backends = urlopen.New[Exporter]("trace")
+
+func init() {
+	Register("mem", func(context.Context, *url.URL) (Exporter, error) { return NewRecorder(), nil })
+}
+
+// Register makes Open understand scheme. Adapters call it from init:
+// importing trace/zipkintrace registers zipkin+http and zipkin+https. It
+// panics if the scheme is taken.
+func Register(scheme string, open func(ctx context.Context, u *url.URL) (Exporter, error)) {
+	backends.Register(scheme, open)
+}
+
+// Open returns a Tracer for the backend the URL names, so that an
+// application picks its backend with one string:
+//
+//	mem://                                      (spans kept in a Recorder: tr.Exporter().(*trace.Recorder))
+//	zipkin+http://host:9411/api/v2/spans        (zipkin+https:// for TLS)
+//
+// Two query parameters work on every scheme and are taken out before the
+// backend sees the URL: service=NAME is WithService(NAME), and
+// sampler=always|never|0.25|100/s is WithSampler (see ParseSampler). Options
+// given to Open come after them and win.
+func Open(ctx context.Context, rawURL string, opts ...Option) (*Tracer, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("trace: open: %w", err)
+	}
+	q := u.Query()
+	var pre []Option
+	if v := q.Get("service"); v != "" {
+		pre = append(pre, WithService(v))
+		q.Del("service")
+	}
+	if v := q.Get("sampler"); v != "" {
+		s, err := ParseSampler(v)
+		if err != nil {
+			return nil, fmt.Errorf("trace: open %q: %w", u.Redacted(), err)
+		}
+		pre = append(pre, WithSampler(s))
+		q.Del("sampler")
+	}
+	u.RawQuery = q.Encode()
+	exp, err := backends.OpenURL(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return New(exp, append(pre, opts...)...), nil
+}

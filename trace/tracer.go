@@ -1,0 +1,302 @@
+package trace
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Tracer starts spans and hands the finished ones to its exporter. Make one
+// with New, NewMemory or Open, share it across the service, and Close it on
+// the way out. It is safe for concurrent use.
+//
+// A nil *Tracer is the no-op tracer (Noop): Start returns the ctx unchanged
+// and a nil span, at the cost of a nil check.
+type Tracer struct {
+	service string
+	sampler Sampler
+	formats []Format
+	now     func() time.Time
+	ids     func() uint64
+
+	exporter Exporter
+	rec      *Recorder // set when exporter is a Recorder: spans go to it directly
+	batch    *batcher  // set otherwise
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+	dropped   atomic.Uint64 // spans ended after Close (the batcher counts its own)
+	recorded  atomic.Uint64 // spans handed to rec
+}
+
+// New returns the portable Tracer in front of an exporter. Every
+// constructor in this module returns one. Unless the exporter is a
+// Recorder, New starts the goroutine that batches spans to it; Close stops it.
+func New(exp Exporter, opts ...Option) *Tracer {
+	o := collect(opts)
+	t := &Tracer{service: o.service, sampler: o.sampler, formats: o.formats, now: o.now, ids: o.ids, exporter: exp}
+	if r, ok := exp.(*Recorder); ok {
+		t.rec = r
+	} else {
+		t.batch = newBatcher(exp, o)
+	}
+	return t
+}
+
+// NewMemory returns a Tracer that records its spans in a Recorder, which
+// tests use to assert a trace's shape; it is also the embedded default.
+func NewMemory(opts ...Option) (*Tracer, *Recorder) {
+	r := NewRecorder()
+	return New(r, opts...), r
+}
+
+// Noop returns the no-op tracer: it records nothing, propagates nothing and
+// costs nothing. It is a nil *Tracer.
+func Noop() *Tracer { return nil }
+
+// Service is the name the tracer records its spans under.
+func (t *Tracer) Service() string {
+	if t == nil {
+		return ""
+	}
+	return t.service
+}
+
+// Exporter returns the exporter New was given (a *Recorder for mem://).
+func (t *Tracer) Exporter() Exporter {
+	if t == nil {
+		return nil
+	}
+	return t.exporter
+}
+
+// StartOption configures one span: a Kind (trace.Server, trace.Client, ...)
+// or one of the With... functions below.
+type StartOption interface{ startOption() }
+
+type debugOption struct{}
+
+func (debugOption) startOption() {}
+
+// WithDebug records the span's trace whatever the sampler says, and asks
+// the services it calls to do the same (B3 debug flag).
+func WithDebug() StartOption { return debugOption{} }
+
+type tagsOption []Tag
+
+func (tagsOption) startOption() {}
+
+// WithTags sets tags on the span from its start (a sampler sees none of them).
+func WithTags(tags ...Tag) StartOption { return tagsOption(tags) }
+
+type remoteOption Endpoint
+
+func (remoteOption) startOption() {}
+
+// WithRemote names the other side of a client or server span.
+func WithRemote(ep Endpoint) StartOption { return remoteOption(ep) }
+
+type parentOption SpanContext
+
+func (parentOption) startOption() {}
+
+// WithParent makes the span a child of sc, usually extracted from a request
+// (Extract), instead of the span in ctx. A span joining a remote parent is
+// sampled by the tracer's sampler (ParentBased honours the caller).
+func WithParent(sc SpanContext) StartOption { return parentOption(sc) }
+
+type startTimeOption time.Time
+
+func (startTimeOption) startOption() {}
+
+// WithStartTime sets the span's start instead of now.
+func WithStartTime(t time.Time) StartOption { return startTimeOption(t) }
+
+type startConfig struct {
+	kind      Kind
+	debug     bool
+	hasParent bool
+	parent    SpanContext
+	tags      []Tag
+	remote    Endpoint
+	startTime time.Time
+}
+
+// Start starts a span named name as a child of the span in ctx (or of the
+// WithParent context) and returns a context carrying it. The span is a new
+// root when there is no parent. End it, usually with defer.
+//
+// Start never blocks and never fails. When the trace is not sampled it
+// returns a span that records nothing; inside an unsampled trace it returns
+// ctx itself and a nil span, without allocating.
+func (t *Tracer) Start(ctx context.Context, name string, opts ...StartOption) (context.Context, *Span) {
+	if t == nil {
+		return ctx, nil
+	}
+	var cfg startConfig
+	for _, o := range opts {
+		switch o := o.(type) {
+		case Kind:
+			cfg.kind = o
+		case debugOption:
+			cfg.debug = true
+		case parentOption:
+			cfg.hasParent, cfg.parent = true, SpanContext(o)
+		case tagsOption:
+			if cfg.tags == nil {
+				cfg.tags = o
+			} else {
+				cfg.tags = append(cfg.tags, o...)
+			}
+		case remoteOption:
+			cfg.remote = Endpoint(o)
+		case startTimeOption:
+			cfg.startTime = time.Time(o)
+		}
+	}
+	return t.start(ctx, name, &cfg)
+}
+
+func (t *Tracer) start(ctx context.Context, name string, cfg *startConfig) (context.Context, *Span) {
+	var psc SpanContext
+	local := false
+	if cfg.hasParent {
+		psc = cfg.parent
+	} else if p := FromContext(ctx); p != nil {
+		psc, local = p.sc, true
+		if !psc.IsSampled() && !cfg.debug {
+			return ctx, nil
+		}
+	}
+
+	traceID := psc.TraceID
+	if !traceID.IsValid() {
+		traceID = newTraceID(t.ids)
+	}
+	debug := cfg.debug || psc.Debug
+	sampled := local || debug || t.sampler.Sample(SamplingParams{Parent: psc, TraceID: traceID, Name: name, Kind: cfg.kind})
+	sc := SpanContext{TraceID: traceID, SpanID: newSpanID(t.ids), Sampling: Deny, Debug: debug, TraceState: psc.TraceState}
+	if !sampled {
+		c := &spanCtx{Context: ctx}
+		c.span = Span{tracer: t, sc: sc}
+		return c, &c.span
+	}
+	sc.Sampling = Accept
+	c := &recordingCtx{spanCtx: spanCtx{Context: ctx}}
+	c.span = Span{tracer: t, sc: sc, rec: &c.rec}
+	d := &c.rec.data
+	d.TraceID, d.SpanID, d.Name, d.Kind, d.Service, d.Debug = traceID, sc.SpanID, name, cfg.kind, t.service, debug
+	if psc.TraceID == traceID {
+		d.ParentID = psc.SpanID
+	}
+	d.Tags = c.rec.tagBuf[:0]
+	for _, tag := range cfg.tags {
+		c.rec.setTag(tag.Key, tag.Value)
+	}
+	d.Remote, d.Start = cfg.remote, cfg.startTime
+	if d.Start.IsZero() {
+		d.Start = t.now()
+	}
+	return &c.spanCtx, &c.span
+}
+
+// FromContext returns the span in ctx, or nil. A nil span is safe to use.
+func FromContext(ctx context.Context) *Span {
+	s, _ := ctx.Value(spanKey{}).(*Span)
+	return s
+}
+
+// SpanContextFromContext returns the ids and decision of the span in ctx.
+func SpanContextFromContext(ctx context.Context) SpanContext { return FromContext(ctx).SpanContext() }
+
+// finish hands a span that just ended to the recorder or the export queue.
+func (t *Tracer) finish(d *SpanData) {
+	switch {
+	case t.closed.Load():
+		t.dropped.Add(1)
+	case t.rec != nil:
+		t.rec.record(d)
+		t.recorded.Add(1)
+	default:
+		t.batch.enqueue(d)
+	}
+}
+
+// Stats says how export is going.
+type Stats struct {
+	Queued   int    // spans waiting for export now
+	Exported uint64 // spans the exporter accepted
+	// Dropped counts spans that were sampled and ended but never exported:
+	// the queue was full, the collector failed past the retries, or the
+	// tracer was closed.
+	Dropped uint64
+	// FailedExports counts Export calls that returned an error.
+	FailedExports uint64
+	// LastError is the last export error (an *ExportError), or nil once an
+	// export succeeds again: the exporter's health.
+	LastError error
+}
+
+// Stats returns the export figures.
+func (t *Tracer) Stats() Stats {
+	if t == nil {
+		return Stats{}
+	}
+	var s Stats
+	if t.batch != nil {
+		s = t.batch.stats()
+	} else if t.rec != nil {
+		s.Exported = t.recorded.Load()
+	}
+	s.Dropped += t.dropped.Load()
+	return s
+}
+
+// Dropped is Stats().Dropped: the spans lost to a full queue, a failing
+// collector or Close.
+func (t *Tracer) Dropped() uint64 { return t.Stats().Dropped }
+
+// Flush exports every span ended before the call and waits for it, or for
+// ctx. Tests call it before reading the backend; services need not.
+func (t *Tracer) Flush(ctx context.Context) error {
+	if t == nil || t.batch == nil {
+		return nil
+	}
+	if t.closed.Load() {
+		return ErrClosed
+	}
+	return t.batch.flush(ctx)
+}
+
+// Close flushes the spans already ended, waiting until ctx's deadline at
+// most (what is left then is dropped and counted), stops the export
+// goroutine and closes the exporter. Spans ended afterwards are dropped and
+// counted. It is idempotent: later calls return the first one's result.
+func (t *Tracer) Close(ctx context.Context) error {
+	if t == nil {
+		return nil
+	}
+	t.closeOnce.Do(func() {
+		t.closed.Store(true)
+		var err error
+		if t.batch != nil {
+			err = t.batch.close(ctx)
+		}
+		if cerr := t.exporter.Close(); err == nil {
+			err = cerr
+		}
+		t.closeErr = err
+	})
+	return t.closeErr
+}
+
+func defaultService() string {
+	if len(os.Args) > 0 && os.Args[0] != "" {
+		return filepath.Base(os.Args[0])
+	}
+	return "unknown"
+}

@@ -1,0 +1,155 @@
+package trace_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/microos/go-os/trace"
+)
+
+func TestChildInheritsTrace(t *testing.T) {
+	tr, rec := trace.NewMemory(trace.WithService("svc"))
+	ctx, root := tr.Start(context.Background(), "root", trace.Server)
+	cctx, child := tr.Start(ctx, "child", trace.Client)
+	if trace.FromContext(cctx) != child || trace.FromContext(ctx) != root {
+		t.Fatal("FromContext does not return the span Start put in the context")
+	}
+	child.End()
+	root.End()
+	c, _ := rec.Find("child")
+	r, _ := rec.Find("root")
+	if c.TraceID != r.TraceID || c.ParentID != r.SpanID || r.ParentID.IsValid() {
+		t.Errorf("child %+v root %+v", c, r)
+	}
+	if c.Service != "svc" || c.Kind != trace.Client || r.Kind != trace.Server {
+		t.Errorf("service/kind: %+v %+v", c, r)
+	}
+}
+
+func TestUnsampledChildCostsNothing(t *testing.T) {
+	tr, rec := trace.NewMemory(trace.WithSampler(trace.Never()))
+	ctx, root := tr.Start(context.Background(), "root")
+	if root == nil || root.IsRecording() || !root.SpanContext().IsValid() || root.SpanContext().Sampling != trace.Deny {
+		t.Fatalf("unsampled root: %+v", root.SpanContext())
+	}
+	cctx, child := tr.Start(ctx, "child")
+	if child != nil || cctx != ctx {
+		t.Errorf("a child of an unsampled span should be nil in the parent's ctx")
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		_, s := tr.Start(ctx, "child")
+		s.SetTag("k", "v")
+		s.End()
+	})
+	if allocs != 0 {
+		t.Errorf("unsampled child: %v allocs", allocs)
+	}
+	root.End()
+	if len(rec.Spans()) != 0 {
+		t.Errorf("recorded %d spans", len(rec.Spans()))
+	}
+}
+
+func TestNoopTracer(t *testing.T) {
+	tr := trace.Noop()
+	ctx := context.Background()
+	e := errors.New("e")
+	allocs := testing.AllocsPerRun(100, func() {
+		c, s := tr.Start(ctx, "x", trace.Client)
+		s.SetTag("k", "v")
+		s.SetError(e)
+		s.End()
+		_ = c
+	})
+	if allocs != 0 {
+		t.Errorf("noop: %v allocs", allocs)
+	}
+	if err := tr.Close(ctx); err != nil || tr.Flush(ctx) != nil || tr.Dropped() != 0 {
+		t.Error("noop Close/Flush/Dropped")
+	}
+}
+
+func TestSpanAfterEndIsFrozen(t *testing.T) {
+	tr, rec := trace.NewMemory()
+	_, s := tr.Start(context.Background(), "x")
+	s.End()
+	s.SetTag("late", "1")
+	s.SetName("renamed")
+	s.SetError(errors.New("late"))
+	s.AddEvent("late")
+	s.End()
+	if spans := rec.Spans(); len(spans) != 1 || spans[0].Name != "x" || len(spans[0].Tags) != 0 || spans[0].Error != "" || len(spans[0].Events) != 0 {
+		t.Errorf("recorded %+v", spans)
+	}
+	if s.IsRecording() {
+		t.Error("an ended span is recording")
+	}
+}
+
+func TestManyTags(t *testing.T) {
+	tr, rec := trace.NewMemory()
+	_, s := tr.Start(context.Background(), "x", trace.WithTags(trace.Tag{Key: "a", Value: "1"}), trace.WithStartTime(time.Unix(1000, 0)))
+	for _, k := range []string{"b", "c", "d", "e", "f", "a"} {
+		s.SetTag(k, k)
+	}
+	s.End()
+	d, _ := rec.Find("x")
+	if len(d.Tags) != 6 || d.Tags[0] != (trace.Tag{Key: "a", Value: "a"}) || !d.Start.Equal(time.Unix(1000, 0)) {
+		t.Errorf("tags %+v start %v", d.Tags, d.Start)
+	}
+}
+
+func TestConcurrentSpanUse(t *testing.T) {
+	tr, rec := trace.NewMemory()
+	_, s := tr.Start(context.Background(), "shared")
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			for j := range 100 {
+				s.SetTag("k", "v")
+				s.AddEvent("e")
+				if i == 0 && j == 50 {
+					s.End()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(rec.Spans()) != 1 {
+		t.Errorf("%d spans", len(rec.Spans()))
+	}
+}
+
+func TestRecorderKeepsTheLast(t *testing.T) {
+	tr, rec := trace.NewMemory()
+	for range trace.MaxRecorded + 5 {
+		_, s := tr.Start(context.Background(), "x")
+		s.End()
+	}
+	if n := len(rec.Spans()); n != trace.MaxRecorded {
+		t.Errorf("%d spans kept", n)
+	}
+	if tr.Stats().Exported != trace.MaxRecorded+5 {
+		t.Errorf("stats %+v", tr.Stats())
+	}
+	rec.Reset()
+	if len(rec.Spans()) != 0 || len(rec.TraceIDs()) != 0 {
+		t.Error("Reset kept spans")
+	}
+}
+
+func TestLogHandler(t *testing.T) {
+	tr, _ := trace.NewMemory()
+	ctx, s := tr.Start(context.Background(), "x")
+	defer s.End()
+	attrs := trace.LogAttrs(ctx)
+	if len(attrs) != 2 || attrs[0].Value.String() != s.SpanContext().TraceID.String() || attrs[1].Value.String() != s.SpanContext().SpanID.String() {
+		t.Errorf("LogAttrs %v", attrs)
+	}
+	if trace.LogAttrs(context.Background()) != nil {
+		t.Error("LogAttrs without a span")
+	}
+}

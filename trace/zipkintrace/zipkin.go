@@ -1,0 +1,206 @@
+// Package zipkintrace exports spans to a Zipkin collector (or anything that
+// speaks its v2 API: Jaeger, Grafana Tempo, the OpenTelemetry Collector) as
+// Zipkin v2 JSON over HTTP, using github.com/openzipkin/zipkin-go's span
+// model and serializer.
+//
+//	tr, err := trace.Open(ctx, "zipkin+http://127.0.0.1:9411/api/v2/spans?service=checkout")
+//
+// or, with a client of your own:
+//
+//	exp, err := zipkintrace.New("http://127.0.0.1:9411/api/v2/spans", zipkintrace.WithHTTPClient(c))
+//	tr := trace.New(exp, trace.WithService("checkout"))
+//
+// The exporter only sends a batch: the trace.Tracer in front of it owns the
+// bounded queue, so a slow or absent collector costs the service dropped
+// spans (Tracer.Stats().Dropped), never latency.
+//
+// # Errors
+//
+// Export wraps connection failures, timeouts and 5xx or 429 answers as
+// trace.ErrUnavailable (the tracer retries the batch with backoff), and
+// other 4xx answers as trace.ErrRejected (dropped); the collector's answer
+// is reachable as a *StatusError.
+package zipkintrace
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/openzipkin/zipkin-go/model"
+	"github.com/openzipkin/zipkin-go/reporter"
+
+	"github.com/microos/go-os/trace"
+)
+
+func init() {
+	trace.Register("zipkin+http", open)
+	trace.Register("zipkin+https", open)
+}
+
+func open(_ context.Context, u *url.URL) (trace.Exporter, error) {
+	c := *u
+	c.Scheme = strings.TrimPrefix(u.Scheme, "zipkin+")
+	if c.Path == "" || c.Path == "/" {
+		c.Path = "/api/v2/spans"
+	}
+	return New(c.String())
+}
+
+// Exporter posts batches of spans to a collector's /api/v2/spans endpoint.
+// It is safe for concurrent use.
+type Exporter struct {
+	url        string
+	client     *http.Client
+	ownsClient bool
+	serializer reporter.JSONSerializer
+}
+
+// Option configures an Exporter.
+type Option func(*Exporter)
+
+// WithHTTPClient sends with c instead of a client of the exporter's own;
+// Close leaves c alone. Its Timeout, if any, adds to the tracer's export
+// timeout.
+func WithHTTPClient(c *http.Client) Option {
+	return func(e *Exporter) { e.client, e.ownsClient = c, false }
+}
+
+// New returns an exporter that posts to spansURL, a collector's
+// http(s)://host:port/api/v2/spans.
+func New(spansURL string, opts ...Option) (*Exporter, error) {
+	u, err := url.Parse(spansURL)
+	if err != nil {
+		return nil, fmt.Errorf("zipkintrace: collector URL: %w", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("zipkintrace: collector URL %q: want http(s)://host:port/api/v2/spans", u.Redacted())
+	}
+	e := &Exporter{url: u.String(), ownsClient: true}
+	for _, opt := range opts {
+		opt(e)
+	}
+	if e.client == nil {
+		e.client = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		e.ownsClient = true
+	}
+	return e, nil
+}
+
+// StatusError is a collector's answer other than 2xx.
+type StatusError struct {
+	Code int
+	Body string // the start of the answer, for the log
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("collector answered %d %s: %s", e.Code, http.StatusText(e.Code), e.Body)
+}
+
+// Export posts one batch as Zipkin v2 JSON.
+func (e *Exporter) Export(ctx context.Context, spans []*trace.SpanData) error {
+	models := make([]*model.SpanModel, len(spans))
+	buf := make([]model.SpanModel, len(spans))
+	for i, d := range spans {
+		toModel(d, &buf[i])
+		models[i] = &buf[i]
+	}
+	body, err := e.serializer.Serialize(models)
+	if err != nil {
+		return trace.Rejected(err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url, bytes.NewReader(body))
+	if err != nil {
+		return trace.Rejected(err)
+	}
+	req.Header.Set("Content-Type", e.serializer.ContentType())
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return trace.Unavailable(err)
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // let the connection be reused
+	if resp.StatusCode/100 == 2 {
+		return nil
+	}
+	serr := &StatusError{Code: resp.StatusCode, Body: strings.TrimSpace(string(msg))}
+	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+		return trace.Unavailable(serr)
+	}
+	return trace.Rejected(serr)
+}
+
+// Close closes the idle connections of the client the exporter made.
+func (e *Exporter) Close() error {
+	if e.ownsClient {
+		e.client.CloseIdleConnections()
+	}
+	return nil
+}
+
+func toModel(d *trace.SpanData, m *model.SpanModel) {
+	m.TraceID = model.TraceID{High: u64(d.TraceID[:8]), Low: u64(d.TraceID[8:])}
+	m.ID = model.ID(u64(d.SpanID[:]))
+	if d.ParentID.IsValid() {
+		p := model.ID(u64(d.ParentID[:]))
+		m.ParentID = &p
+	}
+	m.Debug = d.Debug
+	m.Name = d.Name
+	if int(d.Kind) < len(kinds) {
+		m.Kind = kinds[d.Kind]
+	}
+	m.Timestamp = d.Start
+	m.Duration = max(d.Duration(), 0)
+	m.LocalEndpoint = &model.Endpoint{ServiceName: d.Service}
+	if d.Remote.Service != "" || d.Remote.Addr.IsValid() {
+		ep := &model.Endpoint{ServiceName: d.Remote.Service}
+		if a := d.Remote.Addr; a.IsValid() {
+			ip := net.IP(a.Addr().AsSlice())
+			if a.Addr().Unmap().Is4() {
+				ep.IPv4 = ip.To4()
+			} else {
+				ep.IPv6 = ip
+			}
+			ep.Port = a.Port()
+		}
+		m.RemoteEndpoint = ep
+	}
+	if len(d.Events) > 0 {
+		m.Annotations = make([]model.Annotation, len(d.Events))
+		for i, ev := range d.Events {
+			m.Annotations[i] = model.Annotation{Timestamp: ev.Time, Value: ev.Name}
+		}
+	}
+	if len(d.Tags) > 0 || d.Error != "" {
+		m.Tags = make(map[string]string, len(d.Tags)+1)
+		for _, t := range d.Tags {
+			m.Tags[t.Key] = t.Value
+		}
+		if d.Error != "" {
+			m.Tags["error"] = d.Error
+		}
+	}
+}
+
+var kinds = [...]model.Kind{
+	trace.Internal: model.Undetermined,
+	trace.Server:   model.Server,
+	trace.Client:   model.Client,
+	trace.Producer: model.Producer,
+	trace.Consumer: model.Consumer,
+}
+
+func u64(b []byte) uint64 {
+	var v uint64
+	for _, c := range b {
+		v = v<<8 | uint64(c)
+	}
+	return v
+}

@@ -1,0 +1,55 @@
+package zipkintrace_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/microos/go-os/internal/testenv"
+	"github.com/microos/go-os/trace"
+	"github.com/microos/go-os/trace/tracetest"
+	"github.com/microos/go-os/trace/zipkintrace"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestConformance(t *testing.T) {
+	tracetest.Run(t, func(t *testing.T) tracetest.Backend {
+		spansURL, queryURL := testenv.Zipkin(t)
+		exp, err := zipkintrace.New(spansURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tracetest.Backend{Exporter: exp, Read: readJaeger(queryURL)}
+	})
+}
+
+func TestOpen(t *testing.T) {
+	spansURL, queryURL := testenv.Zipkin(t)
+	tr, err := trace.Open(context.Background(), "zipkin+"+spansURL+"?service=opened&sampler=always")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := tr.Exporter().(*zipkintrace.Exporter); !ok {
+		t.Fatalf("exporter %T", tr.Exporter())
+	}
+	_, s := tr.Start(context.Background(), "opened-span")
+	s.End()
+	if err := tr.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	spans, err := readJaeger(queryURL)(ctxT(t), s.SpanContext().TraceID, 1)
+	if err != nil || len(spans) != 1 || !strings.EqualFold(spans[0].Service, "opened") {
+		t.Fatalf("read back %+v, %v", spans, err)
+	}
+}
+
+func TestNewRejectsBadURL(t *testing.T) {
+	for _, u := range []string{"", "ftp://x/api/v2/spans", "http:///nohost", "::"} {
+		if _, err := zipkintrace.New(u); err == nil {
+			t.Errorf("New(%q) succeeded", u)
+		}
+	}
+}
