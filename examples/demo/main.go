@@ -38,6 +38,7 @@ func run(ctx context.Context, w io.Writer) error {
 		run  func(context.Context, io.Writer) error
 	}{
 		{"config", demoConfig},
+		{"discovery", demoDiscovery},
 		{"kv", func(ctx context.Context, w io.Writer) error { return demoKV(ctx, w, kvURL) }},
 		{"trace", demoTrace},
 	}

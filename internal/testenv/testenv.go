@@ -29,6 +29,10 @@ func Memcached(t testing.TB) []string { return list(lookup(t, "TEST_MEMCACHED_AD
 // Consul returns the HTTP address of the Consul dev agent.
 func Consul(t testing.TB) string { return lookup(t, "TEST_CONSUL_ADDR") }
 
+// ConsulBinary returns the consul program scripts/backends built, for
+// tests that start (and kill) agents of their own.
+func ConsulBinary(t testing.TB) string { return lookup(t, "TEST_CONSUL_BIN") }
+
 // Zipkin returns the collector's span endpoint (POST /api/v2/spans) and the
 // base URL of the query API that reads spans back.
 func Zipkin(t testing.TB) (spansURL, queryURL string) {

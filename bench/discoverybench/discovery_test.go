@@ -1,0 +1,107 @@
+// Package discoverybench compares discovery on Consul with calling the
+// official client, github.com/hashicorp/consul/api, directly: the same
+// lookups and heartbeats against the same agent.
+package discoverybench
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+
+	"github.com/microos/go-os/bench/internal/compare"
+	"github.com/microos/go-os/discovery"
+	"github.com/microos/go-os/discovery/consuldiscovery"
+	"github.com/microos/go-os/internal/testenv"
+)
+
+func TestCompareConsul(t *testing.T) {
+	ctx := context.Background()
+	cfg := api.DefaultConfig()
+	cfg.Address = testenv.Consul(t)
+	client, err := api.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cfg.Transport.CloseIdleConnections()
+	reg := consuldiscovery.New(client)
+	defer reg.Close()
+
+	name := fmt.Sprintf("goos-bench-%d", time.Now().UnixNano())
+	svc := &discovery.Service{Name: name, Version: "1"}
+	for i := range 5 {
+		svc.Nodes = append(svc.Nodes, &discovery.Node{ID: fmt.Sprintf("%s-%d", name, i), Address: "10.0.0.1", Port: 8000 + i})
+	}
+	if err := reg.Register(ctx, svc, discovery.WithTTL(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Deregister(context.Background(), svc)
+	cache := discovery.NewCache(reg)
+	defer cache.Close()
+	if _, err := cache.GetService(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	one := &discovery.Service{Name: name, Version: "1", Nodes: svc.Nodes[:1]}
+
+	compare.Run(t,
+		compare.Case{
+			Name: "discovery Cache.GetService vs consul/api Health().Service",
+			Ours: func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if s, err := cache.GetService(ctx, name); err != nil || len(s[0].Nodes) != 5 {
+						b.Fatal(err)
+					}
+				}
+			},
+			Peer: func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if e, _, err := client.Health().Service(name, "", true, nil); err != nil || len(e) != 5 {
+						b.Fatal(err)
+					}
+				}
+			},
+		},
+		compare.Case{
+			Name: "consuldiscovery GetService (uncached) vs Health().Service",
+			Ours: func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if s, err := reg.GetService(ctx, name); err != nil || len(s[0].Nodes) != 5 {
+						b.Fatal(err)
+					}
+				}
+			},
+			Peer: func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if e, _, err := client.Health().Service(name, "", true, nil); err != nil || len(e) != 5 {
+						b.Fatal(err)
+					}
+				}
+			},
+		},
+		compare.Case{
+			Name: "consuldiscovery heartbeat vs Agent().UpdateTTL",
+			Ours: func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := reg.Register(ctx, one, discovery.WithTTL(time.Minute)); err != nil {
+						b.Fatal(err)
+					}
+				}
+			},
+			Peer: func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := client.Agent().UpdateTTL("service:"+one.Nodes[0].ID, "", api.HealthPassing); err != nil {
+						b.Fatal(err)
+					}
+				}
+			},
+		},
+	)
+}

@@ -1,0 +1,113 @@
+package discovery
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Resolver is the read side of a Registry; a Cache is the usual one.
+type Resolver interface {
+	GetService(ctx context.Context, name string) ([]*Service, error)
+}
+
+// Transport returns an http.RoundTripper that sends a request for
+// http://NAME/... , where NAME is a service name without a port or a dot
+// (so that requests to outside hosts cost no lookup), to a node
+// of that service: it looks NAME up in r (a Cache, so that it costs no
+// I/O), picks a node at random, and sends the request to its address and
+// port through base (nil: http.DefaultTransport). Requests whose host has a
+// port, or that r does not know (ErrNotFound), go to base unchanged. Load
+// balancing with feedback is the router package's job; this is the plain
+// name resolution underneath.
+func Transport(base http.RoundTripper, r Resolver) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return &transport{base: base, r: r}
+}
+
+type transport struct {
+	base http.RoundTripper
+	r    Resolver
+}
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	host := req.URL.Host
+	if host == "" || strings.IndexByte(host, '.') >= 0 || ValidateName(host) != nil {
+		return t.base.RoundTrip(req)
+	}
+	if _, _, err := net.SplitHostPort(host); err == nil {
+		return t.base.RoundTrip(req)
+	}
+	svcs, err := t.r.GetService(req.Context(), host)
+	if err == ErrNotFound {
+		return t.base.RoundTrip(req)
+	}
+	if err != nil {
+		return nil, err
+	}
+	n := pick(svcs)
+	out := req.Clone(req.Context())
+	out.URL.Host = n.Address
+	if n.Port != 0 {
+		out.URL.Host = net.JoinHostPort(n.Address, strconv.Itoa(n.Port))
+	}
+	if out.Host == "" {
+		out.Host = host // the service name stays the Host header
+	}
+	return t.base.RoundTrip(out)
+}
+
+// pick returns a node at random among every version's, without allocating.
+func pick(svcs []*Service) *Node {
+	total := 0
+	for _, s := range svcs {
+		total += len(s.Nodes)
+	}
+	i := rand.IntN(total)
+	for _, s := range svcs {
+		if i < len(s.Nodes) {
+			return s.Nodes[i]
+		}
+		i -= len(s.Nodes)
+	}
+	return nil // unreachable: reads never return a service without nodes
+}
+
+// Middleware reports the registrar's state on path (say "/health/registry")
+// as JSON, with status 200 while registered and 503 otherwise, so that a
+// load balancer or monitor sees an instance that lost its registration;
+// other requests go to the next handler.
+func Middleware(g *Registrar, path string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			if req.URL.Path != path {
+				next.ServeHTTP(w, req)
+				return
+			}
+			st := g.State()
+			body := struct {
+				Status        string    `json:"status"`
+				LastError     string    `json:"last_error,omitempty"`
+				LastSuccess   time.Time `json:"last_success,omitzero"`
+				Failures      int       `json:"failures"`
+				Registrations int       `json:"registrations"`
+			}{Status: st.Status.String(), LastSuccess: st.LastSuccess, Failures: st.Failures, Registrations: st.Registrations}
+			if st.LastError != nil {
+				body.LastError = st.LastError.Error()
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Cache-Control", "no-store")
+			if st.Status != StatusRegistered {
+				w.WriteHeader(http.StatusServiceUnavailable)
+			}
+			_ = json.NewEncoder(w).Encode(body)
+		})
+	}
+}
