@@ -40,6 +40,7 @@ func run(ctx context.Context, w io.Writer) error {
 		{"config", demoConfig},
 		{"discovery", demoDiscovery},
 		{"kv", func(ctx context.Context, w io.Writer) error { return demoKV(ctx, w, kvURL) }},
+		{"metrics", demoMetrics},
 		{"trace", demoTrace},
 	}
 	for _, s := range steps {

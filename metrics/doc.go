@@ -1,0 +1,66 @@
+// Package metrics is the instrumentation interface of go-os: counters,
+// gauges, histograms and timers with labels, on statsd (with tags and
+// client-side aggregation), Prometheus, or in memory.
+//
+// Define metrics once, at start-up; bind their labels once with With and
+// keep the result, so that the hot path is one atomic add:
+//
+//	m, err := metrics.Open(ctx, os.Getenv("METRICS_URL")) // "statsd://127.0.0.1:8125?tags=datadog"
+//	if err != nil { ... }
+//	defer m.Close() // flushes
+//
+//	requests := m.Counter("requests_total", metrics.Labels("route", "class"))
+//	ok := requests.With("route", "/buy", "class", "2xx") // bound once
+//	ok.Inc()                                             // one atomic add, no allocation
+//	latency := m.Timer("buy_duration_seconds")
+//	defer latency.Since(time.Now())
+//
+// Middleware and Transport record request counts, errors by status class
+// and latency for net/http servers and clients; metricsgrpc does the same
+// for gRPC, under the same names and labels (see RequestMetrics).
+//
+// Names are sanitised to [A-Za-z0-9_.] (dots separate the namespace, and
+// become underscores on Prometheus), label keys to [A-Za-z0-9_]; label
+// values are free text that each backend makes safe for its format, so a
+// value can never break a line protocol. A metric keeps at most
+// WithMaxSeries distinct label sets (DefaultMaxSeries): past it, new sets
+// are folded into one overflow series whose labels are all OverflowValue,
+// and metrics.overflow_total{metric=...} counts the records folded, so a
+// label fed with user IDs cannot exhaust memory or the backend.
+//
+// # Backends
+//
+//   - Memory (NewMemory, mem://): exact values in process, read with
+//     Snapshot. What unit tests, the monitor package and the demo use.
+//   - statsd (metrics/statsdmetrics, statsd://host:port?tags=influx|datadog|graphite):
+//     counters and gauges summed per flush interval, histogram and timer
+//     values buffered in a bounded reservoir, lines batched into packets
+//     under the MTU; flushed every interval and on Close.
+//   - Prometheus (metrics/prometheusmetrics, prometheus:// or
+//     prometheus://host:port/path): client_golang collectors exposed by an
+//     http.Handler, on a registry of its own or the default one.
+//
+// A new backend implements Driver; New puts a Metrics in front of it, and
+// metricstest.Run checks that it behaves like the others.
+//
+// # Errors
+//
+// Recording never returns an error: a metric must never cost the caller a
+// branch or a failure. Mistakes (a negative counter delta, a NaN, an
+// undeclared label key, a name defined twice with another kind, the series
+// cap reached, a statsd daemon that refuses packets) are counted in Stats
+// and handed, as an *Error wrapping one of ErrInvalidValue,
+// ErrInvalidLabels, ErrConflict, ErrOverflow or ErrUnavailable, to the
+// handler set by WithErrorHandler (or logged by the WithLogger logger).
+// Open and constructors return errors as usual; Snapshot returns
+// ErrUnsupported on backends that only send.
+//
+// # Concurrency
+//
+// A Metrics and every handle it returns are safe for concurrent use.
+// Recording on a bound handle never blocks and never allocates; With costs
+// a lock-free lookup (a lock only the first time a label set is seen).
+// Backends that send do so from one background goroutine per Metrics,
+// which Close stops after a last flush; Close is idempotent, and what is
+// recorded after it is dropped.
+package metrics

@@ -1,0 +1,189 @@
+package metrics
+
+import (
+	"net/http"
+	"time"
+)
+
+// RequestMetrics are the metrics every transport wrapper records (net/http
+// Middleware and Transport here, the gRPC interceptors in metricsgrpc),
+// under the same names and labels whatever the transport:
+//
+//	<side>.requests_total            counter  route, method, class
+//	<side>.errors_total              counter  route, method, class (4xx, 5xx and error only)
+//	<side>.request_duration_seconds  timer    route, method
+//
+// where side is http.server, http.client, grpc.server or grpc.client, and
+// class is 1xx to 5xx, or error when no response came (a transport
+// failure). gRPC codes map onto the HTTP classes (see metricsgrpc).
+type RequestMetrics struct {
+	requests *Counter
+	errors   *Counter
+	duration *Timer
+}
+
+// NewRequestMetrics defines the request metrics of one side on m.
+func NewRequestMetrics(m *Metrics, side string, opts ...HTTPOption) *RequestMetrics {
+	o := collectHTTP(opts)
+	return &RequestMetrics{
+		requests: m.Counter(side+".requests_total", Labels("route", "method", "class"), Help("Requests, by route, method and status class.")),
+		errors:   m.Counter(side+".errors_total", Labels("route", "method", "class"), Help("Requests that failed (4xx, 5xx, or no response), by route, method and status class.")),
+		duration: m.Timer(side+".request_duration_seconds", Labels("route", "method"), Help("Request latency in seconds, by route and method."), Buckets(o.buckets...)),
+	}
+}
+
+// Record records one request.
+func (r *RequestMetrics) Record(route, method, class string, took time.Duration) {
+	r.requests.With("route", route, "method", method, "class", class).Inc()
+	if class == "4xx" || class == "5xx" || class == "error" {
+		r.errors.With("route", route, "method", method, "class", class).Inc()
+	}
+	r.duration.With("route", route, "method", method).Observe(took)
+}
+
+// StatusClass returns "1xx" to "5xx" for an HTTP status code, "error" for
+// anything else.
+func StatusClass(code int) string {
+	switch {
+	case code >= 100 && code < 200:
+		return "1xx"
+	case code >= 200 && code < 300:
+		return "2xx"
+	case code >= 300 && code < 400:
+		return "3xx"
+	case code >= 400 && code < 500:
+		return "4xx"
+	case code >= 500 && code < 600:
+		return "5xx"
+	}
+	return "error"
+}
+
+// HTTPOption configures Middleware, Transport and NewRequestMetrics.
+type HTTPOption func(*httpOptions)
+
+type httpOptions struct {
+	route   func(*http.Request) string
+	buckets []float64
+}
+
+// WithRoute sets how a request is named in the route label. Keep it to a
+// bounded set of values (a pattern, never the raw path): every distinct
+// value is a series. Without it the server side uses the ServeMux pattern
+// that matched (r.Pattern, "unmatched" when none did) and the client side
+// the request's host.
+func WithRoute(route func(*http.Request) string) HTTPOption {
+	return func(o *httpOptions) { o.route = route }
+}
+
+// WithDurationBuckets sets the latency histogram's buckets, in seconds.
+func WithDurationBuckets(bounds ...float64) HTTPOption {
+	return func(o *httpOptions) { o.buckets = bounds }
+}
+
+func collectHTTP(opts []HTTPOption) httpOptions {
+	var o httpOptions
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	return o
+}
+
+// Middleware records the request metrics (see RequestMetrics) of the
+// handler it wraps, side http.server:
+//
+//	mux := http.NewServeMux()
+//	mux.HandleFunc("GET /users/{id}", getUser)
+//	http.ListenAndServe(addr, metrics.Middleware(m)(mux))
+//
+// The route is the pattern the ServeMux matched ("GET /users/{id}"), read
+// after the handler ran, unless WithRoute. A handler that panics is
+// recorded as a 5xx and the panic goes on.
+func Middleware(m *Metrics, opts ...HTTPOption) func(http.Handler) http.Handler {
+	o := collectHTTP(opts)
+	rm := NewRequestMetrics(m, "http.server", opts...)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			sw := &statusWriter{ResponseWriter: w}
+			defer func() {
+				status := sw.status
+				if p := recover(); p != nil {
+					status = http.StatusInternalServerError
+					defer panic(p)
+				} else if status == 0 {
+					status = http.StatusOK
+				}
+				rm.Record(serverRoute(o, r), r.Method, StatusClass(status), time.Since(start))
+			}()
+			next.ServeHTTP(sw, r)
+		})
+	}
+}
+
+func serverRoute(o httpOptions, r *http.Request) string {
+	if o.route != nil {
+		return o.route(r)
+	}
+	if r.Pattern != "" {
+		return r.Pattern
+	}
+	return "unmatched"
+}
+
+// statusWriter remembers the status the handler wrote. Unwrap lets
+// http.ResponseController reach the Flusher, Hijacker and deadlines of the
+// writer underneath.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Transport records the request metrics (see RequestMetrics) of the
+// requests sent through base (http.DefaultTransport if nil), side
+// http.client; a request that got no response is class "error".
+func Transport(base http.RoundTripper, m *Metrics, opts ...HTTPOption) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return &transport{base: base, o: collectHTTP(opts), rm: NewRequestMetrics(m, "http.client", opts...)}
+}
+
+type transport struct {
+	base http.RoundTripper
+	o    httpOptions
+	rm   *RequestMetrics
+}
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := t.base.RoundTrip(req)
+	class := "error"
+	if err == nil {
+		class = StatusClass(resp.StatusCode)
+	}
+	route := req.URL.Host
+	if t.o.route != nil {
+		route = t.o.route(req)
+	}
+	t.rm.Record(route, req.Method, class, time.Since(start))
+	return resp, err
+}

@@ -1,0 +1,63 @@
+package statsdmetrics_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/microos/go-os/internal/testenv"
+	"github.com/microos/go-os/metrics"
+	"github.com/microos/go-os/metrics/metricstest"
+	"github.com/microos/go-os/metrics/statsdmetrics"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// statsd_exporter reads both the DogStatsD and the InfluxDB tag formats
+// and shows what it received on its /metrics page.
+func TestConformanceExporter(t *testing.T) {
+	for _, format := range []statsdmetrics.TagFormat{statsdmetrics.Datadog, statsdmetrics.Influx} {
+		t.Run(format.String(), func(t *testing.T) {
+			addr, metricsURL := testenv.Statsd(t)
+			metricstest.Run(t, metricstest.Harness{
+				New: func(t *testing.T, opts ...metrics.Option) *metrics.Metrics {
+					d, err := statsdmetrics.New(addr, statsdmetrics.WithTagFormat(format), statsdmetrics.WithFlushInterval(time.Hour))
+					if err != nil {
+						t.Fatal(err)
+					}
+					return metrics.New(d, opts...)
+				},
+				Read: func(t *testing.T, m *metrics.Metrics) metrics.Snapshot {
+					m.Driver().(*statsdmetrics.Driver).Flush()
+					snap, err := metricstest.Scrape(metricsURL)
+					if err != nil {
+						t.Fatalf("scrape statsd_exporter: %v", err)
+					}
+					return snap
+				},
+			})
+		})
+	}
+}
+
+// The Etsy daemon reads Graphite ;k=v tags and lists what it holds on its
+// admin port.
+func TestConformanceGraphite(t *testing.T) {
+	addr, admin := testenv.StatsdGraphite(t)
+	metricstest.Run(t, metricstest.Harness{
+		New: func(t *testing.T, opts ...metrics.Option) *metrics.Metrics {
+			d, err := statsdmetrics.New(addr, statsdmetrics.WithTagFormat(statsdmetrics.Graphite), statsdmetrics.WithFlushInterval(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return metrics.New(d, opts...)
+		},
+		Read: func(t *testing.T, m *metrics.Metrics) metrics.Snapshot {
+			m.Driver().(*statsdmetrics.Driver).Flush()
+			return readEtsy(t, admin, m)
+		},
+		LabelValue: func(v string) string { return strings.ReplaceAll(v, "/", "-") },
+	})
+}
