@@ -53,7 +53,11 @@ func Run(t *testing.T, cases ...Case) []Result {
 	out := make([]Result, 0, len(cases))
 	for _, c := range cases {
 		r := Result{Name: c.Name}
-		for i := 0; i < Rounds; i++ {
+		rounds := Rounds
+		if testing.Short() {
+			rounds = 1 // scripts/test exercises the comparisons; it does not measure
+		}
+		for i := 0; i < rounds; i++ {
 			ours := testing.Benchmark(c.Ours)
 			peer := testing.Benchmark(c.Peer)
 			if ours.N == 0 || peer.N == 0 {
