@@ -39,9 +39,11 @@ func run(ctx context.Context, w io.Writer) error {
 	}{
 		{"config", demoConfig},
 		{"discovery", demoDiscovery},
+		{"router", demoRouter},
 		{"kv", func(ctx context.Context, w io.Writer) error { return demoKV(ctx, w, kvURL) }},
 		{"metrics", demoMetrics},
 		{"trace", demoTrace},
+		{"log", demoLog},
 	}
 	for _, s := range steps {
 		fmt.Fprintf(w, "== %s\n", s.name)

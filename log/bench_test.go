@@ -1,0 +1,150 @@
+package log_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/microos/go-os/log"
+)
+
+func logFive(l *slog.Logger) {
+	l.LogAttrs(context.Background(), slog.LevelInfo, "request served",
+		slog.String("method", "GET"), slog.String("path", "/users/42"),
+		slog.Int("status", 200), slog.Int64("bytes", 1234), slog.Bool("cached", true))
+}
+
+// BenchmarkJSONHandler: one line with five attributes through slog.Logger
+// and our JSONHandler to a discarding writer.
+func BenchmarkJSONHandler(b *testing.B) {
+	l := slog.New(log.NewJSONHandler(io.Discard, nil))
+	b.ReportAllocs()
+	for b.Loop() {
+		logFive(l)
+	}
+}
+
+// BenchmarkJSONHandlerHandle is the handler alone, without slog.Logger's
+// caller lookup and clock read.
+func BenchmarkJSONHandlerHandle(b *testing.B) {
+	h := log.NewJSONHandler(io.Discard, nil)
+	r := slog.NewRecord(time.Now(), slog.LevelInfo, "request served", 0)
+	r.AddAttrs(slog.String("method", "GET"), slog.String("path", "/users/42"),
+		slog.Int("status", 200), slog.Int64("bytes", 1234), slog.Bool("cached", true))
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		h.Handle(ctx, r)
+	}
+}
+
+// BenchmarkLogger is the full chain New builds (context fields, redaction)
+// with the service fields, writing synchronously.
+func BenchmarkLogger(b *testing.B) {
+	l, err := log.New(log.WithOutput(log.WriterOutput(io.Discard)), log.WithService("api", "1.0", "i-1"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		logFive(l.Logger)
+	}
+}
+
+func BenchmarkDisabled(b *testing.B) {
+	l, err := log.New(log.WithOutput(log.WriterOutput(io.Discard)), log.WithLevel(slog.LevelWarn))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		l.Info("request served", "method", "GET", "path", "/users/42", "status", 200, "bytes", 1234, "cached", true)
+	}
+}
+
+func BenchmarkSampled(b *testing.B) {
+	l, err := log.New(log.WithOutput(log.WriterOutput(io.Discard)), log.WithSampling(10, 1000, time.Second))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		logFive(l.Logger)
+	}
+}
+
+// BenchmarkAsyncFile measures what the caller pays to log through the
+// async queue to a real file; lines/s is the rate of the whole run,
+// Close's flush included.
+func BenchmarkAsyncFile(b *testing.B) {
+	f, err := log.OpenFile(filepath.Join(b.TempDir(), "bench.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := log.New(log.WithOutput(f), log.WithAsync())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	start := time.Now()
+	for b.Loop() {
+		logFive(l.Logger)
+	}
+	if err := l.Close(); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "lines/s")
+}
+
+// BenchmarkLoggerContext adds the request id and trace ids from ctx.
+func BenchmarkLoggerContext(b *testing.B) {
+	l, err := log.New(log.WithOutput(log.WriterOutput(io.Discard)), log.WithService("api", "1.0", "i-1"), log.WithTraceIDs(fakeTraceIDs))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	ctx := log.WithRequestID(context.WithValue(context.Background(), traceKey{}, [2]string{"4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"}), "req-1")
+	b.ReportAllocs()
+	for b.Loop() {
+		l.LogAttrs(ctx, slog.LevelInfo, "request served",
+			slog.String("method", "GET"), slog.String("path", "/users/42"),
+			slog.Int("status", 200), slog.Int64("bytes", 1234), slog.Bool("cached", true))
+	}
+}
+
+// BenchmarkFileSync writes each line straight to a file: one write(2) per
+// line on the caller's goroutine.
+func BenchmarkFileSync(b *testing.B) {
+	f, err := log.OpenFile(filepath.Join(b.TempDir(), "bench.log"), log.MaxSize(1<<30))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	l := slog.New(log.NewJSONHandler(f, nil))
+	b.ReportAllocs()
+	for b.Loop() {
+		logFive(l)
+	}
+}
+
+// BenchmarkRedacted logs a line with a secret in it, which the
+// RedactHandler rebuilds.
+func BenchmarkRedacted(b *testing.B) {
+	l, err := log.New(log.WithOutput(log.WriterOutput(io.Discard)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		l.LogAttrs(context.Background(), slog.LevelInfo, "login",
+			slog.String("user", "ann"), slog.String("password", "hunter2"), slog.Int("attempt", 1))
+	}
+}

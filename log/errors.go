@@ -1,0 +1,29 @@
+package log
+
+import (
+	"errors"
+	"fmt"
+)
+
+// The errors of this package and of every Output. Test them with errors.Is.
+var (
+	// ErrClosed: the logger, queue or output was closed.
+	ErrClosed = errors.New("log: closed")
+	// ErrDropped: the async queue was full under the Drop policy, or the
+	// caller's ctx ended while it waited under Block; the line was counted
+	// in Stats.Dropped and not written.
+	ErrDropped = errors.New("log: line dropped")
+	// ErrInvalidOption: an option or URL parameter has a value that cannot
+	// work (a negative size, an unknown format or level).
+	ErrInvalidOption = errors.New("log: invalid option")
+	// ErrOutput: an output failed to write or sync (disk full, file removed,
+	// connection lost). The output's own error stays reachable with errors.As.
+	ErrOutput = errors.New("log: output failed")
+)
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidOption}, args...)...)
+}
+
+// outputError wraps an output's error as ErrOutput.
+func outputError(err error) error { return fmt.Errorf("%w: %w", ErrOutput, err) }
