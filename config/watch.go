@@ -2,7 +2,7 @@ package config
 
 import (
 	"context"
-	"math/rand/v2"
+	"github.com/microos/go-os/internal/backoff"
 	"sync"
 	"time"
 )
@@ -137,7 +137,7 @@ func (c *Config) watch(ctx context.Context, st *sourceState, w Watcher) {
 		if time.Since(started) > c.opts.retryMax {
 			attempt = 0 // it had been working: start the backoff over
 		}
-		if !sleep(ctx, backoff(attempt, c.opts.retryMin, c.opts.retryMax)) {
+		if !backoff.Sleep(ctx, backoff.Delay(attempt, c.opts.retryMin, c.opts.retryMax)) {
 			return
 		}
 		attempt++
@@ -162,29 +162,5 @@ func (c *Config) poll(ctx context.Context) {
 			}
 			c.reload(ctx, st)
 		}
-	}
-}
-
-// backoff is the wait before retry attempt n (from 0): min doubled n
-// times, capped at max, then drawn uniformly from its upper half so that
-// instances restarted together do not retry together.
-func backoff(n int, lo, hi time.Duration) time.Duration {
-	d := lo
-	for i := 0; i < n && d < hi; i++ {
-		d *= 2
-	}
-	d = time.Duration(float64(d) * (0.5 + rand.Float64()/2))
-	return min(d, hi)
-}
-
-// sleep waits d or until ctx is done; it reports whether d elapsed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }

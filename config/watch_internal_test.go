@@ -30,13 +30,3 @@ func TestPollFile(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
-func TestBackoff(t *testing.T) {
-	for n := range 10 {
-		d := backoff(n, 10*time.Millisecond, 100*time.Millisecond)
-		limit := min(10*time.Millisecond<<n, 100*time.Millisecond)
-		if d < limit/2 || d > limit {
-			t.Errorf("backoff(%d) = %v, want within [%v, %v]", n, d, limit/2, limit)
-		}
-	}
-}

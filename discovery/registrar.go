@@ -2,6 +2,7 @@ package discovery
 
 import (
 	"context"
+	"github.com/microos/go-os/internal/backoff"
 	"log/slog"
 	"sync"
 	"time"
@@ -154,7 +155,7 @@ func NewRegistrar(r Registry, svc *Service, opts ...RegistrarOption) (*Registrar
 
 func (g *Registrar) run(ctx context.Context) {
 	defer close(g.done)
-	bo := backoff{min: g.o.retryMin, max: g.o.retryMax}
+	bo := backoff.Backoff{Min: g.o.retryMin, Max: g.o.retryMax}
 	log := g.o.logger.With("service", g.svc.Name)
 	var opts []RegisterOption
 	if g.o.ttl > 0 {
@@ -178,7 +179,7 @@ func (g *Registrar) run(ctx context.Context) {
 			g.state.LastError = err
 			g.state.Failures++
 			g.state.Status = StatusRetrying
-			wait = bo.next()
+			wait = bo.Next()
 		} else {
 			if g.state.Failures > 0 {
 				log.Info("discovery: registration recovered", "failures", g.state.Failures)
@@ -190,10 +191,10 @@ func (g *Registrar) run(ctx context.Context) {
 			g.state.LastSuccess = time.Now()
 			g.state.Failures = 0
 			g.state.Registrations++
-			bo.reset()
+			bo.Reset()
 		}
 		g.mu.Unlock()
-		if !sleep(ctx.Done(), wait) {
+		if !backoff.SleepDone(ctx.Done(), wait) {
 			return
 		}
 	}

@@ -3,6 +3,7 @@ package discovery
 import (
 	"cmp"
 	"context"
+	"github.com/microos/go-os/internal/backoff"
 	"slices"
 	"time"
 )
@@ -16,7 +17,7 @@ func (r *registry) runWatch(ctx context.Context, name string, ch chan<- Event) {
 		last    []*Service
 		synced  bool
 		failing bool
-		bo      = backoff{min: r.o.retryMin, max: r.o.retryMax}
+		bo      = backoff.Backoff{Min: r.o.retryMin, Max: r.o.retryMax}
 		done    = ctx.Done()
 		log     = r.o.logger.With("service", name)
 	)
@@ -41,7 +42,7 @@ func (r *registry) runWatch(ctx context.Context, name string, ch chan<- Event) {
 			return
 		}
 		if err != nil {
-			wait := bo.next()
+			wait := bo.Next()
 			if !failing {
 				log.Warn("discovery: watch failed; retrying with backoff", "err", err, "retry_in", wait)
 			}
@@ -49,12 +50,12 @@ func (r *registry) runWatch(ctx context.Context, name string, ch chan<- Event) {
 			if !send(Event{Type: EventError, Err: &OpError{Op: "watch", Service: name, Err: err}, Services: last}) {
 				return
 			}
-			if !sleep(done, wait) {
+			if !backoff.SleepDone(done, wait) {
 				return
 			}
 			continue
 		}
-		bo.reset()
+		bo.Reset()
 		if next < query {
 			// The backend lost its state (a fresh Consul agent): its
 			// indexes start again, so the next query must not wait on ours.
@@ -84,7 +85,7 @@ func (r *registry) runWatch(ctx context.Context, name string, ch chan<- Event) {
 			last = svcs
 		}
 		// Bound the query rate of a service that never stops changing.
-		if wait := r.o.watchInterval - time.Since(started); wait > 0 && !sleep(done, wait) {
+		if wait := r.o.watchInterval - time.Since(started); wait > 0 && !backoff.SleepDone(done, wait) {
 			return
 		}
 	}

@@ -57,17 +57,3 @@ func TestNormalize(t *testing.T) {
 		t.Fatal("normalize of no nodes must be nil")
 	}
 }
-
-func TestBackoff(t *testing.T) {
-	b := backoff{min: 100, max: 1000}
-	for i, want := range []int64{100, 200, 400, 800, 1000, 1000} {
-		d := int64(b.next())
-		if d < want/2 || d >= want {
-			t.Fatalf("attempt %d waits %d, want in [%d, %d)", i, d, want/2, want)
-		}
-	}
-	b.reset()
-	if d := int64(b.next()); d >= 100 {
-		t.Fatalf("after reset waits %d", d)
-	}
-}

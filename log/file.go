@@ -3,8 +3,8 @@ package log
 import (
 	"errors"
 	"fmt"
+	"github.com/microos/go-os/internal/backoff"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -78,7 +78,7 @@ type File struct {
 	periodEnd time.Time // zero when RotateEvery is 0
 	checkAt   time.Time // next check that path is still our file
 	retryAt   time.Time // while f is nil after a failure: next reopen
-	backoff   time.Duration
+	failures  int       // consecutive, for the reopen backoff
 	closed    bool
 
 	counters
@@ -151,7 +151,7 @@ func (l *File) Write(p []byte) (int, error) {
 		l.broken(now)
 		return n, l.count(outputError(err))
 	}
-	l.backoff = 0
+	l.failures = 0
 	l.written.Add(1)
 	return n, nil
 }
@@ -202,9 +202,8 @@ func (l *File) broken(now time.Time) {
 		l.f.Close()
 		l.f = nil
 	}
-	l.backoff = min(max(2*l.backoff, minBackoff), maxBackoff)
-	jitter := time.Duration(rand.Int64N(int64(l.backoff)/2 + 1))
-	l.retryAt = now.Add(l.backoff/2 + jitter)
+	l.retryAt = now.Add(backoff.Delay(l.failures, minBackoff, maxBackoff))
+	l.failures++
 }
 
 func (l *File) count(err error) error { return l.fail(err) }

@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"errors"
+	"github.com/microos/go-os/internal/backoff"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
@@ -65,12 +66,8 @@ func (r Retry) withDefaults() Retry {
 }
 
 func (r *Retry) wait(retry int) time.Duration {
-	d := r.Backoff
-	for i := 0; i < retry && d < r.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, r.MaxBackoff)
-	return rand.N(d) + 1
+	// Full jitter: request retries spread over the whole window.
+	return rand.N(backoff.Exp(retry, r.Backoff, r.MaxBackoff)) + 1
 }
 
 // retryBudget holds thousandths of a retry: every request deposits
@@ -103,18 +100,6 @@ func (b *retryBudget) withdraw() bool {
 		if b.balance.CompareAndSwap(v, v-1000) {
 			return true
 		}
-	}
-}
-
-// sleepCtx waits d, or until ctx is done (false).
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
 

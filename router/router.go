@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/microos/go-os/internal/backoff"
 	"io"
 	"maps"
 	"sync"
@@ -120,7 +121,7 @@ func (r *Router) do(ctx context.Context, service, key string, fn func(ctx contex
 			return &Error{Op: "do", Service: service, Err: err}
 		}
 		s.retries.Add(1)
-		if !sleepCtx(ctx, rt.wait(attempt)) {
+		if !backoff.Sleep(ctx, rt.wait(attempt)) {
 			return &Error{Op: "do", Service: service, Err: err}
 		}
 	}
@@ -179,7 +180,7 @@ func (r *Router) add(name string) *service {
 // only restarts a watch that could not start or that ended.
 func (s *service) watch(ctx context.Context) {
 	defer s.r.wg.Done()
-	wait := backoff{min: 50 * time.Millisecond, max: 5 * time.Second}
+	wait := backoff.Backoff{Min: 50 * time.Millisecond, Max: 5 * time.Second}
 	for {
 		ch, err := s.r.res.Watch(ctx, s.name)
 		if err != nil {
@@ -198,14 +199,14 @@ func (s *service) watch(ctx context.Context) {
 					continue
 				}
 				s.update(ev.Services)
-				wait.reset()
+				wait.Reset()
 			}
 			if ctx.Err() != nil {
 				return
 			}
 			s.failed(errWatchEnded, false)
 		}
-		if !sleepCtx(ctx, wait.next()) {
+		if !backoff.Sleep(ctx, wait.Next()) {
 			return
 		}
 	}

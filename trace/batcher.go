@@ -3,8 +3,8 @@ package trace
 import (
 	"context"
 	"errors"
+	"github.com/microos/go-os/internal/backoff"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -167,16 +167,7 @@ func (b *batcher) export(batch []*SpanData) {
 // backoff waits before retry attempt+1: 100ms doubling up to 5s, with full
 // jitter. It returns false when Close's deadline passes meanwhile.
 func (b *batcher) backoff(attempt int) bool {
-	d := min(100*time.Millisecond<<attempt, 5*time.Second)
-	d = d/2 + rand.N(d/2+1)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-b.ctx.Done():
-		return false
-	}
+	return backoff.Sleep(b.ctx, backoff.Delay(attempt, 100*time.Millisecond, 5*time.Second))
 }
 
 func (b *batcher) flush(ctx context.Context) error {
