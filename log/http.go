@@ -3,6 +3,7 @@ package log
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"github.com/microos/go-os/internal/httpwrap"
 	"log/slog"
 	"net/http"
 	"time"
@@ -30,13 +31,13 @@ func Middleware(logger *slog.Logger) func(http.Handler) http.Handler {
 			w.Header().Set(RequestIDHeader, id)
 			ctx := WithRequestID(r.Context(), id)
 			r = r.WithContext(ctx)
-			rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+			rec := httpwrap.NewRecorder(w)
 			next.ServeHTTP(rec, r)
 			level := slog.LevelInfo
 			switch {
-			case rec.status >= 500:
+			case rec.Status() >= 500:
 				level = slog.LevelError
-			case rec.status >= 400:
+			case rec.Status() >= 400:
 				level = slog.LevelWarn
 			}
 			if !logger.Enabled(ctx, level) {
@@ -50,8 +51,8 @@ func Middleware(logger *slog.Logger) func(http.Handler) http.Handler {
 				slog.String("method", r.Method),
 				slog.String("route", route),
 				slog.String("path", r.URL.Path),
-				slog.Int("status", rec.status),
-				slog.Int64("bytes", rec.bytes),
+				slog.Int("status", rec.Status()),
+				slog.Int64("bytes", rec.Bytes()),
 				slog.Duration("duration", time.Since(start)))
 		})
 	}
@@ -77,36 +78,6 @@ func NewRequestID() string {
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
-
-// recorder notes the status and size of a response. Unwrap lets
-// http.ResponseController reach Flush, Hijack and deadlines underneath.
-type recorder struct {
-	http.ResponseWriter
-	status      int
-	bytes       int64
-	wroteHeader bool
-}
-
-func (r *recorder) WriteHeader(code int) {
-	if !r.wroteHeader && code >= 200 {
-		r.status, r.wroteHeader = code, true
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *recorder) Write(p []byte) (int, error) {
-	r.wroteHeader = true
-	n, err := r.ResponseWriter.Write(p)
-	r.bytes += int64(n)
-	return n, err
-}
-
-func (r *recorder) Flush() {
-	r.wroteHeader = true
-	http.NewResponseController(r.ResponseWriter).Flush()
-}
-
-func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // Transport logs one line per outgoing request, "http client request" at
 // Debug (Warn for a failed request or a 5xx answer) with method, host,

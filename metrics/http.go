@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"github.com/microos/go-os/internal/httpwrap"
 	"net/http"
 	"time"
 )
@@ -107,14 +108,12 @@ func Middleware(m *Metrics, opts ...HTTPOption) func(http.Handler) http.Handler 
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			sw := &statusWriter{ResponseWriter: w}
+			sw := httpwrap.NewRecorder(w)
 			defer func() {
-				status := sw.status
+				status := sw.Status()
 				if p := recover(); p != nil {
 					status = http.StatusInternalServerError
 					defer panic(p)
-				} else if status == 0 {
-					status = http.StatusOK
 				}
 				rm.Record(serverRoute(o, r), r.Method, StatusClass(status), time.Since(start))
 			}()
@@ -132,30 +131,6 @@ func serverRoute(o httpOptions, r *http.Request) string {
 	}
 	return "unmatched"
 }
-
-// statusWriter remembers the status the handler wrote. Unwrap lets
-// http.ResponseController reach the Flusher, Hijacker and deadlines of the
-// writer underneath.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Transport records the request metrics (see RequestMetrics) of the
 // requests sent through base (http.DefaultTransport if nil), side

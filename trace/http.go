@@ -2,6 +2,7 @@ package trace
 
 import (
 	"fmt"
+	"github.com/microos/go-os/internal/httpwrap"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -43,14 +44,14 @@ func Middleware(t *Tracer) func(http.Handler) http.Handler {
 			if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
 				span.SetRemote(Endpoint{Addr: ap})
 			}
-			sw := &statusWriter{ResponseWriter: w}
+			sw := httpwrap.NewRecorder(w)
 			defer func() {
 				if p := recover(); p != nil {
 					span.SetError(fmt.Errorf("panic: %v", p))
-					endServer(span, r, sw.status)
+					endServer(span, r, sw.Status())
 					panic(p)
 				}
-				endServer(span, r, sw.status)
+				endServer(span, r, sw.Status())
 			}()
 			next.ServeHTTP(sw, r)
 		})
@@ -58,9 +59,6 @@ func Middleware(t *Tracer) func(http.Handler) http.Handler {
 }
 
 func endServer(span *Span, r *http.Request, status int) {
-	if status == 0 {
-		status = http.StatusOK
-	}
 	if r.Pattern != "" {
 		span.SetName(r.Pattern)
 		span.SetTag(TagHTTPRoute, r.Pattern)
@@ -71,35 +69,6 @@ func endServer(span *Span, r *http.Request, status int) {
 	}
 	span.End()
 }
-
-// statusWriter remembers the status the handler wrote. Unwrap lets
-// http.ResponseController reach the writer underneath.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Transport traces an HTTP client: each request gets a Client span, child
 // of the span in the request's context, and carries its context to the
