@@ -4,51 +4,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"os/exec"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/microos/go-os/internal/testenv"
 	"github.com/microos/go-os/kv"
 	_ "github.com/microos/go-os/kv/rediskv"
 )
-
-// startRedis runs a redis-server of the test's own on addr, so that the
-// test can kill it.
-func startRedis(t *testing.T, bin, addr string) *exec.Cmd {
-	t.Helper()
-	host, port, _ := net.SplitHostPort(addr)
-	cmd := exec.Command(bin, "--bind", host, "--port", port, "--save", "", "--appendonly", "no", "--dir", t.TempDir())
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
-	defer c.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for c.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			t.Fatal("redis-server did not come up in 5s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return cmd
-}
 
 // TestRedisKilledDuringLoad kills Redis (SIGKILL) under a load: every call
 // must return within its deadline with ErrUnavailable, and calls must
 // succeed again within 1 s of Redis being back. goleak (TestMain) checks
 // that nothing is left running.
 func TestRedisKilledDuringLoad(t *testing.T) {
-	bin := testenv.Binary(t, "redis-server")
 	addr := testenv.FreePort(t)
-	srv := startRedis(t, bin, addr)
+	srv := testenv.StartRedis(t, addr)
 
 	s, err := kv.Open(context.Background(), "redis://"+addr+"/0?dial_timeout=100ms")
 	if err != nil {
@@ -120,7 +93,7 @@ func TestRedisKilledDuringLoad(t *testing.T) {
 	srv.Wait()
 	waitFor("calls failing with ErrUnavailable", 5*time.Second, func() bool { return downErrs.Load() >= 20 })
 
-	startRedis(t, bin, addr)
+	testenv.StartRedis(t, addr)
 	recovered := waitFor("recovery after restart", time.Second, func() bool {
 		c, cancel := context.WithTimeout(ctx, callTimeout)
 		defer cancel()

@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"net"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -131,9 +129,8 @@ func TestOpenErrors(t *testing.T) {
 // caller never blocks (Drop policy), the failed writes are counted, and
 // lines logged after Redis is back reach the stream.
 func TestRedisKilledAndRestarted(t *testing.T) {
-	bin := testenv.Binary(t, "redis-server")
 	addr := testenv.FreePort(t)
-	srv := startRedis(t, bin, addr)
+	srv := testenv.StartRedis(t, addr)
 	stream := streamName(t)
 	l, err := log.Open(context.Background(),
 		"redis://"+addr+"/0?stream="+stream+"&timeout=200ms&dial_timeout=100ms&async=true&policy=drop&buffer=64KiB")
@@ -159,7 +156,7 @@ func TestRedisKilledAndRestarted(t *testing.T) {
 		t.Fatalf("Stats %+v: want counted output errors", st)
 	}
 
-	startRedis(t, bin, addr)
+	testenv.StartRedis(t, addr)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		l.Info("after")
@@ -172,24 +169,4 @@ func TestRedisKilledAndRestarted(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-func startRedis(t *testing.T, bin, addr string) *exec.Cmd {
-	t.Helper()
-	host, port, _ := net.SplitHostPort(addr)
-	cmd := exec.Command(bin, "--bind", host, "--port", port, "--save", "", "--appendonly", "no", "--dir", t.TempDir())
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
-	defer c.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for c.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			t.Fatal("redis-server did not come up in 5s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return cmd
 }
