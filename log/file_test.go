@@ -6,30 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/microos/go-os/internal/fakeclock"
 	"github.com/microos/go-os/log"
 )
-
-// fakeClock is a clock tests move by hand instead of sleeping.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 func writeLines(t *testing.T, f *log.File, from, to int) {
 	t.Helper()
@@ -41,7 +23,7 @@ func writeLines(t *testing.T, f *log.File, from, to int) {
 }
 
 func TestFileRotatesOnSizeAndKeepsMaxBackups(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2026, 11, 22, 1, 0, 0, 0, time.UTC)}
+	clock := fakeclock.New(time.Date(2026, 11, 22, 1, 0, 0, 0, time.UTC))
 	path := filepath.Join(t.TempDir(), "logs", "app.log")
 	f, err := log.OpenFile(path, log.MaxSize(1000), log.MaxBackups(3), log.FileClock(clock.Now))
 	if err != nil {
@@ -50,7 +32,7 @@ func TestFileRotatesOnSizeAndKeepsMaxBackups(t *testing.T) {
 	defer f.Close()
 	for i := range 10 {
 		writeLines(t, f, i*10, i*10+10) // ~1 KB: a rotation every 10 lines
-		clock.Add(time.Millisecond)
+		clock.Advance(time.Millisecond)
 	}
 	backups, err := f.Backups()
 	if err != nil {
@@ -79,7 +61,7 @@ func TestFileRotatesOnSizeAndKeepsMaxBackups(t *testing.T) {
 }
 
 func TestFileRotatesOnTime(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2026, 11, 22, 23, 59, 0, 0, time.UTC)}
+	clock := fakeclock.New(time.Date(2026, 11, 22, 23, 59, 0, 0, time.UTC))
 	path := filepath.Join(t.TempDir(), "app.log")
 	f, err := log.OpenFile(path, log.RotateEvery(24*time.Hour), log.FileClock(clock.Now))
 	if err != nil {
@@ -87,9 +69,9 @@ func TestFileRotatesOnTime(t *testing.T) {
 	}
 	defer f.Close()
 	writeLines(t, f, 0, 1)
-	clock.Add(30 * time.Second)
+	clock.Advance(30 * time.Second)
 	writeLines(t, f, 1, 2) // same day
-	clock.Add(time.Minute)
+	clock.Advance(time.Minute)
 	writeLines(t, f, 2, 3) // after midnight UTC
 	backups, _ := f.Backups()
 	if len(backups) != 1 || !strings.Contains(backups[0], "app-2026-11-23T00-00-30.000") {
@@ -130,7 +112,7 @@ func TestFileReopenAfterExternalRotation(t *testing.T) {
 // A file removed under the logger is noticed within a second of clock
 // time and recreated: writing resumes without a Reopen.
 func TestFileRemovedUnderUsIsRecreated(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2026, 11, 22, 1, 0, 0, 0, time.UTC)}
+	clock := fakeclock.New(time.Date(2026, 11, 22, 1, 0, 0, 0, time.UTC))
 	path := filepath.Join(t.TempDir(), "app.log")
 	f, err := log.OpenFile(path, log.FileClock(clock.Now))
 	if err != nil {
@@ -141,7 +123,7 @@ func TestFileRemovedUnderUsIsRecreated(t *testing.T) {
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
-	clock.Add(2 * time.Second)
+	clock.Advance(2 * time.Second)
 	writeLines(t, f, 1, 2)
 	cur, err := os.ReadFile(path)
 	if err != nil || !strings.Contains(string(cur), `"n":1`) {
@@ -155,7 +137,7 @@ func TestFileDiskFull(t *testing.T) {
 	if _, err := os.Stat("/dev/full"); err != nil {
 		t.Skip("no /dev/full on this system")
 	}
-	clock := &fakeClock{now: time.Date(2026, 11, 22, 1, 0, 0, 0, time.UTC)}
+	clock := fakeclock.New(time.Date(2026, 11, 22, 1, 0, 0, 0, time.UTC))
 	f, err := log.OpenFile("/dev/full", log.FileClock(clock.Now))
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +153,7 @@ func TestFileDiskFull(t *testing.T) {
 	if st.Errors != 5 || st.Written != 0 || st.LastError == nil {
 		t.Fatalf("Stats = %+v, want 5 errors", st)
 	}
-	clock.Add(10 * time.Second) // past the backoff: the next write reopens, fails again
+	clock.Advance(10 * time.Second) // past the backoff: the next write reopens, fails again
 	if _, err := f.Write([]byte("{}\n")); !errors.Is(err, log.ErrOutput) {
 		t.Fatalf("after backoff: %v", err)
 	}

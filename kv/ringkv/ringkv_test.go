@@ -8,12 +8,12 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/microos/go-os/internal/fakeclock"
 	"github.com/microos/go-os/internal/testenv"
 	"github.com/microos/go-os/kv"
 	"github.com/microos/go-os/kv/kvtest"
@@ -21,14 +21,6 @@ import (
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 // cluster starts n instances, each with its handler on a loopback HTTP
 // server, all in one ring.
@@ -61,7 +53,7 @@ func cluster(t *testing.T, n int, opts ...ringkv.Option) []*ringkv.Ring {
 }
 
 func TestConformance(t *testing.T) {
-	c := &clock{now: time.Unix(1_800_000_000, 0)}
+	c := fakeclock.New(time.Unix(1_800_000_000, 0))
 	rings := cluster(t, 3, ringkv.WithClock(c.Now))
 	var next int
 	kvtest.Run(t, kvtest.Harness{
