@@ -3,9 +3,6 @@ package consulconfig_test
 import (
 	"context"
 	"errors"
-	"io"
-	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,74 +10,6 @@ import (
 	"github.com/microos/go-os/config/consulconfig"
 	"github.com/microos/go-os/internal/testenv"
 )
-
-// proxy forwards a loopback port to the real Consul, so that a test can
-// take Consul away from one client and bring it back without touching the
-// shared server.
-type proxy struct {
-	t      *testing.T
-	addr   string
-	target string
-
-	mu    sync.Mutex
-	ln    net.Listener
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	p := &proxy{t: t, addr: testenv.FreePort(t), target: target, conns: map[net.Conn]struct{}{}}
-	t.Cleanup(p.stop)
-	return p
-}
-
-func (p *proxy) start() {
-	ln, err := net.Listen("tcp", p.addr)
-	if err != nil {
-		p.t.Fatalf("proxy listen %s: %v", p.addr, err)
-	}
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	p.wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns[c], p.conns[up] = struct{}{}, struct{}{}
-			p.mu.Unlock()
-			pipe := func(dst, src net.Conn) {
-				io.Copy(dst, src)
-				dst.Close()
-				src.Close()
-			}
-			p.wg.Go(func() { pipe(up, c) })
-			p.wg.Go(func() { pipe(c, up) })
-		}
-	})
-}
-
-// stop closes the listener and every connection, like a server dying.
-func (p *proxy) stop() {
-	p.mu.Lock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for c := range p.conns {
-		c.Close()
-		delete(p.conns, c)
-	}
-	p.mu.Unlock()
-	p.wg.Wait()
-}
 
 func errorSink() (chan error, config.Option) {
 	errs := make(chan error, 64)
@@ -112,8 +41,8 @@ func TestConsulDownAtStart(t *testing.T) {
 	if err := put(ctx, direct, prefix+"db/pool", []byte("40")); err != nil {
 		t.Fatal(err)
 	}
-	p := newProxy(t, consul) // not started: Consul is down for this client
-	viaProxy := newClient(t, p.addr)
+	p := testenv.NewProxy(t, consul) // not started: Consul is down for this client
+	viaProxy := newClient(t, p.Addr())
 	defaults := config.NewMemory(map[string]any{"db": map[string]any{"pool": 5}})
 
 	// Strict: New fails, naming the source and the cause.
@@ -142,7 +71,7 @@ func TestConsulDownAtStart(t *testing.T) {
 	}
 
 	// Consul comes up: the retry loads it.
-	p.start()
+	p.Start()
 	waitFor(t, "Consul's value once it is up", func() bool { return cfg.Get("db", "pool").Int(0) == 40 })
 	waitFor(t, "Consul's status to be healthy", func() bool { return cfg.Status().Sources[1].Healthy() })
 }
@@ -156,10 +85,10 @@ func TestConsulDownLater(t *testing.T) {
 	if err := put(ctx, direct, prefix+"db/pool", []byte("40")); err != nil {
 		t.Fatal(err)
 	}
-	p := newProxy(t, consul)
-	p.start()
+	p := testenv.NewProxy(t, consul)
+	p.Start()
 	errs, onError := errorSink()
-	cfg, err := config.New(ctx, []config.Source{consulconfig.New(newClient(t, p.addr), prefix)},
+	cfg, err := config.New(ctx, []config.Source{consulconfig.New(newClient(t, p.Addr()), prefix)},
 		config.WithStrictStart(), onError, config.WithRetry(10*time.Millisecond, 100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +96,7 @@ func TestConsulDownLater(t *testing.T) {
 	defer cfg.Close()
 	waitFor(t, "the watch to start", func() bool { return cfg.Status().Sources[0].Watching })
 
-	p.stop()
+	p.Stop()
 	select {
 	case err := <-errs:
 		if !errors.Is(err, config.ErrUnavailable) {
@@ -184,7 +113,7 @@ func TestConsulDownLater(t *testing.T) {
 		t.Fatal(err)
 	}
 	// ...shows once it can again.
-	p.start()
+	p.Start()
 	waitFor(t, "the change made while down", func() bool { return cfg.Get("db", "pool").Int(0) == 41 })
 	waitFor(t, "the watch to resume", func() bool { return cfg.Status().Sources[0].Watching })
 }

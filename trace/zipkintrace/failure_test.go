@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -131,54 +130,6 @@ func TestCollectorRejects(t *testing.T) {
 	}
 }
 
-// proxy forwards TCP connections to target until killed, standing in for
-// the network path to the collector so that the test can cut it mid-load
-// without stopping the shared collector.
-type proxy struct {
-	l     net.Listener
-	mu    sync.Mutex
-	conns []net.Conn
-	wg    sync.WaitGroup
-}
-
-func startProxy(t *testing.T, target string) *proxy {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{l: l}
-	p.wg.Go(func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, up)
-			p.mu.Unlock()
-			p.wg.Go(func() { io.Copy(up, c); up.Close() })
-			p.wg.Go(func() { io.Copy(c, up); c.Close() })
-		}
-	})
-	t.Cleanup(p.kill)
-	return p
-}
-
-func (p *proxy) kill() {
-	p.l.Close()
-	p.mu.Lock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.mu.Unlock()
-	p.wg.Wait()
-}
-
 // TestCollectorKilledMidLoad: spans reach the real collector until the path
 // to it is cut in the middle of a load; from then on they are dropped and
 // counted, End stays fast, the queue stays within its bound, and the spans
@@ -186,8 +137,9 @@ func (p *proxy) kill() {
 func TestCollectorKilledMidLoad(t *testing.T) {
 	spansURL, queryURL := testenv.Zipkin(t)
 	u := must(http.NewRequest(http.MethodPost, spansURL, nil)).URL
-	p := startProxy(t, u.Host)
-	u.Host = p.l.Addr().String()
+	p := testenv.NewProxy(t, u.Host)
+	p.Start()
+	u.Host = p.Addr()
 	exp, _ := zipkintrace.New(u.String())
 	const queue = 256
 	tr := trace.New(exp, trace.WithService("killed-mid-load"), trace.WithQueueSize(queue), trace.WithBatchSize(64),
@@ -203,7 +155,7 @@ func TestCollectorKilledMidLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	exportedBefore := tr.Stats().Exported
-	p.kill()
+	p.Stop()
 	after := endLatencies(tr, 2000)
 	if st := tr.Stats(); st.Queued > queue {
 		t.Errorf("queue holds %d spans, bound %d", st.Queued, queue)
