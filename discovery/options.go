@@ -68,5 +68,8 @@ func collect(opts []Option) options {
 	if o.retryMax < o.retryMin {
 		o.retryMax = o.retryMin
 	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
+	}
 	return o
 }

@@ -3,6 +3,8 @@ package discovery
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -46,13 +48,16 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return t.base.RoundTrip(req)
 	}
 	svcs, err := t.r.GetService(req.Context(), host)
-	if err == ErrNotFound {
+	if errors.Is(err, ErrNotFound) {
 		return t.base.RoundTrip(req)
 	}
 	if err != nil {
 		return nil, err
 	}
 	n := pick(svcs)
+	if n == nil { // a Resolver of its own may answer services without nodes
+		return nil, fmt.Errorf("discovery: service %q has no nodes: %w", host, ErrNotFound)
+	}
 	out := req.Clone(req.Context())
 	out.URL.Host = n.Address
 	if n.Port != 0 {
@@ -70,6 +75,9 @@ func pick(svcs []*Service) *Node {
 	for _, s := range svcs {
 		total += len(s.Nodes)
 	}
+	if total == 0 {
+		return nil
+	}
 	i := rand.IntN(total)
 	for _, s := range svcs {
 		if i < len(s.Nodes) {
@@ -77,7 +85,7 @@ func pick(svcs []*Service) *Node {
 		}
 		i -= len(s.Nodes)
 	}
-	return nil // unreachable: reads never return a service without nodes
+	return nil
 }
 
 // Middleware reports the registrar's state on path (say "/health/registry")

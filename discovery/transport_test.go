@@ -1,6 +1,7 @@
 package discovery_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -87,5 +88,21 @@ func TestMiddlewareReportsRegistrarState(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/health/registry", nil))
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("health after Close: %d %s", rec.Code, rec.Body)
+	}
+}
+
+type nodelessResolver struct{}
+
+func (nodelessResolver) GetService(context.Context, string) ([]*discovery.Service, error) {
+	return []*discovery.Service{{Name: "api"}}, nil
+}
+
+// A Resolver of one's own may answer a service without nodes: the
+// transport says so instead of panicking on an empty pick.
+func TestTransportServiceWithoutNodes(t *testing.T) {
+	c := &http.Client{Transport: discovery.Transport(nil, nodelessResolver{})}
+	_, err := c.Get("http://api/x")
+	if !errors.Is(err, discovery.ErrNotFound) {
+		t.Fatalf("GET of a service without nodes: %v, want ErrNotFound", err)
 	}
 }

@@ -23,6 +23,8 @@ type options struct {
 	sink         Sink
 	publishEvery time.Duration
 	logger       *slog.Logger
+	versions     []string
+	labels       map[string]string
 	now          func() time.Time
 	manualEval   bool // tests call evaluate themselves
 }
@@ -42,6 +44,15 @@ func collect(opts []Option) options {
 	}
 	o.ejection = o.ejection.withDefaults()
 	o.retry = o.retry.withDefaults()
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
+	}
+	if len(o.versions) > 0 {
+		o.filters = append(o.filters, versionFilter(o.versions))
+	}
+	if len(o.labels) > 0 {
+		o.filters = append(o.filters, labelFilter(o.labels))
+	}
 	return o
 }
 
@@ -49,29 +60,39 @@ func collect(opts []Option) options {
 func WithStrategy(s Strategy) Option { return func(o *options) { o.strategy = s } }
 
 // WithVersion routes only to nodes of the versions given (canary or
-// blue/green by version).
+// blue/green by version). A later WithVersion replaces an earlier one (so
+// an option overrides a URL's version=); no versions routes to all.
 func WithVersion(versions ...string) Option {
-	return WithFilter(func(n *Node) bool {
+	return func(o *options) { o.versions = versions }
+}
+
+// WithLabels routes only to nodes whose metadata has every key=value of
+// labels (canary or A/B groups by label). A later WithLabels replaces an
+// earlier one.
+func WithLabels(labels map[string]string) Option {
+	return func(o *options) { o.labels = labels }
+}
+
+func versionFilter(versions []string) func(*Node) bool {
+	return func(n *Node) bool {
 		for _, v := range versions {
 			if n.Version == v {
 				return true
 			}
 		}
 		return false
-	})
+	}
 }
 
-// WithLabels routes only to nodes whose metadata has every key=value of
-// labels (canary or A/B groups by label).
-func WithLabels(labels map[string]string) Option {
-	return WithFilter(func(n *Node) bool {
+func labelFilter(labels map[string]string) func(*Node) bool {
+	return func(n *Node) bool {
 		for k, v := range labels {
 			if w, ok := n.Metadata[k]; !ok || w != v {
 				return false
 			}
 		}
 		return true
-	})
+	}
 }
 
 // WithFilter routes only to nodes for which keep returns true. Filters run
@@ -105,7 +126,8 @@ func WithFailurePenalty(d time.Duration) Option { return func(o *options) { o.pe
 func WithThrottle(k float64) Option { return func(o *options) { o.throttleK = k } }
 
 // WithRateLimit caps each service at rate requests per second with bursts
-// of burst (a token bucket); excess picks fail with ErrRateLimited.
+// of burst (a token bucket); excess picks fail with ErrRateLimited. A rate
+// ≤ 0 means no limit (not "allow nothing").
 func WithRateLimit(rate float64, burst int) Option {
 	return func(o *options) { o.rate, o.burst = rate, burst }
 }

@@ -51,7 +51,7 @@ func newService(r *Router, name string) *service {
 	if r.o.throttleK > 0 {
 		s.throttle = NewThrottle(r.o.throttleK, throttleWindow)
 	}
-	if r.o.rate != 0 || r.o.burst != 0 {
+	if r.o.rate > 0 {
 		s.limiter = NewLimiter(r.o.rate, r.o.burst)
 	}
 	s.snap.Store(&snapshot{err: ErrNoNodes})

@@ -63,6 +63,9 @@ type Driver struct {
 	srv      *http.Server
 	addr     net.Addr
 	serveErr chan error
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // vec is the collector of one metric.
@@ -130,6 +133,11 @@ func (d *Driver) Registerer() prometheus.Registerer { return d.reg }
 // registry can take them again; those it found already there stay) and
 // stops the server Serve started.
 func (d *Driver) Close() error {
+	d.closeOnce.Do(func() { d.closeErr = d.close() })
+	return d.closeErr
+}
+
+func (d *Driver) close() error {
 	d.mu.Lock()
 	for _, v := range d.vecs {
 		if !v.adopted {

@@ -122,3 +122,23 @@ func TestBucketsAndReservedKeys(t *testing.T) {
 		t.Errorf("buckets = %v, want [0.1 1] with the 50 ms observation in the first", metric.GetHistogram().GetBucket())
 	}
 }
+
+func TestServeCloseTwice(t *testing.T) {
+	d, err := prometheusmetrics.Serve("127.0.0.1:0", "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		d.Close()
+		done <- d.Close()
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("second Close: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("second Close hangs")
+	}
+}
