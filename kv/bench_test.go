@@ -58,10 +58,14 @@ func BenchmarkMemoryGetParallel(b *testing.B) {
 	for i := range 1024 {
 		s.Set(ctx, kv.Item{Key: "user:" + strconv.Itoa(i), Value: []byte("v")})
 	}
+	keys := make([]string, 1024)
+	for i := range keys {
+		keys[i] = "user:" + strconv.Itoa(i)
+	}
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			s.Get(ctx, "user:7")
+		for i := 0; pb.Next(); i++ {
+			s.Get(ctx, keys[i&1023])
 		}
 	})
 }

@@ -37,14 +37,20 @@
 // # Errors
 //
 // Every error wraps one of ErrNotFound, ErrExists, ErrConflict,
-// ErrInvalidKey, ErrInvalidItem, ErrTooLarge, ErrClosed or ErrUnavailable:
-// test them with errors.Is. Failed calls return an *OpError naming the
-// operation and key; the backend's own error stays reachable with
+// ErrInvalidKey, ErrInvalidItem, ErrCorrupt, ErrTooLarge, ErrClosed or
+// ErrUnavailable, or is the caller's own context.Canceled: test them with
+// errors.Is. A call the caller cancelled is never ErrUnavailable; a
+// deadline that passed while waiting on the backend is (and wraps
+// context.DeadlineExceeded too). Failed calls return an *OpError naming
+// the operation and key; the backend's own error stays reachable with
 // errors.As. A miss is the bare ErrNotFound, so that it costs nothing.
 //
 // # Concurrency
 //
 // Stores are safe for concurrent use. Every call honours its ctx: with a
-// backend down, a call returns by its deadline with ErrUnavailable. Close
-// may run concurrently with calls; calls after it return ErrClosed.
+// backend down or hung, a call returns by its deadline with ErrUnavailable
+// (memcachekv is the exception: gomemcache takes no ctx, so a call is
+// bounded by the client's timeout). Close may run concurrently with calls:
+// it refuses new ones (ErrClosed), waits for those in flight, then
+// releases the backend.
 package kv

@@ -1,8 +1,10 @@
 package kv
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // The errors every backend maps its own onto. Test them with errors.Is.
@@ -20,6 +22,9 @@ var (
 	// ErrInvalidItem: the item cannot be written as asked (negative TTL,
 	// CompareAndSwap without a version).
 	ErrInvalidItem = errors.New("kv: invalid item")
+	// ErrCorrupt: the stored value cannot be read as an item: another
+	// client wrote it in its own format, or it is of another type.
+	ErrCorrupt = errors.New("kv: stored value unreadable")
 	// ErrTooLarge: the backend refused the value for its size.
 	ErrTooLarge = errors.New("kv: value too large")
 	// ErrClosed: the store was closed.
@@ -34,17 +39,30 @@ var (
 // operation and key, and unwraps to the sentinel and the backend's error.
 type OpError struct {
 	Op  string // "get", "set", "add", "cas", "delete", "getmulti"
-	Key string // the key as the caller gave it (for getmulti, the first key)
+	Key string // the key as the caller gave it; for getmulti, the invalid key or ""
 	Err error
 }
 
-func (e *OpError) Error() string { return fmt.Sprintf("kv: %s %q: %v", e.Op, e.Key, e.Err) }
+func (e *OpError) Error() string {
+	if e.Key == "" && e.Op == "getmulti" {
+		return fmt.Sprintf("kv: getmulti: %v", e.Err)
+	}
+	return fmt.Sprintf("kv: %s %q: %v", e.Op, e.Key, e.Err)
+}
 
 func (e *OpError) Unwrap() error { return e.Err }
 
 // Unavailable wraps a backend's error as ErrUnavailable, keeping it
-// reachable with errors.As. Drivers use it for connection and timeout errors.
-func Unavailable(err error) error { return fmt.Errorf("%w: %w", ErrUnavailable, err) }
+// reachable with errors.As. Drivers use it for connection and timeout
+// errors. A call the caller cancelled (context.Canceled) says nothing of
+// the backend: it stays as it is. A deadline that passed while waiting on
+// the backend is ErrUnavailable too.
+func Unavailable(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
 
 // Wrap marks a backend's error as one of the sentinels, keeping it reachable
 // with errors.As.
@@ -52,6 +70,9 @@ func Wrap(sentinel, err error) error { return fmt.Errorf("%w: %w", sentinel, err
 
 var errNoVersion = fmt.Errorf("%w: CompareAndSwap needs the Version read by Get (use Add to write only if absent)", ErrInvalidItem)
 
-func errInvalidTTL(ttl interface{ String() string }) error {
-	return fmt.Errorf("%w: negative TTL %s", ErrInvalidItem, ttl)
+func errInvalidTTL(ttl time.Duration) error {
+	if ttl < 0 {
+		return fmt.Errorf("%w: negative TTL %s", ErrInvalidItem, ttl)
+	}
+	return fmt.Errorf("%w: TTL %s is longer than MaxTTL (%s); use 0 for no expiry", ErrInvalidItem, ttl, MaxTTL)
 }

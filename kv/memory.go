@@ -3,6 +3,7 @@ package kv
 import (
 	"context"
 	"hash/maphash"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +53,10 @@ type memShard struct {
 
 func newMemory(now func() time.Time) *memory {
 	m := &memory{now: now, seed: maphash.MakeSeed()}
+	// Versions start at a random point, so that two memories (the
+	// instances of a ringkv ring) do not hand out the same version for
+	// different values, and a CAS read on one cannot succeed on another.
+	m.version.Store(rand.Uint64() >> 1)
 	for i := range m.shards {
 		m.shards[i] = memShard{m: make(map[string]memEntry), sweepAt: 1024}
 	}
@@ -175,6 +180,31 @@ func (m *memory) Delete(ctx context.Context, key string) error {
 	sh.mu.Unlock()
 	return nil
 }
+
+// Prune deletes the keys drop returns true for and says how many went.
+// ringkv uses it to drop the keys an instance no longer owns.
+func (m *memory) Prune(drop func(key string) bool) int {
+	n := 0
+	for i := range m.shards {
+		sh := &m.shards[i]
+		sh.mu.Lock()
+		for k := range sh.m {
+			if drop(k) {
+				delete(sh.m, k)
+				n++
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// Pruner is implemented by the memory driver (NewMemoryDriver).
+type Pruner interface {
+	Prune(drop func(key string) bool) int
+}
+
+func (m *memory) closeSafe() {}
 
 // Close does nothing: the data lives as long as a Store refers to it, so
 // that Stores sharing the driver outlive each other.

@@ -35,7 +35,7 @@ func Register(scheme string, open func(ctx context.Context, u *url.URL) (Driver,
 // works on every scheme; the others are the backend's. The backend's
 // adapter must be imported (blank, if only its URL is used).
 func Open(ctx context.Context, rawURL string, opts ...Option) (Store, error) {
-	u, err := url.Parse(rawURL)
+	u, err := urlopen.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("kv: open: %w", err)
 	}

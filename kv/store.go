@@ -11,16 +11,52 @@ import (
 // constructor in this module returns one; a new backend needs only a Driver.
 func New(d Driver, opts ...Option) Store {
 	o := collect(opts)
-	return &store{d: d, ns: o.namespace, observers: o.observers}
+	_, untracked := d.(closeSafe)
+	return &store{d: d, ns: o.namespace, observers: o.observers, track: !untracked, drained: make(chan struct{}, 1)}
 }
+
+// closeSafe marks a driver that calls may keep using after its Close (the
+// memory driver, whose Close releases nothing): the Store then skips
+// counting calls in flight, a shared atomic that costs parallel readers
+// more than the memory lookup itself.
+type closeSafe interface{ closeSafe() }
 
 type store struct {
 	d         Driver
 	ns        string
 	observers []Observer
+
+	// inflight counts calls inside the driver, so that Close can wait for
+	// them: a driver never sees a call after its Close (a call racing
+	// Close could otherwise park a connection in a pool already closed).
+	track     bool
+	inflight  atomic.Int64
 	closed    atomic.Bool
+	drained   chan struct{} // signalled when the last call leaves after Close
 	closeOnce sync.Once
 	closeErr  error
+}
+
+// enter admits a call unless the store is closed.
+func (s *store) enter() bool {
+	if !s.track {
+		return !s.closed.Load()
+	}
+	s.inflight.Add(1)
+	if s.closed.Load() {
+		s.exit()
+		return false
+	}
+	return true
+}
+
+func (s *store) exit() {
+	if s.track && s.inflight.Add(-1) == 0 && s.closed.Load() {
+		select {
+		case s.drained <- struct{}{}:
+		default:
+		}
+	}
 }
 
 func (s *store) Get(ctx context.Context, key string) (Item, error) {
@@ -31,7 +67,11 @@ func (s *store) Get(ctx context.Context, key string) (Item, error) {
 }
 
 func (s *store) get(ctx context.Context, key string) (Item, error) {
-	full, err := s.check(key)
+	if !s.enter() {
+		return Item{}, &OpError{Op: "get", Key: key, Err: ErrClosed}
+	}
+	defer s.exit()
+	full, err := s.key(key)
 	if err != nil {
 		return Item{}, &OpError{Op: "get", Key: key, Err: err}
 	}
@@ -51,12 +91,16 @@ func (s *store) GetMulti(ctx context.Context, keys []string) (map[string]Item, e
 }
 
 func (s *store) getMulti(ctx context.Context, keys []string) (map[string]Item, error) {
+	if !s.enter() {
+		return nil, &OpError{Op: "getmulti", Err: ErrClosed}
+	}
+	defer s.exit()
 	full := keys
 	if s.ns != "" {
 		full = make([]string, len(keys))
 	}
 	for i, k := range keys {
-		f, err := s.check(k)
+		f, err := s.key(k)
 		if err != nil {
 			return nil, &OpError{Op: "getmulti", Key: k, Err: err}
 		}
@@ -66,9 +110,6 @@ func (s *store) getMulti(ctx context.Context, keys []string) (map[string]Item, e
 	}
 	out := make(map[string]Item, len(keys))
 	if len(keys) == 0 {
-		if s.closed.Load() {
-			return nil, &OpError{Op: "getmulti", Err: ErrClosed}
-		}
 		return out, nil
 	}
 	err := s.d.GetMulti(ctx, full, func(i int, it Item) {
@@ -76,7 +117,8 @@ func (s *store) getMulti(ctx context.Context, keys []string) (map[string]Item, e
 		out[it.Key] = it
 	})
 	if err != nil {
-		return nil, s.fail("getmulti", keys[0], err)
+		// No one key is to blame: the error names the server or peer.
+		return nil, s.fail("getmulti", "", err)
 	}
 	return out, nil
 }
@@ -95,58 +137,74 @@ func (s *store) CompareAndSwap(ctx context.Context, item Item) error {
 
 func (s *store) write(ctx context.Context, op string, item Item, do func(context.Context, Item) error) error {
 	start := s.start()
-	err := s.checkItem(op, &item)
-	if err == nil {
-		err = do(ctx, item)
-	}
-	if err != nil {
-		err = s.fail(op, item.Key, err)
-	}
+	err := s.doWrite(ctx, op, item, do)
 	s.observe(ctx, op, 1, start, err)
 	return err
 }
 
-// checkItem validates item and applies the namespace to its key in place.
-func (s *store) checkItem(op string, item *Item) error {
-	full, err := s.check(item.Key)
-	if err == nil && item.TTL < 0 {
-		err = errInvalidTTL(item.TTL)
+func (s *store) doWrite(ctx context.Context, op string, item Item, do func(context.Context, Item) error) error {
+	if !s.enter() {
+		return &OpError{Op: op, Key: item.Key, Err: ErrClosed}
 	}
-	if err == nil && op == "cas" && item.Version == 0 {
+	defer s.exit()
+	key := item.Key
+	full, err := s.key(key)
+	switch {
+	case err != nil:
+	case item.TTL < 0 || item.TTL > MaxTTL:
+		err = errInvalidTTL(item.TTL)
+	case op == "cas" && item.Version == 0:
 		err = errNoVersion
 	}
 	if err != nil {
-		return &OpError{Op: op, Key: item.Key, Err: err}
+		return &OpError{Op: op, Key: key, Err: err}
 	}
 	item.Key = full
+	if err := do(ctx, item); err != nil {
+		return s.fail(op, key, err)
+	}
 	return nil
 }
 
 func (s *store) Delete(ctx context.Context, key string) error {
 	start := s.start()
-	full, err := s.check(key)
-	if err != nil {
-		err = &OpError{Op: "delete", Key: key, Err: err}
-	} else if err = s.d.Delete(ctx, full); err != nil {
-		err = s.fail("delete", key, err)
-	}
+	err := s.delete(ctx, key)
 	s.observe(ctx, "delete", 1, start, err)
 	return err
 }
 
+func (s *store) delete(ctx context.Context, key string) error {
+	if !s.enter() {
+		return &OpError{Op: "delete", Key: key, Err: ErrClosed}
+	}
+	defer s.exit()
+	full, err := s.key(key)
+	if err != nil {
+		return &OpError{Op: "delete", Key: key, Err: err}
+	}
+	if err := s.d.Delete(ctx, full); err != nil {
+		return s.fail("delete", key, err)
+	}
+	return nil
+}
+
+// Close refuses new calls, waits for the calls in flight to return (each
+// is bounded by its ctx), then closes the driver.
 func (s *store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
+		for s.inflight.Load() != 0 {
+			<-s.drained
+		}
 		s.closeErr = s.d.Close()
 	})
 	return s.closeErr
 }
 
-// check validates key and returns it with the namespace applied; after
-// Close it returns ErrClosed.
-func (s *store) check(key string) (string, error) {
-	if s.closed.Load() {
-		return "", ErrClosed
+// key validates the caller's key and returns it with the namespace applied.
+func (s *store) key(key string) (string, error) {
+	if key == "" {
+		return "", ValidateKey(key) // the namespace alone is not a key
 	}
 	if s.ns != "" {
 		key = s.ns + key
@@ -155,14 +213,10 @@ func (s *store) check(key string) (string, error) {
 }
 
 // fail wraps a driver's error with the operation and key; a miss stays the
-// bare ErrNotFound so that cache misses cost no allocation. A call that
-// raced with Close reports ErrClosed.
+// bare ErrNotFound so that cache misses cost no allocation.
 func (s *store) fail(op, key string, err error) error {
 	if err == ErrNotFound {
 		return err
-	}
-	if s.closed.Load() {
-		err = Wrap(ErrClosed, err)
 	}
 	return &OpError{Op: op, Key: key, Err: err}
 }

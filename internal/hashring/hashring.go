@@ -5,6 +5,7 @@
 package hashring
 
 import (
+	"cmp"
 	"crypto/md5"
 	"slices"
 	"strconv"
@@ -37,12 +38,12 @@ func New(nodes ...string) *Ring {
 		}
 	}
 	slices.SortFunc(points, func(a, b point) int {
-		if a.hash != b.hash {
-			return int(int64(a.hash) - int64(b.hash))
+		if c := cmp.Compare(a.hash, b.hash); c != 0 {
+			return c
 		}
-		return int(a.owner - b.owner)
+		return cmp.Compare(a.owner, b.owner)
 	})
-	r := &Ring{hashes: make([]uint32, len(points)), owners: make([]int32, len(points)), nodes: nodes}
+	r := &Ring{hashes: make([]uint32, len(points)), owners: make([]int32, len(points)), nodes: slices.Clone(nodes)}
 	for i, p := range points {
 		r.hashes[i], r.owners[i] = p.hash, p.owner
 	}
@@ -75,4 +76,4 @@ func (r *Ring) LocateHash(h uint32) int {
 }
 
 // Nodes returns the nodes given to New.
-func (r *Ring) Nodes() []string { return r.nodes }
+func (r *Ring) Nodes() []string { return slices.Clone(r.nodes) }

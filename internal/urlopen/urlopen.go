@@ -5,6 +5,7 @@ package urlopen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -42,12 +43,26 @@ func (r *Registry[T]) Register(scheme string, open Opener[T]) {
 // unknown scheme's error lists the registered ones and hints at the import
 // that registers it.
 func (r *Registry[T]) Open(ctx context.Context, rawURL string) (T, error) {
-	u, err := url.Parse(rawURL)
+	u, err := Parse(rawURL)
 	if err != nil {
 		var zero T
 		return zero, fmt.Errorf("%s: open: %w", r.feature, err)
 	}
 	return r.OpenURL(ctx, u)
+}
+
+// Parse is url.Parse with an error that does not quote the URL, which may
+// hold a password (url.Error repeats the input).
+func Parse(rawURL string) (*url.URL, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return nil, fmt.Errorf("malformed URL: %w", ue.Err)
+		}
+		return nil, err
+	}
+	return u, nil
 }
 
 // OpenURL is Open for a URL already parsed (for example after the feature

@@ -26,6 +26,9 @@ func TestOpen(t *testing.T) {
 			t.Errorf("Open(%q) = %v, want a kv: open error", raw, err)
 		}
 	}
+	if _, err := r.Open(context.Background(), "redis://user:s3cret@ho st:1/0"); err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("malformed URL error leaks the password: %v", err)
+	}
 	if _, err := r.Open(context.Background(), "nope://x"); !strings.Contains(err.Error(), "[bad mem]") {
 		t.Errorf("unknown scheme error does not list schemes: %v", err)
 	}

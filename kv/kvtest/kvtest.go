@@ -36,6 +36,12 @@ type Harness struct {
 	// Unreachable, if set, returns a Store whose backend cannot be reached
 	// (a closed port), to check that down is not the same as missing.
 	Unreachable func(t *testing.T) kv.Store
+
+	// Hung, if set, returns a Store whose backend accepts connections but
+	// never answers, to check that calls end by their ctx deadline. Leave
+	// it nil for a backend that cannot honour ctx during a call (and say
+	// so in its docs).
+	Hung func(t *testing.T) kv.Store
 }
 
 // Run runs the whole suite.
@@ -58,11 +64,14 @@ func Run(t *testing.T, h Harness) {
 		{"ConcurrentCAS", testConcurrentCAS},
 		{"TTLReadBack", testTTLReadBack},
 		{"TTLExpiry", testTTLExpiry},
+		{"TTLBounds", testTTLBounds},
+		{"CASKeepsTTL", testCASKeepsTTL},
 		{"InvalidKeys", testInvalidKeys},
 		{"InvalidItems", testInvalidItems},
 		{"Namespace", testNamespace},
 		{"CancelledContext", testCancelledContext},
 		{"UseAfterClose", testUseAfterClose},
+		{"CloseDuringCalls", testCloseDuringCalls},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,6 +83,9 @@ func Run(t *testing.T, h Harness) {
 	}
 	if h.Unreachable != nil {
 		t.Run("Unreachable", func(t *testing.T) { testUnreachable(t, h) })
+	}
+	if h.Hung != nil {
+		t.Run("Hung", func(t *testing.T) { testHung(t, h) })
 	}
 }
 
@@ -311,8 +323,18 @@ func testTTLExpiry(t *testing.T, h Harness, s kv.Store, key func(string) string)
 	k, kept := key("expiring"), key("kept")
 	mustSet(t, s, kv.Item{Key: k, Value: []byte("x"), TTL: ttl})
 	mustSet(t, s, kv.Item{Key: kept, Value: []byte("x")})
+	// A TTL is never cut short: the item is there right after the write...
+	if it := mustGet(t, s, k); it.TTL <= 0 || it.TTL > ttl {
+		t.Fatalf("right after Set with TTL %v, Get reports TTL %v", ttl, it.TTL)
+	}
 	if h.Advance != nil {
-		h.Advance(ttl)
+		// ...and until its last moment, with a time left above zero (0
+		// would read as "never expires").
+		h.Advance(ttl - time.Microsecond)
+		if it := mustGet(t, s, k); it.TTL <= 0 {
+			t.Fatalf("1µs before expiry, Get reports TTL %v, want > 0", it.TTL)
+		}
+		h.Advance(time.Microsecond)
 		_, err := s.Get(ctx(t), k)
 		wantErr(t, "Get once the TTL passed", err, kv.ErrNotFound)
 	} else {
@@ -340,7 +362,7 @@ func testTTLExpiry(t *testing.T, h Harness, s kv.Store, key func(string) string)
 
 var invalidKeys = []string{"", "has space", "new\nline", "tab\tkey", "nul\x00", "del\x7f", strings.Repeat("k", kv.MaxKeyLen+1)}
 
-func testInvalidKeys(t *testing.T, _ Harness, s kv.Store, key func(string) string) {
+func testInvalidKeys(t *testing.T, h Harness, s kv.Store, key func(string) string) {
 	c := ctx(t)
 	for _, k := range invalidKeys {
 		_, err := s.Get(c, k)
@@ -352,6 +374,9 @@ func testInvalidKeys(t *testing.T, _ Harness, s kv.Store, key func(string) strin
 		_, err = s.GetMulti(c, []string{key("ok"), k})
 		wantErr(t, fmt.Sprintf("GetMulti(%q)", k), err, kv.ErrInvalidKey)
 	}
+	ns := h.New(t, kv.WithNamespace(key("ns:")))
+	defer ns.Close()
+	wantErr(t, "namespaced Set of an empty key", ns.Set(c, kv.Item{Key: "", Value: []byte("x")}), kv.ErrInvalidKey)
 	longest := key("")
 	longest += strings.Repeat("k", kv.MaxKeyLen-len(longest))
 	mustSet(t, s, kv.Item{Key: longest, Value: []byte("x")})
@@ -359,6 +384,32 @@ func testInvalidKeys(t *testing.T, _ Harness, s kv.Store, key func(string) strin
 	var op *kv.OpError
 	if _, err := s.Get(c, "bad key"); !errors.As(err, &op) || op.Op != "get" || op.Key != "bad key" {
 		t.Fatalf("invalid key error %v does not name the operation and key", err)
+	}
+}
+
+func testTTLBounds(t *testing.T, _ Harness, s kv.Store, key func(string) string) {
+	k := key("max")
+	wantErr(t, "Set with a TTL over MaxTTL", s.Set(ctx(t), kv.Item{Key: k, TTL: kv.MaxTTL + time.Hour}), kv.ErrInvalidItem)
+	mustSet(t, s, kv.Item{Key: k, Value: []byte("x"), TTL: kv.MaxTTL})
+	if it := mustGet(t, s, k); it.TTL < kv.MaxTTL-time.Hour {
+		t.Fatalf("MaxTTL read back as %v", it.TTL)
+	}
+}
+
+// A read-modify-CAS loop keeps the item's expiry when it writes back the
+// TTL it read.
+func testCASKeepsTTL(t *testing.T, _ Harness, s kv.Store, key func(string) string) {
+	k := key("cas-ttl")
+	if err := s.Add(ctx(t), kv.Item{Key: k, Value: []byte("1"), TTL: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	it := mustGet(t, s, k)
+	it.Value = []byte("2")
+	if err := s.CompareAndSwap(ctx(t), it); err != nil {
+		t.Fatalf("CAS with the version Add gave: %v", err)
+	}
+	if got := mustGet(t, s, k); got.TTL <= 58*time.Minute || string(got.Value) != "2" {
+		t.Fatalf("after CAS with the TTL read: %+v, want value 2 with just under 1h left", got)
 	}
 }
 
@@ -391,14 +442,25 @@ func testNamespace(t *testing.T, h Harness, plain kv.Store, key func(string) str
 	wantErr(t, "Set of a key too long with its namespace", a.Set(ctx(t), kv.Item{Key: long}), kv.ErrInvalidKey)
 }
 
+// A call the caller cancelled fails with context.Canceled, and never
+// blames the backend with ErrUnavailable.
 func testCancelledContext(t *testing.T, _ Harness, s kv.Store, key func(string) string) {
 	c, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := s.Get(c, key("x")); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Get with a cancelled ctx: %v, want context.Canceled", err)
-	}
-	if err := s.Set(c, kv.Item{Key: key("x")}); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Set with a cancelled ctx: %v, want context.Canceled", err)
+	k := key("x")
+	_, getErr := s.Get(c, k)
+	_, multiErr := s.GetMulti(c, []string{k, key("y")})
+	for op, err := range map[string]error{
+		"Get":            getErr,
+		"GetMulti":       multiErr,
+		"Set":            s.Set(c, kv.Item{Key: k}),
+		"Add":            s.Add(c, kv.Item{Key: k}),
+		"CompareAndSwap": s.CompareAndSwap(c, kv.Item{Key: k, Version: 1}),
+		"Delete":         s.Delete(c, k),
+	} {
+		if !errors.Is(err, context.Canceled) || errors.Is(err, kv.ErrUnavailable) {
+			t.Errorf("%s with a cancelled ctx: %v, want context.Canceled and not ErrUnavailable", op, err)
+		}
 	}
 }
 
@@ -422,6 +484,62 @@ func testUseAfterClose(t *testing.T, _ Harness, s kv.Store, key func(string) str
 	wantErr(t, "Add after Close", s.Add(c, kv.Item{Key: k}), kv.ErrClosed)
 	wantErr(t, "CAS after Close", s.CompareAndSwap(c, kv.Item{Key: k, Version: 1}), kv.ErrClosed)
 	wantErr(t, "Delete after Close", s.Delete(c, k), kv.ErrClosed)
+}
+
+// Close while calls are in flight: every call returns (a result or
+// ErrClosed), Close returns, and the leak check of the adapter's TestMain
+// finds nothing left.
+func testCloseDuringCalls(t *testing.T, _ Harness, s kv.Store, key func(string) string) {
+	k := key("closing")
+	mustSet(t, s, kv.Item{Key: k, Value: []byte("x")})
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				_, err := s.Get(context.Background(), k)
+				if err != nil {
+					if !errors.Is(err, kv.ErrClosed) {
+						errs <- err
+					}
+					return
+				}
+			}
+		}()
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close during calls: %v", err)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("a call racing Close: %v, want a result or ErrClosed", err)
+	}
+}
+
+func testHung(t *testing.T, h Harness) {
+	s := h.Hung(t)
+	defer s.Close()
+	const deadline = 200 * time.Millisecond
+	for op, call := range map[string]func(context.Context) error{
+		"Get":      func(c context.Context) error { _, err := s.Get(c, "k"); return err },
+		"Set":      func(c context.Context) error { return s.Set(c, kv.Item{Key: "k"}) },
+		"GetMulti": func(c context.Context) error { _, err := s.GetMulti(c, []string{"a", "b"}); return err },
+	} {
+		c, cancel := context.WithTimeout(context.Background(), deadline)
+		start := time.Now()
+		err := call(c)
+		took := time.Since(start)
+		cancel()
+		if !errors.Is(err, kv.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("%s on a hung backend: %v, want ErrUnavailable and context.DeadlineExceeded", op, err)
+		}
+		if took > deadline+150*time.Millisecond {
+			t.Errorf("%s on a hung backend took %v, past its %v deadline", op, took, deadline)
+		}
+	}
 }
 
 func testUnreachable(t *testing.T, h Harness) {

@@ -15,11 +15,13 @@
 //
 // # TTL and versions
 //
-// memcached counts TTLs in whole seconds, so a TTL rounds up to the next
-// second; TTLs over 30 days are sent as absolute times, as memcached
-// requires. The expiry time is kept in the item's flags so that Get reports
-// the time left. The version is memcached's CAS id, and CompareAndSwap is
-// memcached's cas command.
+// memcached counts TTLs in whole seconds on a clock that ticks once a
+// second: a TTL rounds up to the next second and the item may live up to
+// one second longer, never shorter. TTLs over 30 days are sent as absolute
+// times, as memcached requires, and cannot end after January 2038. The
+// expiry is kept in the item's flags (marked, so that other clients' flags
+// are not read as one) so that Get reports the time left. The version is
+// memcached's CAS id, and CompareAndSwap is memcached's cas command.
 //
 // # Context
 //
@@ -33,6 +35,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/url"
 	"strconv"
@@ -191,14 +194,22 @@ func (d *driver) Set(ctx context.Context, it kv.Item) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return mapErr(d.c.Set(toMemcache(it)))
+	mi, err := toMemcache(it)
+	if err != nil {
+		return err
+	}
+	return mapErr(d.c.Set(mi))
 }
 
 func (d *driver) Add(ctx context.Context, it kv.Item) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := d.c.Add(toMemcache(it))
+	mi, err := toMemcache(it)
+	if err != nil {
+		return err
+	}
+	err = d.c.Add(mi)
 	if errors.Is(err, memcache.ErrNotStored) {
 		return kv.ErrExists
 	}
@@ -209,9 +220,12 @@ func (d *driver) CompareAndSwap(ctx context.Context, it kv.Item) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	mi := toMemcache(it)
+	mi, err := toMemcache(it)
+	if err != nil {
+		return err
+	}
 	mi.CasID = it.Version
-	err := d.c.CompareAndSwap(mi)
+	err = d.c.CompareAndSwap(mi)
 	if errors.Is(err, memcache.ErrCASConflict) {
 		return kv.ErrConflict
 	}
@@ -239,20 +253,32 @@ func (d *driver) Close() error {
 // relativeLimit is memcached's: a larger expiration is a Unix time.
 const relativeLimit = 30 * 24 * time.Hour
 
-// toMemcache converts a write; the flags carry the expiry's Unix second.
-func toMemcache(it kv.Item) *memcache.Item {
+// ttlFlag marks the flags of an item whose expiry (Unix seconds, in the
+// other 31 bits) this package wrote: another client's flags are not read
+// as a time.
+const ttlFlag = 1 << 31
+
+// toMemcache converts a write. memcached's clock ticks once a second, so an
+// exptime of N seconds lives between N-1 and N: the server is sent one
+// second more, so that an item never lives shorter than its TTL. The flags
+// carry the expiry asked for, which Get reports.
+func toMemcache(it kv.Item) (*memcache.Item, error) {
 	mi := &memcache.Item{Key: it.Key, Value: it.Value}
-	if it.TTL > 0 {
-		secs := (it.TTL + time.Second - 1) / time.Second
-		expires := time.Now().Add(secs * time.Second).Unix()
-		mi.Flags = uint32(expires)
-		if secs*time.Second > relativeLimit {
-			mi.Expiration = int32(expires)
-		} else {
-			mi.Expiration = int32(secs)
-		}
+	if it.TTL <= 0 {
+		return mi, nil
 	}
-	return mi
+	ttl := kv.CeilTTL(it.TTL, time.Second)
+	expires := time.Now().Add(ttl).Unix()
+	if expires+1 > math.MaxInt32 {
+		return nil, fmt.Errorf("%w: TTL %s ends after 2038, which memcached cannot express", kv.ErrInvalidItem, it.TTL)
+	}
+	mi.Flags = ttlFlag | uint32(expires)
+	if ttl > relativeLimit {
+		mi.Expiration = int32(expires + 1)
+	} else {
+		mi.Expiration = int32(ttl/time.Second) + 1
+	}
+	return mi, nil
 }
 
 func item(mi *memcache.Item) kv.Item {
@@ -260,9 +286,8 @@ func item(mi *memcache.Item) kv.Item {
 	if it.Value == nil {
 		it.Value = []byte{}
 	}
-	if mi.Flags != 0 {
-		// memcached still has the item, so the time left is not negative.
-		it.TTL = max(time.Until(time.Unix(int64(mi.Flags), 0)), time.Millisecond)
+	if mi.Flags&ttlFlag != 0 {
+		it.TTL = kv.TimeLeft(time.Unix(int64(mi.Flags&^ttlFlag), 0))
 	}
 	return it
 }
@@ -288,5 +313,7 @@ func mapErr(err error) error {
 		// gomemcache reports the server's refusal only as text.
 		return kv.Wrap(kv.ErrTooLarge, err)
 	}
-	return fmt.Errorf("memcachekv: %w", err)
+	// Any other SERVER_ERROR (out of memory, ...) or an answer gomemcache
+	// could not parse: the server cannot serve this now.
+	return kv.Unavailable(err)
 }

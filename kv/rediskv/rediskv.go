@@ -19,9 +19,12 @@
 //
 // # Errors
 //
-// redis.Nil maps to kv.ErrNotFound; connection, timeout and cluster-state
-// failures (LOADING, CLUSTERDOWN, TRYAGAIN, MASTERDOWN, READONLY) to
-// kv.ErrUnavailable, with the go-redis error reachable by errors.As.
+// redis.Nil maps to kv.ErrNotFound; a value without the header, or a key
+// of another type (WRONGTYPE), to kv.ErrCorrupt; connection failures,
+// deadlines and replies of a server that cannot serve (LOADING,
+// CLUSTERDOWN, TRYAGAIN, OOM, NOAUTH, ...) to kv.ErrUnavailable, with the
+// go-redis error reachable by errors.As. GetMulti on one server is an MGET,
+// which reads a key of another type as missing.
 package rediskv
 
 import (
@@ -48,14 +51,18 @@ func init() {
 
 // New returns a Store on client: a *redis.Client, *redis.ClusterClient or
 // any other redis.UniversalClient. The Store does not close a client it
-// was handed.
+// was handed. Set ContextTimeoutEnabled in the client's options, as Open
+// does: without it go-redis bounds a call by its own read timeout, not by
+// the ctx's deadline.
 func New(client redis.UniversalClient, opts ...kv.Option) kv.Store {
 	return kv.New(newDriver(client, false), opts...)
 }
 
 func newDriver(c redis.UniversalClient, owned bool) *driver {
-	_, cluster := c.(*redis.ClusterClient)
-	return &driver{c: c, cluster: cluster, owned: owned}
+	// MGET is one round trip on one server; on a Cluster or a Ring it
+	// would go to the first key's shard only, so those pipeline GETs.
+	_, single := c.(*redis.Client)
+	return &driver{c: c, single: single, owned: owned}
 }
 
 // openStandalone serves redis://[user:password@]host:port/db?options (and
@@ -65,6 +72,7 @@ func openStandalone(_ context.Context, u *url.URL) (kv.Driver, error) {
 	if err != nil {
 		return nil, err
 	}
+	opt.ContextTimeoutEnabled = true
 	return newDriver(redis.NewClient(opt), true), nil
 }
 
@@ -85,13 +93,14 @@ func openCluster(_ context.Context, u *url.URL) (kv.Driver, error) {
 	if err != nil {
 		return nil, err
 	}
+	opt.ContextTimeoutEnabled = true
 	return newDriver(redis.NewClusterClient(opt), true), nil
 }
 
 type driver struct {
-	c       redis.UniversalClient
-	cluster bool
-	owned   bool
+	c      redis.UniversalClient
+	single bool // one server: GetMulti is one MGET
+	owned  bool
 }
 
 const (
@@ -108,8 +117,8 @@ func (d *driver) Get(ctx context.Context, key string) (kv.Item, error) {
 }
 
 func (d *driver) GetMulti(ctx context.Context, keys []string, found func(int, kv.Item)) error {
-	if d.cluster {
-		return d.getMultiCluster(ctx, keys, found)
+	if !d.single {
+		return d.getMultiPipelined(ctx, keys, found)
 	}
 	vals, err := d.c.MGet(ctx, keys...).Result()
 	if err != nil {
@@ -129,10 +138,10 @@ func (d *driver) GetMulti(ctx context.Context, keys []string, found func(int, kv
 	return nil
 }
 
-// getMultiCluster pipelines one GET per key: go-redis groups the pipeline
-// by node and sends each node's part concurrently, one round trip each
-// (MGET would be refused across hash slots).
-func (d *driver) getMultiCluster(ctx context.Context, keys []string, found func(int, kv.Item)) error {
+// getMultiPipelined pipelines one GET per key: go-redis groups the
+// pipeline by node and sends each node's part concurrently, one round trip
+// each (MGET would be refused across hash slots).
+func (d *driver) getMultiPipelined(ctx context.Context, keys []string, found func(int, kv.Item)) error {
 	cmds := make([]*redis.StringCmd, len(keys))
 	_, err := d.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, k := range keys {
@@ -177,11 +186,12 @@ func (d *driver) Add(ctx context.Context, it kv.Item) error {
 
 // casScript writes ARGV[2] (expiring after ARGV[3] ms, 0: never) only if the
 // stored version (bytes 2..9 of the value) is ARGV[1]. 0: no key; 1:
-// written; 2: another version.
+// written; 2: another version; 3: a value without the header.
 var casScript = redis.NewScript(`
-local cur = redis.call('GETRANGE', KEYS[1], 1, 8)
+local cur = redis.call('GETRANGE', KEYS[1], 0, 8)
 if cur == '' then return 0 end
-if cur ~= ARGV[1] then return 2 end
+if string.len(cur) < 9 or string.byte(cur, 1) ~= 1 then return 3 end
+if string.sub(cur, 2, 9) ~= ARGV[1] then return 2 end
 local ttl = tonumber(ARGV[3])
 if ttl > 0 then
 	redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl)
@@ -202,6 +212,8 @@ func (d *driver) CompareAndSwap(ctx context.Context, it kv.Item) error {
 		return kv.ErrNotFound
 	case 2:
 		return kv.ErrConflict
+	case 3:
+		return errForeign
 	}
 	return nil
 }
@@ -218,12 +230,7 @@ func (d *driver) Close() error {
 }
 
 // expiry rounds a TTL up to Redis's millisecond resolution.
-func expiry(ttl time.Duration) time.Duration {
-	if ttl <= 0 {
-		return 0
-	}
-	return (ttl + time.Millisecond - 1).Truncate(time.Millisecond)
-}
+func expiry(ttl time.Duration) time.Duration { return kv.CeilTTL(ttl, time.Millisecond) }
 
 // encode lays out the header and value; every write gets a fresh random
 // version, so that no counter needs a second round trip.
@@ -242,7 +249,7 @@ func encode(it kv.Item) []byte {
 	return b
 }
 
-var errForeign = errors.New("rediskv: the value was not written by go-os (no rediskv header)")
+var errForeign = kv.Wrap(kv.ErrCorrupt, errors.New("rediskv: the value was not written by go-os (no rediskv header)"))
 
 func decode(b []byte) (kv.Item, error) {
 	if len(b) < headerLen || b[0] != formatV1 {
@@ -253,9 +260,7 @@ func decode(b []byte) (kv.Item, error) {
 		Version: binary.BigEndian.Uint64(b[1:9]),
 	}
 	if exp := int64(binary.BigEndian.Uint64(b[9:17])); exp != 0 {
-		// Redis still has the key, so it has not expired: skew between the
-		// writer's clock and ours must not make the time left negative.
-		it.TTL = max(time.Until(time.UnixMilli(exp)), time.Millisecond)
+		it.TTL = kv.TimeLeft(time.UnixMilli(exp))
 	}
 	return it, nil
 }
@@ -272,15 +277,11 @@ func mapErr(err error) error {
 		return kv.Wrap(kv.ErrClosed, err)
 	}
 	var reply redis.Error
-	if errors.As(err, &reply) {
-		code, _, _ := strings.Cut(reply.Error(), " ")
-		switch code {
-		case "LOADING", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN", "READONLY", "BUSY":
-			return kv.Unavailable(err)
-		}
-		return fmt.Errorf("rediskv: %w", err)
+	if errors.As(err, &reply) && strings.HasPrefix(reply.Error(), "WRONGTYPE") {
+		return kv.Wrap(kv.ErrCorrupt, err) // another client's list, hash, ...
 	}
-	// Everything else is the connection: refused, reset, timed out, or the
-	// ctx ran out while waiting for it.
+	// The connection (refused, reset, timed out, the ctx's deadline) or a
+	// server that cannot serve now (LOADING, CLUSTERDOWN, TRYAGAIN, OOM,
+	// NOAUTH, ...).
 	return kv.Unavailable(err)
 }

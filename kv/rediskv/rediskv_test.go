@@ -33,17 +33,26 @@ func unreachable(t *testing.T) kv.Store {
 	return s
 }
 
+func hung(t *testing.T) kv.Store {
+	s, err := kv.Open(context.Background(), "redis://"+testenv.Hung(t)+"/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestStandaloneConformance(t *testing.T) {
-	client := redis.NewClient(&redis.Options{Addr: testenv.Redis(t)})
+	client := redis.NewClient(&redis.Options{Addr: testenv.Redis(t), ContextTimeoutEnabled: true})
 	t.Cleanup(func() { client.Close() })
 	kvtest.Run(t, kvtest.Harness{
 		New:         func(t *testing.T, opts ...kv.Option) kv.Store { return rediskv.New(client, opts...) },
 		Unreachable: unreachable,
+		Hung:        hung,
 	})
 }
 
 func TestClusterConformance(t *testing.T) {
-	client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: testenv.RedisCluster(t)})
+	client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: testenv.RedisCluster(t), ContextTimeoutEnabled: true})
 	t.Cleanup(func() { client.Close() })
 	kvtest.Run(t, kvtest.Harness{
 		New:         func(t *testing.T, opts ...kv.Option) kv.Store { return rediskv.New(client, opts...) },
@@ -96,11 +105,21 @@ func TestForeignValue(t *testing.T) {
 	client.Set(ctx, "rediskv-test-foreign", "plain text written elsewhere", time.Minute)
 	s := rediskv.New(client)
 	_, err := s.Get(ctx, "rediskv-test-foreign")
-	if err == nil || errors.Is(err, kv.ErrNotFound) || errors.Is(err, kv.ErrUnavailable) {
-		t.Fatalf("Get of a foreign value: %v, want a clear error", err)
+	if !errors.Is(err, kv.ErrCorrupt) {
+		t.Fatalf("Get of a foreign value: %v, want ErrCorrupt", err)
 	}
-	if _, err := s.GetMulti(ctx, []string{"rediskv-test-foreign"}); err == nil {
-		t.Fatal("GetMulti of a foreign value succeeded")
+	if _, err := s.GetMulti(ctx, []string{"rediskv-test-foreign"}); !errors.Is(err, kv.ErrCorrupt) {
+		t.Fatalf("GetMulti of a foreign value: %v, want ErrCorrupt", err)
+	}
+	// CAS must not take the first bytes of a foreign value for a version.
+	err = s.CompareAndSwap(ctx, kv.Item{Key: "rediskv-test-foreign", Value: []byte("x"), Version: 1})
+	if !errors.Is(err, kv.ErrCorrupt) {
+		t.Fatalf("CAS over a foreign value: %v, want ErrCorrupt", err)
+	}
+	client.RPush(ctx, "rediskv-test-list", "a")
+	client.Expire(ctx, "rediskv-test-list", time.Minute)
+	if _, err := s.Get(ctx, "rediskv-test-list"); !errors.Is(err, kv.ErrCorrupt) {
+		t.Fatalf("Get of a list: %v, want ErrCorrupt", err)
 	}
 }
 

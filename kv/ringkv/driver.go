@@ -29,7 +29,7 @@ func (d *driver) Get(ctx context.Context, key string) (kv.Item, error) {
 	}
 	it := kv.Item{Value: body}
 	if it.Version, err = strconv.ParseUint(resp.Header.Get(hdrVersion), 10, 64); err != nil {
-		return kv.Item{}, fmt.Errorf("ringkv: peer %s: bad %s header", peer, hdrVersion)
+		return kv.Item{}, kv.Unavailable(fmt.Errorf("ringkv: peer %s: bad %s header", peer, hdrVersion))
 	}
 	ms, _ := strconv.ParseInt(resp.Header.Get(hdrTTL), 10, 64)
 	it.TTL = time.Duration(ms) * time.Millisecond

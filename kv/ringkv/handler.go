@@ -44,6 +44,10 @@ func (r *Ring) serve(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	if !r.owns(key) {
+		notOwner(w, key)
+		return
+	}
 	it := kv.Item{Key: key, Value: body}
 	if v := q.Get("ttl"); v != "" {
 		ms, err := strconv.ParseInt(v, 10, 64)
@@ -61,7 +65,7 @@ func (r *Ring) serve(w http.ResponseWriter, req *http.Request) {
 			return
 		}
 		w.Header().Set(hdrVersion, formatUint(got.Version))
-		w.Header().Set(hdrTTL, strconv.FormatInt(int64(got.TTL/time.Millisecond), 10))
+		w.Header().Set(hdrTTL, strconv.FormatInt(ttlMillis(got.TTL), 10))
 		w.Write(got.Value)
 		return
 	case "set":
@@ -95,6 +99,10 @@ func (r *Ring) serveGetMulti(w http.ResponseWriter, req *http.Request, body []by
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
+		if !r.owns(k) {
+			notOwner(w, k)
+			return
+		}
 	}
 	var out []byte
 	err := r.local.GetMulti(req.Context(), keys, func(i int, it kv.Item) { out = appendRecord(out, i, it) })
@@ -103,6 +111,13 @@ func (r *Ring) serveGetMulti(w http.ResponseWriter, req *http.Request, body []by
 		return
 	}
 	w.Write(out)
+}
+
+// notOwner refuses a key this instance does not own: serving it would hand
+// out a value the owner may have changed or deleted since.
+func notOwner(w http.ResponseWriter, key string) {
+	w.Header().Set(hdrError, "notowner")
+	http.Error(w, "ringkv: this instance does not own "+strconv.Quote(key)+" in its view of the ring", http.StatusMisdirectedRequest)
 }
 
 func writeErr(w http.ResponseWriter, err error) {

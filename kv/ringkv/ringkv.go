@@ -15,8 +15,10 @@
 // The data lives in the instances' memory, once: an instance that stops
 // takes its keys with it, and a change of peers moves about 1/N of the keys
 // to owners that do not have them (they read as missing until written
-// again). That suits caches, sessions that can be rebuilt and rate-limit
-// windows; keep data that must survive in Redis. Peers talk plain HTTP
+// again; an instance drops the keys it no longer owns, and refuses to
+// serve them, so that no stale copy comes back). That suits caches,
+// sessions that can be rebuilt and rate-limit windows; keep data that must
+// survive in Redis. Peers talk plain HTTP
 // with no authentication: serve the handler on an internal port, or pass
 // an http.Client with mutual TLS (WithHTTPClient).
 //
@@ -108,6 +110,11 @@ func (r *Ring) SetPeers(peers ...string) error {
 	slices.Sort(peers) // every instance builds the same ring whatever the order
 	peers = slices.Compact(peers)
 	r.view.Store(&view{ring: hashring.New(peers...), peers: peers})
+	// Drop what this instance no longer owns: were it to own a key again
+	// later, its copy would be stale (changed or deleted meanwhile).
+	if p, ok := r.local.(kv.Pruner); ok {
+		p.Prune(func(key string) bool { return !r.owns(key) })
+	}
 	return nil
 }
 
@@ -117,6 +124,9 @@ func (r *Ring) Peers() []string { return slices.Clone(r.view.Load().peers) }
 // Store returns a kv.Store over the ring. Closing it releases the ring's
 // idle connections; the local data stays until the Ring is dropped.
 func (r *Ring) Store(opts ...kv.Option) kv.Store { return kv.New(&driver{r: r}, opts...) }
+
+// owns reports whether this instance owns key in its view of the ring.
+func (r *Ring) owns(key string) bool { return r.owner(key) == "" }
 
 // owner returns the peer that owns key, or "" when it is this instance.
 func (r *Ring) owner(key string) string {

@@ -71,7 +71,98 @@ func TestConformance(t *testing.T) {
 			}
 			return r.Store()
 		},
+		Hung: func(t *testing.T) kv.Store {
+			r, err := ringkv.New("http://client-only", []string{"http://" + testenv.Hung(t) + "/_kv"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r.Store()
+		},
 	})
+}
+
+// instance serves one instance's handler on a loopback server; join makes
+// its ring membership.
+func instance(t *testing.T) (url string, join func(peers ...string) *ringkv.Ring) {
+	var r *ringkv.Ring
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { r.Handler().ServeHTTP(w, req) }))
+	t.Cleanup(srv.Close)
+	return srv.URL, func(peers ...string) *ringkv.Ring {
+		var err error
+		if r, err = ringkv.New(srv.URL, peers); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+}
+
+// A key an instance stopped owning is dropped: when the instance owns it
+// again, the value written and deleted meanwhile does not come back.
+func TestNoStaleValueAfterPeersChange(t *testing.T) {
+	ctx := context.Background()
+	aURL, joinA := instance(t)
+	bURL, joinB := instance(t)
+	a, b := joinA(aURL, bURL), joinB(aURL, bURL)
+	sa, sb := a.Store(), b.Store()
+	defer sa.Close()
+	defer sb.Close()
+	// A key that A owns.
+	var k string
+	for i := 0; ; i++ {
+		k = "stale-" + strconv.Itoa(i)
+		if err := sa.Set(ctx, kv.Item{Key: k, Value: []byte("old")}); err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(a.Handler())
+		resp, err := http.Post(srv.URL+"/get?k="+k, "", nil)
+		srv.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			break
+		}
+	}
+	// A leaves the ring; B writes and deletes the key; A comes back.
+	a.SetPeers(bURL)
+	b.SetPeers(bURL)
+	if err := sb.Set(ctx, kv.Item{Key: k, Value: []byte("new")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Delete(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	a.SetPeers(aURL, bURL)
+	b.SetPeers(aURL, bURL)
+	if it, err := sb.Get(ctx, k); !errors.Is(err, kv.ErrNotFound) {
+		t.Fatalf("after the peers changed back, Get = %q, %v: the stale value came back", it.Value, err)
+	}
+}
+
+// An instance refuses a key it does not own in its view of the ring: the
+// caller's view is stale, which must not read as a miss.
+func TestHandlerRefusesKeysItDoesNotOwn(t *testing.T) {
+	aURL, joinA := instance(t)
+	a := joinA(aURL, "http://other.invalid/_kv")
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+	refused := 0
+	for i := 0; i < 50; i++ {
+		resp, err := http.Post(srv.URL+"/get?k=key-"+strconv.Itoa(i), "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusMisdirectedRequest {
+			refused++
+		} else if resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	if refused < 10 || refused > 40 {
+		t.Fatalf("%d of 50 keys refused: want about half (the other peer's)", refused)
+	}
 }
 
 func TestKeysSpreadOverInstances(t *testing.T) {

@@ -21,12 +21,10 @@ const (
 	hdrError   = "Kv-Error"
 )
 
-// ttlMillis rounds a TTL up to whole milliseconds for the wire.
+// ttlMillis is a TTL on the wire: whole milliseconds, rounded up, so that
+// an item with under a millisecond left is not sent as 0 ("no expiry").
 func ttlMillis(ttl time.Duration) int64 {
-	if ttl <= 0 {
-		return 0
-	}
-	return int64((ttl + time.Millisecond - 1) / time.Millisecond)
+	return int64(kv.CeilTTL(ttl, time.Millisecond) / time.Millisecond)
 }
 
 func formatUint(v uint64) string { return strconv.FormatUint(v, 10) }
@@ -34,12 +32,12 @@ func formatUint(v uint64) string { return strconv.FormatUint(v, 10) }
 func appendRecord(b []byte, i int, it kv.Item) []byte {
 	b = binary.AppendUvarint(b, uint64(i))
 	b = binary.AppendUvarint(b, it.Version)
-	b = binary.AppendUvarint(b, uint64(it.TTL/time.Millisecond))
+	b = binary.AppendUvarint(b, uint64(ttlMillis(it.TTL)))
 	b = binary.AppendUvarint(b, uint64(len(it.Value)))
 	return append(b, it.Value...)
 }
 
-var errCorrupt = errors.New("ringkv: corrupt getmulti answer")
+var errCorrupt = kv.Unavailable(errors.New("ringkv: corrupt getmulti answer"))
 
 // readRecords decodes a getmulti answer for n keys.
 func readRecords(b []byte, n int, found func(int, kv.Item)) error {
