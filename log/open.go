@@ -52,9 +52,13 @@ func Register(scheme string, open func(ctx context.Context, u *url.URL) (Output,
 // max_backups. An unknown parameter is an error, so that a typo never
 // goes unnoticed. opts apply after the URL's.
 func Open(ctx context.Context, rawURL string, opts ...Option) (*Logger, error) {
-	u, err := url.Parse(rawURL)
+	u, err := urlopen.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("log: open: %w", err)
+	}
+	asyncChosen := false
+	for _, k := range []string{"async", "buffer", "policy", "block_for"} {
+		asyncChosen = asyncChosen || u.Query().Has(k)
 	}
 	common, err := commonOptions(u)
 	if err != nil {
@@ -63,6 +67,10 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Logger, error) {
 	out, err := backends.OpenURL(ctx, u)
 	if err != nil {
 		return nil, err
+	}
+	if r, ok := out.(Remote); ok && r.Remote() && !asyncChosen {
+		// A log call must never wait on the network.
+		common = append(common, WithAsync())
 	}
 	l, err := New(append(append(common, withOwnedOutput(out)), opts...)...)
 	if err != nil {

@@ -23,6 +23,13 @@ type Output interface {
 	Close() error
 }
 
+// Remote is an Output that writes over the network: Open puts it behind
+// an Async queue unless the URL chooses (async=false to opt out), so that
+// a log call never waits on the network.
+type Remote interface {
+	Remote() bool
+}
+
 // Syncer is an Output that can commit what it wrote to stable storage
 // (fsync for a file). Async calls it when its queue is drained on Close and
 // on Flush.

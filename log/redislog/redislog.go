@@ -180,3 +180,7 @@ func (o *Output) Stats() log.Stats {
 	}
 	return s
 }
+
+// Remote reports that the Output writes over the network, so that
+// log.Open queues its lines (log.Remote).
+func (o *Output) Remote() bool { return true }

@@ -58,7 +58,7 @@ func TestConformance(t *testing.T) {
 	logtest.Run(t, func(t *testing.T) (log.Output, func(*testing.T) []byte) {
 		stream := streamName(t)
 		cleanup(t, addr, stream)
-		l, err := log.Open(context.Background(), "redis://"+addr+"/0?stream="+stream)
+		l, err := log.Open(context.Background(), "redis://"+addr+"/0?async=false&stream="+stream) // the output itself, unqueued
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -169,4 +169,21 @@ func TestRedisKilledAndRestarted(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// Opened by URL without async=, a Redis output is queued: a log call
+// returns at once even when Redis hangs.
+func TestOpenQueuesByDefault(t *testing.T) {
+	l, err := log.Open(context.Background(), "redis://"+testenv.Hung(t)+"/0?stream=s&timeout=200ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for i := 0; i < 10; i++ {
+		l.Info("while redis hangs", "i", i)
+	}
+	if took := time.Since(start); took > 100*time.Millisecond {
+		t.Fatalf("10 log calls took %v against a hung Redis: the output is not queued", took)
+	}
+	l.Close() // the queued lines fail against the hung server and are counted
 }
