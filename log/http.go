@@ -1,6 +1,7 @@
 package log
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"github.com/microos/go-os/internal/httpwrap"
@@ -32,30 +33,49 @@ func Middleware(logger *slog.Logger) func(http.Handler) http.Handler {
 			ctx := WithRequestID(r.Context(), id)
 			r = r.WithContext(ctx)
 			rec := httpwrap.NewRecorder(w)
+			panicked := true
+			defer func() {
+				if !panicked {
+					return
+				}
+				// The handler panicked: log the request as the 500 net/http
+				// answers, then let the panic go on.
+				p := recover()
+				logRequest(ctx, logger, r, http.StatusInternalServerError, rec.Bytes(), start, slog.Any("panic", p))
+				panic(p)
+			}()
 			next.ServeHTTP(rec, r)
-			level := slog.LevelInfo
-			switch {
-			case rec.Status() >= 500:
-				level = slog.LevelError
-			case rec.Status() >= 400:
-				level = slog.LevelWarn
-			}
-			if !logger.Enabled(ctx, level) {
-				return
-			}
-			route := r.Pattern
-			if route == "" {
-				route = "unmatched"
-			}
-			logger.LogAttrs(ctx, level, "http request",
-				slog.String("method", r.Method),
-				slog.String("route", route),
-				slog.String("path", r.URL.Path),
-				slog.Int("status", rec.Status()),
-				slog.Int64("bytes", rec.Bytes()),
-				slog.Duration("duration", time.Since(start)))
+			panicked = false
+			logRequest(ctx, logger, r, rec.Status(), rec.Bytes(), start)
 		})
 	}
+}
+
+// logRequest writes the access line: Info, Warn for a 4xx, Error for a 5xx.
+func logRequest(ctx context.Context, logger *slog.Logger, r *http.Request, status int, bytes int64, start time.Time, extra ...slog.Attr) {
+	level := slog.LevelInfo
+	switch {
+	case status >= 500:
+		level = slog.LevelError
+	case status >= 400:
+		level = slog.LevelWarn
+	}
+	if !logger.Enabled(ctx, level) {
+		return
+	}
+	route := r.Pattern
+	if route == "" {
+		route = "unmatched"
+	}
+	attrs := append([]slog.Attr{
+		slog.String("method", r.Method),
+		slog.String("route", route),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", status),
+		slog.Int64("bytes", bytes),
+		slog.Duration("duration", time.Since(start)),
+	}, extra...)
+	logger.LogAttrs(ctx, level, "http request", attrs...)
 }
 
 // ValidRequestID reports whether an incoming id may be used as is: short and

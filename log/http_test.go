@@ -110,3 +110,36 @@ func TestTransportPropagatesRequestID(t *testing.T) {
 		t.Errorf("no warning for the failed request: %s", m.Bytes())
 	}
 }
+
+// A handler that panics still gets its access line, as the 500 net/http
+// answers, and the panic goes on to the server.
+func TestMiddlewareLogsPanics(t *testing.T) {
+	l, m := newMemLogger(t)
+	h := log.Middleware(l.Logger)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the panic was swallowed")
+			}
+		}()
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/x", nil))
+	}()
+	es := entries(t, m)
+	if len(es) != 1 || es[0]["status"] != float64(500) || es[0]["panic"] != "boom" || es[0]["level"] != "ERROR" {
+		t.Fatalf("access line of a panicking handler: %v", es)
+	}
+}
+
+func BenchmarkMiddleware(b *testing.B) {
+	l, err := log.New(log.WithOutput(log.WriterOutput(io.Discard)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := log.Middleware(l.Logger)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
+	req := httptest.NewRequest("GET", "/x", nil)
+	w := httptest.NewRecorder()
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ServeHTTP(w, req)
+	}
+}
