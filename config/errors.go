@@ -20,6 +20,10 @@ var (
 	// ErrUnavailable: the backend could not be reached or did not answer in
 	// time; a later reload may succeed.
 	ErrUnavailable = errors.New("config: source unavailable")
+	// ErrForbidden: the backend refused the source's credentials (a
+	// Consul ACL token without read access). Retrying does not help until
+	// the credentials change.
+	ErrForbidden = errors.New("config: access to source forbidden")
 	// ErrClosed: the Config was closed.
 	ErrClosed = errors.New("config: closed")
 	// ErrType: Scan could not put a value into the destination's type.

@@ -16,7 +16,7 @@
 // config/billing/. Importing this package registers the consul URL scheme
 // with config.Open:
 //
-//	consul://127.0.0.1:8500/config/billing/?token=T&dc=dc1
+//	consul://127.0.0.1:8500/config/billing/?token=T&datacenter=dc1&tls=1
 //	consul://127.0.0.1:8500/config/billing.yaml?format=yaml   (Document)
 package consulconfig
 
@@ -27,6 +27,7 @@ import (
 	"net/url"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -34,6 +35,7 @@ import (
 	"github.com/hashicorp/consul/api"
 
 	"github.com/microos/go-os/config"
+	"github.com/microos/go-os/internal/consulx"
 )
 
 // Source reads a Consul key prefix (or one key) and watches it. It is a
@@ -204,12 +206,16 @@ func (s *Source) Watch(ctx context.Context, changed func()) error {
 	}
 }
 
-// mapError maps a client error onto config's sentinels. Consul's answers
-// other than success are server-side trouble, transport errors mean it is
-// down: both are ErrUnavailable, which a later reload may fix.
+// mapError maps a client error onto config's sentinels: a refused ACL
+// token is ErrForbidden; other answers than success are server-side
+// trouble and transport errors mean Consul is down: both are
+// ErrUnavailable, which a later reload may fix.
 func mapError(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("%w: %w", ctx.Err(), err)
+	}
+	if consulx.Forbidden(err) {
+		return fmt.Errorf("%w: %w", config.ErrForbidden, err)
 	}
 	return config.Unavailable(err)
 }
@@ -218,18 +224,15 @@ func init() {
 	config.Register("consul", open)
 }
 
+// open serves consul://host:port/prefix/?options: the connection
+// parameters every Consul adapter reads (consulx.Params: token,
+// datacenter, tls, ...), plus format=, optional=, wait= and
+// environments=. An unknown parameter is an error.
 func open(_ context.Context, u *url.URL) (config.Source, error) {
-	cfg := api.DefaultConfig()
-	cfg.Address = u.Host
 	q := u.Query()
-	if sch := q.Get("scheme"); sch != "" {
-		cfg.Scheme = sch
-	}
-	if tok := q.Get("token"); tok != "" {
-		cfg.Token = tok
-	}
-	if dc := q.Get("dc"); dc != "" {
-		cfg.Datacenter = dc
+	cfg, err := consulx.ClientConfig(u, q)
+	if err != nil {
+		return nil, err
 	}
 	transport := cleanTransport()
 	cfg.Transport = transport
@@ -238,21 +241,48 @@ func open(_ context.Context, u *url.URL) (config.Source, error) {
 		return nil, err
 	}
 	var opts []Option
-	if f := q.Get("format"); f != "" {
-		opts = append(opts, Document(f))
-	}
-	if q.Get("optional") == "true" {
-		opts = append(opts, Optional())
-	}
-	if w := q.Get("wait"); w != "" {
-		d, err := time.ParseDuration(w)
-		if err != nil {
-			return nil, fmt.Errorf("wait=%q: %w", w, err)
+	take := func(k string) (string, bool, error) {
+		vs, ok := q[k]
+		delete(q, k)
+		if ok && len(vs) != 1 {
+			return "", false, fmt.Errorf("parameter %q given %d times", k, len(vs))
 		}
-		opts = append(opts, WaitTime(d))
+		if !ok {
+			return "", false, nil
+		}
+		return vs[0], true, nil
 	}
-	if e := q.Get("environments"); e != "" {
-		opts = append(opts, Environments(strings.Split(e, ",")...))
+	for _, k := range []string{"format", "optional", "wait", "environments"} {
+		v, ok, err := take(k)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		switch k {
+		case "format":
+			opts = append(opts, Document(v))
+		case "optional":
+			on, err := strconv.ParseBool(v)
+			if err != nil {
+				return nil, fmt.Errorf("optional=%q: want true or false", v)
+			}
+			if on {
+				opts = append(opts, Optional())
+			}
+		case "wait":
+			d, err := consulx.Positive(v)
+			if err != nil {
+				return nil, fmt.Errorf("wait=%q: %w", v, err)
+			}
+			opts = append(opts, WaitTime(d))
+		case "environments":
+			opts = append(opts, Environments(strings.Split(v, ",")...))
+		}
+	}
+	if err := consulx.Unknown(q, "format", "optional", "wait", "environments"); err != nil {
+		return nil, err
 	}
 	s := New(client, strings.TrimPrefix(u.Path, "/"), opts...)
 	s.closeIdle = transport.CloseIdleConnections

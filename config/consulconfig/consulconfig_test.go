@@ -216,3 +216,27 @@ func TestOpen(t *testing.T) {
 		t.Errorf("Open with wait=soon: no error")
 	}
 }
+
+// The same connection parameters as every Consul adapter, and a misspelt
+// one is an error rather than a silently plain-HTTP, token-less client.
+func TestOpenParameters(t *testing.T) {
+	ctx := context.Background()
+	addr := testenv.Consul(t)
+	s, err := config.Open(ctx, "consul://"+addr+"/x/?datacenter=dc1&token=&optional=true&wait=1s")
+	if err != nil {
+		t.Fatalf("Open with known parameters: %v", err)
+	}
+	if c, ok := s.(interface{ Close() error }); ok {
+		c.Close()
+	}
+	for _, raw := range []string{
+		"consul://" + addr + "/x/?tsl=1",
+		"consul://" + addr + "/x/?optional=maybe",
+		"consul://" + addr + "/x/?wait=-1s",
+		"consul://" + addr + "/x/?token=a&token=b",
+	} {
+		if _, err := config.Open(ctx, raw); err == nil {
+			t.Errorf("Open(%q) accepted it", raw)
+		}
+	}
+}

@@ -19,13 +19,13 @@ import (
 	"maps"
 	"net/http"
 	"reflect"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/consul/api"
 
 	"github.com/microos/go-os/discovery"
+	"github.com/microos/go-os/internal/consulx"
 )
 
 const (
@@ -318,15 +318,11 @@ func services(name string, entries []*api.ServiceEntry) []*discovery.Service {
 // mapErr maps a Consul client error onto discovery's sentinels, keeping it
 // reachable with errors.As.
 func mapErr(ctx context.Context, err error) error {
-	var status api.StatusError
-	if errors.As(err, &status) {
-		switch {
-		case status.Code == http.StatusBadRequest:
-			return discovery.Wrap(discovery.ErrInvalidService, err)
-		case status.Code == http.StatusUnauthorized || status.Code == http.StatusForbidden ||
-			status.Code == http.StatusInternalServerError && strings.Contains(status.Body, "ACL not found"):
-			return discovery.Wrap(discovery.ErrForbidden, err)
-		}
+	switch {
+	case consulx.BadRequest(err):
+		return discovery.Wrap(discovery.ErrInvalidService, err)
+	case consulx.Forbidden(err):
+		return discovery.Wrap(discovery.ErrForbidden, err)
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 		err = fmt.Errorf("%w: %w", ctxErr, err)

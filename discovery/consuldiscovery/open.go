@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"slices"
-	"strconv"
 	"time"
 
 	"github.com/hashicorp/consul/api"
 
 	"github.com/microos/go-os/discovery"
+	"github.com/microos/go-os/internal/consulx"
 )
 
 func init() {
@@ -38,73 +37,29 @@ func ParseURL(u *url.URL) (*api.Config, []Option, error) {
 	if u.Path != "" && u.Path != "/" {
 		return nil, nil, fmt.Errorf("unexpected path %q (want consul://host:port?options)", u.Path)
 	}
-	if u.User != nil {
-		return nil, nil, fmt.Errorf("user info in the URL: pass the ACL token as ?token=")
-	}
-	cfg := api.DefaultConfig()
-	if u.Host != "" {
-		cfg.Address = u.Host
+	q := u.Query()
+	cfg, err := consulx.ClientConfig(u, q)
+	if err != nil {
+		return nil, nil, err
 	}
 	var opts []Option
-	q := u.Query()
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if len(q[k]) != 1 {
-			return nil, nil, fmt.Errorf("parameter %q given %d times", k, len(q[k]))
+	for k, with := range map[string]func(time.Duration) Option{"wait": WithWaitTime, "deregister_after": WithDeregisterCriticalAfter} {
+		vs, ok := q[k]
+		if !ok {
+			continue
 		}
-		v := q.Get(k)
-		var err error
-		switch k {
-		case "token":
-			cfg.Token = v
-		case "datacenter", "dc":
-			cfg.Datacenter = v
-		case "tls":
-			var on bool
-			if on, err = strconv.ParseBool(v); on {
-				cfg.Scheme = "https"
-			}
-		case "ca_file":
-			cfg.TLSConfig.CAFile = v
-		case "cert_file":
-			cfg.TLSConfig.CertFile = v
-		case "key_file":
-			cfg.TLSConfig.KeyFile = v
-		case "server_name":
-			cfg.TLSConfig.Address = v
-		case "insecure_skip_verify":
-			cfg.TLSConfig.InsecureSkipVerify, err = strconv.ParseBool(v)
-		case "wait":
-			var d time.Duration
-			if d, err = parsePositive(v); err == nil {
-				opts = append(opts, WithWaitTime(d))
-			}
-		case "deregister_after":
-			var d time.Duration
-			if d, err = parsePositive(v); err == nil {
-				opts = append(opts, WithDeregisterCriticalAfter(d))
-			}
-		default:
-			return nil, nil, fmt.Errorf("unknown parameter %q (known: token, datacenter, tls, ca_file, cert_file, key_file, server_name, insecure_skip_verify, wait, deregister_after)", k)
+		delete(q, k)
+		if len(vs) != 1 {
+			return nil, nil, fmt.Errorf("parameter %q given %d times", k, len(vs))
 		}
+		d, err := consulx.Positive(vs[0])
 		if err != nil {
-			return nil, nil, fmt.Errorf("parameter %s=%q: %w", k, v, err)
+			return nil, nil, fmt.Errorf("parameter %s=%q: %w", k, vs[0], err)
 		}
+		opts = append(opts, with(d))
 	}
-	if (cfg.TLSConfig.CertFile == "") != (cfg.TLSConfig.KeyFile == "") {
-		return nil, nil, fmt.Errorf("cert_file and key_file go together")
+	if err := consulx.Unknown(q, "wait", "deregister_after"); err != nil {
+		return nil, nil, err
 	}
 	return cfg, opts, nil
-}
-
-func parsePositive(v string) (time.Duration, error) {
-	d, err := time.ParseDuration(v)
-	if err == nil && d <= 0 {
-		err = fmt.Errorf("not positive")
-	}
-	return d, err
 }
