@@ -12,7 +12,12 @@ import (
 var backends = urlopen.New[Driver]("kv")
 
 func init() {
-	Register("mem", func(context.Context, *url.URL) (Driver, error) { return newMemory(time.Now), nil })
+	Register("mem", func(_ context.Context, u *url.URL) (Driver, error) {
+		if u.RawQuery != "" {
+			return nil, fmt.Errorf("mem:// takes no parameters but namespace, got %q", u.RawQuery)
+		}
+		return newMemory(time.Now), nil
+	})
 }
 
 // Register makes Open understand scheme. Adapters call it from init:

@@ -100,6 +100,11 @@ func open(_ context.Context, u *url.URL) (kv.Driver, error) {
 		}
 		opts = append(opts, WithTimeout(d))
 	}
+	for k := range q {
+		if k != "timeout" && k != "max_idle" {
+			return nil, fmt.Errorf("memcachekv: unknown parameter %q (known: timeout, max_idle)", k)
+		}
+	}
 	if v := q.Get("max_idle"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
@@ -145,6 +150,9 @@ func (a staticAddr) String() string  { return a.str }
 
 // PickServer returns the server that owns key.
 func (s *Selector) PickServer(key string) (net.Addr, error) {
+	if len(s.addrs) == 1 {
+		return s.addrs[0], nil // one server needs no hashing (as gomemcache's own list)
+	}
 	return s.addrs[s.ring.Locate(key)], nil
 }
 

@@ -53,7 +53,7 @@ func TestOpen(t *testing.T) {
 	if it, err := s.Get(ctx, "k"); err != nil || string(it.Value) != "v" {
 		t.Fatalf("Get = %q, %v", it.Value, err)
 	}
-	for _, bad := range []string{"memcache://127.0.0.1:1?timeout=soon", "memcache://127.0.0.1:1?max_idle=-1", "memcache://"} {
+	for _, bad := range []string{"memcache://127.0.0.1:1?timeout=soon", "memcache://127.0.0.1:1?max_idle=-1", "memcache://", "memcache://127.0.0.1:1?timeuot=1s"} {
 		if s, err := kv.Open(ctx, bad); err == nil {
 			s.Close()
 			t.Errorf("Open(%q) succeeded", bad)
