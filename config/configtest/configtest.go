@@ -338,3 +338,28 @@ func deepCopy(m map[string]any) map[string]any {
 	}
 	return out
 }
+
+// CheckDecode is the body of a format's fuzz test: data either fails to
+// decode with an error wrapping config.ErrParse, or decodes to a tree that
+// makes a Config which reads and prints.
+func CheckDecode(t *testing.T, format string, data []byte) {
+	t.Helper()
+	tree, err := config.Decode(format, data)
+	if err != nil {
+		if !errors.Is(err, config.ErrParse) {
+			t.Fatalf("error %v does not wrap ErrParse", err)
+		}
+		return
+	}
+	c, err := config.New(context.Background(), []config.Source{staticSource(tree)}, config.WithStrictStart())
+	if err != nil {
+		t.Fatalf("a decoded document made New fail: %v", err)
+	}
+	defer c.Close()
+	_ = c.Snapshot().String()
+}
+
+type staticSource map[string]any
+
+func (s staticSource) Name() string                                 { return "static" }
+func (s staticSource) Load(context.Context) (map[string]any, error) { return s, nil }
