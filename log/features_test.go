@@ -95,6 +95,25 @@ func TestRedaction(t *testing.T) {
 	}
 }
 
+// A compound key ending in a secret's name is a secret too (the config
+// package masks db_password in its dump; the log must not print it).
+func TestRedactionOfCompoundKeys(t *testing.T) {
+	l, m := newMemLogger(t)
+	l.Info("connect", "db_password", "s1", "GITHUB-TOKEN", "s2", "x.api_key", "s3",
+		"password_hint", "kept1", "tokens_used", "kept2", "_", "kept3")
+	out := string(m.Bytes())
+	for _, secret := range []string{`"s1"`, `"s2"`, `"s3"`} {
+		if strings.Contains(out, secret) {
+			t.Errorf("secret %s reached the output: %s", secret, out)
+		}
+	}
+	for _, kept := range []string{"kept1", "kept2", "kept3"} {
+		if !strings.Contains(out, kept) {
+			t.Errorf("output lacks %s: %s", kept, out)
+		}
+	}
+}
+
 func TestWithoutRedaction(t *testing.T) {
 	l, m := newMemLogger(t, log.WithoutRedaction())
 	l.Info("x", "password", "p")

@@ -7,7 +7,8 @@ import (
 )
 
 // DefaultRedactKeys are the attribute keys New redacts unless told
-// otherwise. Keys match whatever their case and whatever group they are in.
+// otherwise. Keys match whatever their case and whatever group they are
+// in, alone or at the end of a compound key (db_password, github-token).
 var DefaultRedactKeys = []string{
 	"password", "passwd", "secret", "client_secret", "token", "access_token",
 	"refresh_token", "id_token", "api_key", "apikey", "authorization",
@@ -56,7 +57,25 @@ func newKeySet(keys []string) *keySet {
 	return s
 }
 
+// has reports whether key is one of the set, or a compound key that ends
+// in one after a separator ('_', '-' or '.'): db_password, github-token and
+// x.api_key are secrets as much as password, token and api_key.
 func (s *keySet) has(key string) bool {
+	if s.exact(key) {
+		return true
+	}
+	for i := 0; i < len(key)-1; i++ {
+		if c := key[i]; (c == '_' || c == '-' || c == '.') && s.exact(key[i+1:]) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *keySet) exact(key string) bool {
+	if key == "" {
+		return false
+	}
 	candidates := s.long
 	if len(key) < len(s.byLen) {
 		candidates = s.byLen[len(key)]
