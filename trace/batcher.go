@@ -36,7 +36,7 @@ type batcher struct {
 	flushReq chan chan struct{}
 	stopping chan struct{} // closed by close: drain and exit
 	ctx      context.Context
-	cancel   context.CancelFunc // aborts the export under way when Close's ctx expires
+	cancel   context.CancelFunc // aborts the export under way when Shutdown's ctx expires
 	done     chan struct{}
 	stopOnce sync.Once
 
@@ -137,7 +137,7 @@ func (b *batcher) sendQueued() {
 // export sends one batch, retrying ErrUnavailable.
 func (b *batcher) export(batch []*SpanData) {
 	for attempt := 0; ; attempt++ {
-		if b.ctx.Err() != nil { // Close's deadline passed: what is left is lost
+		if b.ctx.Err() != nil { // Shutdown's deadline passed: what is left is lost
 			b.dropped.Add(uint64(len(batch)))
 			break
 		}
@@ -165,7 +165,7 @@ func (b *batcher) export(batch []*SpanData) {
 }
 
 // backoff waits before retry attempt+1: 100ms doubling up to 5s, with full
-// jitter. It returns false when Close's deadline passes meanwhile.
+// jitter. It returns false when Shutdown's deadline passes meanwhile.
 func (b *batcher) backoff(attempt int) bool {
 	return backoff.Sleep(b.ctx, backoff.Delay(attempt, 100*time.Millisecond, 5*time.Second))
 }

@@ -57,7 +57,7 @@ func TestFullQueueDropsWithoutBlocking(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 	close(g.release)
-	if err := tr.Close(context.Background()); err != nil {
+	if err := tr.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	st = tr.Stats()
@@ -80,7 +80,7 @@ func TestRetryThenSuccess(t *testing.T) {
 	if st.Exported != 1 || st.FailedExports != 2 || st.LastError != nil || g.calls != 3 {
 		t.Errorf("stats %+v, %d calls", st, g.calls)
 	}
-	tr.Close(context.Background())
+	tr.Shutdown(context.Background())
 }
 
 func TestRetriesExhausted(t *testing.T) {
@@ -96,7 +96,7 @@ func TestRetriesExhausted(t *testing.T) {
 	if st.Dropped != 1 || st.FailedExports != 2 || !errors.Is(st.LastError, trace.ErrUnavailable) || logged.Load() != 2 {
 		t.Errorf("stats %+v, %d log lines", st, logged.Load())
 	}
-	tr.Close(context.Background())
+	tr.Shutdown(context.Background())
 }
 
 func TestCloseHonoursDeadline(t *testing.T) {
@@ -109,7 +109,7 @@ func TestCloseHonoursDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	t0 := time.Now()
-	err := tr.Close(ctx)
+	err := tr.Shutdown(ctx)
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(t0) > time.Second {
 		t.Errorf("Close: %v after %v", err, time.Since(t0))
 	}
@@ -132,7 +132,7 @@ func TestFlushHonoursContext(t *testing.T) {
 		t.Errorf("Flush: %v", err)
 	}
 	close(g.release)
-	tr.Close(context.Background())
+	tr.Shutdown(context.Background())
 }
 
 func TestConcurrentEndAndClose(t *testing.T) {
@@ -150,9 +150,9 @@ func TestConcurrentEndAndClose(t *testing.T) {
 			}
 		})
 	}
-	time.AfterFunc(time.Millisecond, func() { tr.Close(context.Background()) })
+	time.AfterFunc(time.Millisecond, func() { tr.Shutdown(context.Background()) })
 	wg.Wait()
-	tr.Close(context.Background())
+	tr.Shutdown(context.Background())
 	st := tr.Stats()
 	if int64(st.Exported+st.Dropped) != ended.Load() {
 		t.Errorf("stats %+v, %d ended: every span must be exported or counted", st, ended.Load())

@@ -27,7 +27,7 @@ func BenchmarkStartEnd(b *testing.B) {
 	})
 	b.Run("unsampled-child", func(b *testing.B) {
 		tr := trace.New(discard{}, trace.WithSampler(trace.Never()))
-		defer tr.Close(ctx)
+		defer tr.Shutdown(ctx)
 		pctx, root := tr.Start(ctx, "root")
 		defer root.End()
 		b.ReportAllocs()
@@ -38,7 +38,7 @@ func BenchmarkStartEnd(b *testing.B) {
 	})
 	b.Run("unsampled-root", func(b *testing.B) {
 		tr := trace.New(discard{}, trace.WithSampler(trace.Never()))
-		defer tr.Close(ctx)
+		defer tr.Shutdown(ctx)
 		b.ReportAllocs()
 		for b.Loop() {
 			_, s := tr.Start(ctx, "op")
@@ -47,7 +47,7 @@ func BenchmarkStartEnd(b *testing.B) {
 	})
 	b.Run("sampled-enqueue", func(b *testing.B) {
 		tr := trace.New(discard{}, trace.WithQueueSize(1<<16))
-		defer tr.Close(ctx)
+		defer tr.Shutdown(ctx)
 		b.ReportAllocs()
 		for b.Loop() {
 			_, s := tr.Start(ctx, "op")
@@ -56,7 +56,7 @@ func BenchmarkStartEnd(b *testing.B) {
 	})
 	b.Run("sampled-2tags", func(b *testing.B) {
 		tr := trace.New(discard{}, trace.WithQueueSize(1<<16))
-		defer tr.Close(ctx)
+		defer tr.Shutdown(ctx)
 		b.ReportAllocs()
 		for b.Loop() {
 			_, s := tr.Start(ctx, "op", trace.Client)
@@ -96,7 +96,7 @@ func BenchmarkInject(b *testing.B) {
 
 func BenchmarkMiddleware(b *testing.B) {
 	tr := trace.New(discard{}, trace.WithQueueSize(1<<14))
-	defer tr.Close(context.Background())
+	defer tr.Shutdown(context.Background())
 	h := trace.Middleware(tr)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	req, _ := http.NewRequest(http.MethodGet, "http://example.com/orders/1", nil)
 	req.RemoteAddr = "192.0.2.1:1234"

@@ -11,7 +11,7 @@
 //
 //	tr, err := trace.Open(ctx, os.Getenv("TRACE_URL")) // "mem://", "zipkin+http://zipkin:9411/api/v2/spans?service=checkout&sampler=0.1"
 //	if err != nil { ... }
-//	defer tr.Close(shutdownCtx) // flushes what is queued, within the deadline
+//	defer tr.Shutdown(shutdownCtx) // flushes what is queued, within the deadline
 //
 //	http.ListenAndServe(addr, trace.Middleware(tr)(mux))        // server spans join the caller's trace
 //	client := &http.Client{Transport: trace.Transport(nil, tr)} // client spans are children of the ctx's span
@@ -37,7 +37,7 @@
 // A backend is an Exporter that sends a batch; the Tracer in front of it
 // (New) owns everything else, identical on every backend: ids, sampling,
 // propagation, the bounded queue, batching, retries with capped exponential
-// backoff and jitter, drop counting (Stats, Dropped) and Close.
+// backoff and jitter, drop counting (Stats, Dropped) and Shutdown.
 //
 //   - mem:// (NewMemory, NewRecorder): keeps the last MaxRecorded spans in
 //     a Recorder, handed over as each span ends, with helpers that tests use
@@ -62,8 +62,9 @@
 //
 // A Tracer, its Spans and the Recorder are safe for concurrent use. End
 // never blocks: when the export queue (WithQueueSize) is full the span is
-// dropped and counted. One goroutine per Tracer exports, started by New and
-// stopped by Close, which waits for it until ctx's deadline and then
-// abandons what is left (counted as dropped). A span's methods do nothing
+// dropped and counted. One goroutine per Tracer exports, started by New
+// and stopped by Shutdown (Close is Shutdown without a deadline), which
+// waits for it until ctx's deadline and then abandons what is left
+// (counted as dropped). A span's methods do nothing
 // after End; an Exporter's Export is called from one goroutine at a time.
 package trace

@@ -36,7 +36,7 @@ func ids() func() uint64 {
 
 func Example() {
 	tr, rec := trace.NewMemory(trace.WithService("checkout"), trace.WithClock(fakeClock()), trace.WithIDSource(ids()))
-	defer tr.Close(context.Background())
+	defer tr.Shutdown(context.Background())
 
 	ctx, span := tr.Start(context.Background(), "POST /orders", trace.Server)
 	_, load := tr.Start(ctx, "load cart", trace.Client, trace.WithRemote(trace.Endpoint{Service: "redis"}))
@@ -95,7 +95,7 @@ func ExampleOpen() {
 	if err != nil {
 		panic(err)
 	}
-	defer tr.Close(context.Background())
+	defer tr.Shutdown(context.Background())
 	_, span := tr.Start(context.Background(), "invoice")
 	span.End()
 

@@ -8,7 +8,7 @@ import "context"
 // exporter only sends a batch.
 //
 // Export is called from one goroutine at a time, never after Close. It must
-// honour ctx (the tracer cancels it when Close's deadline passes), must not
+// honour ctx (the tracer cancels it when Shutdown's deadline passes), must not
 // modify the spans or keep them after it returns, and returns nil, an error
 // wrapping ErrUnavailable (the batch is retried with backoff) or one
 // wrapping ErrRejected (the batch is dropped and counted).

@@ -49,7 +49,7 @@ func TestOpenMem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tr.Close(context.Background())
+	defer tr.Shutdown(context.Background())
 	rec, ok := tr.Exporter().(*trace.Recorder)
 	if !ok {
 		t.Fatalf("mem:// exporter is %T, want *trace.Recorder", tr.Exporter())
@@ -65,7 +65,7 @@ func TestOpenMem(t *testing.T) {
 func TestOpenErrors(t *testing.T) {
 	for _, u := range []string{"nosuch://x", "mem://?sampler=2", "::", "mem://?sampler=fast"} {
 		if tr, err := trace.Open(context.Background(), u); err == nil {
-			tr.Close(context.Background())
+			tr.Shutdown(context.Background())
 			t.Errorf("Open(%q) succeeded", u)
 		}
 	}

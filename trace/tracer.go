@@ -272,11 +272,15 @@ func (t *Tracer) Flush(ctx context.Context) error {
 	return t.batch.flush(ctx)
 }
 
-// Close flushes the spans already ended, waiting until ctx's deadline at
-// most (what is left then is dropped and counted), stops the export
-// goroutine and closes the exporter. Spans ended afterwards are dropped and
-// counted. It is idempotent: later calls return the first one's result.
-func (t *Tracer) Close(ctx context.Context) error {
+// Close is Shutdown without a deadline, so that a Tracer is an io.Closer
+// like every other go-os type that owns goroutines.
+func (t *Tracer) Close() error { return t.Shutdown(context.Background()) }
+
+// Shutdown flushes the spans already ended, waiting until ctx's deadline
+// at most (what is left then is dropped and counted), stops the export
+// goroutine and closes the exporter. Spans ended afterwards are dropped
+// and counted. It is idempotent: later calls return the first one's result.
+func (t *Tracer) Shutdown(ctx context.Context) error {
 	if t == nil {
 		return nil
 	}

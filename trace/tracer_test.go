@@ -67,7 +67,7 @@ func TestNoopTracer(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("noop: %v allocs", allocs)
 	}
-	if err := tr.Close(ctx); err != nil || tr.Flush(ctx) != nil || tr.Dropped() != 0 {
+	if err := tr.Shutdown(ctx); err != nil || tr.Flush(ctx) != nil || tr.Dropped() != 0 {
 		t.Error("noop Close/Flush/Dropped")
 	}
 }

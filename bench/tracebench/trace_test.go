@@ -87,7 +87,7 @@ func TestCompare(t *testing.T) {
 	// Unsampled: a root span, and a span inside an unsampled trace (what
 	// every instrumented call of an unsampled request pays).
 	trNever := trace.New(discard{}, trace.WithSampler(trace.Never()))
-	defer trNever.Close(ctx)
+	defer trNever.Shutdown(ctx)
 	zNever, _ := zipkin.NewTracer(zipkinhttp.NewReporter(srv.URL, quiet), zipkin.WithSampler(zipkin.NeverSample))
 	otNeverTP := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())),
 		sdktrace.WithBatcher(tracetest.NewNoopExporter()))
@@ -106,7 +106,7 @@ func TestCompare(t *testing.T) {
 	// processor in front of a discarding exporter; zipkin-go's HTTP reporter
 	// (its only queue) posting to a discarding collector on loopback.
 	trAlways := trace.New(discard{}, trace.WithQueueSize(1<<14))
-	defer trAlways.Close(ctx)
+	defer trAlways.Shutdown(ctx)
 	zRep := zipkinhttp.NewReporter(srv.URL, quiet)
 	defer zRep.Close()
 	zAlways, _ := zipkin.NewTracer(zRep, zipkin.WithSampler(zipkin.AlwaysSample))
@@ -121,7 +121,7 @@ func TestCompare(t *testing.T) {
 		t.Fatal(err)
 	}
 	trZipkin := trace.New(zexp, trace.WithQueueSize(1<<14))
-	defer trZipkin.Close(ctx)
+	defer trZipkin.Shutdown(ctx)
 
 	compare.Run(t,
 		compare.Case{Name: "trace/unsampled-root vs zipkin-go", Ours: ours(trNever, ctx), Peer: zipkinGo(zNever, ctx)},
@@ -185,7 +185,7 @@ func TestCollectorDownLatency(t *testing.T) {
 	heapDown := heap()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	tr.Close(ctx)
+	tr.Shutdown(ctx)
 	st := tr.Stats()
 	p := func(d []time.Duration, q int) time.Duration { return d[len(d)*q/100] }
 	fmt.Printf("%-44s %10s %10s\n", "collector-down load (per request)", "p50", "p99")

@@ -18,7 +18,7 @@ import (
 // filled by the trace and log HTTP middlewares around a handler.
 func demoLog(ctx context.Context, w io.Writer) error {
 	tracer, _ := trace.NewMemory(trace.WithService("demo"))
-	defer tracer.Close(ctx)
+	defer tracer.Shutdown(ctx)
 
 	out := oslog.NewMemory()
 	logger, err := oslog.New(

@@ -115,7 +115,7 @@ func demoTrace(ctx context.Context, w io.Writer) error {
 	fmt.Fprintf(w, "a request with b3: 0 (caller said do not sample): %d spans recorded\n", len(rec.Spans())-before)
 
 	for _, tr := range []*trace.Tracer{gateway, orders, inventory, payments} {
-		if err := tr.Close(ctx); err != nil {
+		if err := tr.Shutdown(ctx); err != nil {
 			return err
 		}
 	}

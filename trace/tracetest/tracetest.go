@@ -86,7 +86,7 @@ func (h *harness) tracer(opts ...trace.Option) *trace.Tracer {
 	h.t.Helper()
 	base := []trace.Option{trace.WithService(h.service), trace.WithFlushInterval(20 * time.Millisecond)}
 	tr := trace.New(h.b.Exporter, append(base, opts...)...)
-	h.t.Cleanup(func() { tr.Close(context.Background()) })
+	h.t.Cleanup(func() { tr.Shutdown(context.Background()) })
 	return tr
 }
 
@@ -320,10 +320,10 @@ func testCloseFlushes(t *testing.T, h *harness) {
 		s.End()
 	}
 	root.End()
-	if err := tr.Close(ctxT(t)); err != nil {
+	if err := tr.Shutdown(ctxT(t)); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if err := tr.Close(ctxT(t)); err != nil {
+	if err := tr.Shutdown(ctxT(t)); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
 	h.read(root.SpanContext().TraceID, 10)

@@ -31,7 +31,7 @@ func newTracer(t *testing.T, spansURL, service string, opts ...trace.Option) *tr
 		t.Fatal(err)
 	}
 	tr := trace.New(exp, append([]trace.Option{trace.WithService(service), trace.WithFlushInterval(20 * time.Millisecond)}, opts...)...)
-	t.Cleanup(func() { tr.Close(context.Background()) })
+	t.Cleanup(func() { tr.Shutdown(context.Background()) })
 	return tr
 }
 

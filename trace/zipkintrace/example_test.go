@@ -35,7 +35,7 @@ func ExampleNew() {
 	_, span := tr.Start(context.Background(), "charge card", trace.Client, trace.WithRemote(trace.Endpoint{Service: "payments"}))
 	span.SetTag("amount", "42")
 	span.End()
-	tr.Close(context.Background()) // flushes
+	tr.Shutdown(context.Background()) // flushes
 	// Output:
 	// [{"timestamp":1795338000001000,"duration":1000,"traceId":"00000000000000010000000000000002","id":"0000000000000003","name":"charge card","kind":"CLIENT","localEndpoint":{"serviceName":"checkout"},"remoteEndpoint":{"serviceName":"payments"},"tags":{"amount":"42"}}]
 }

@@ -50,7 +50,7 @@ func TestCollectorDown(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	tr.Close(ctx)
+	tr.Shutdown(ctx)
 	st := tr.Stats()
 	if st.Exported != 0 || st.Dropped != 2000 {
 		t.Errorf("stats %+v, want all 2000 spans dropped", st)
@@ -89,7 +89,7 @@ func TestCollectorHangs(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	t0 := time.Now()
-	err = tr.Close(ctx)
+	err = tr.Shutdown(ctx)
 	if took := time.Since(t0); took > 2*time.Second {
 		t.Errorf("Close took %v with a 200ms deadline", took)
 	}
@@ -119,7 +119,7 @@ func TestCollectorRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls.Wait()
-	tr.Close(ctxT(t))
+	tr.Shutdown(ctxT(t))
 	st := tr.Stats()
 	var se *zipkintrace.StatusError
 	if !errors.Is(st.LastError, trace.ErrRejected) || !errors.As(st.LastError, &se) || se.Code != 400 {
@@ -162,7 +162,7 @@ func TestCollectorKilledMidLoad(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	tr.Close(ctx)
+	tr.Shutdown(ctx)
 	st := tr.Stats()
 	t.Logf("p99 End: %v with the collector up, %v after the kill; stats %+v", p99(before), p99(after), st)
 	if p := p99(after); p > maxP99 {
@@ -206,7 +206,7 @@ func TestCollectorRecovers(t *testing.T) {
 	if err := tr.Flush(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
-	tr.Close(ctxT(t))
+	tr.Shutdown(ctxT(t))
 	st := tr.Stats()
 	if st.Exported != 1 || st.FailedExports != 1 || st.Dropped != 0 || st.LastError != nil || calls.Load() != 2 {
 		t.Errorf("stats %+v after %d calls, want one failure then the span exported", st, calls.Load())

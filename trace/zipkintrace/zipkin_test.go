@@ -37,7 +37,7 @@ func TestOpen(t *testing.T) {
 	}
 	_, s := tr.Start(context.Background(), "opened-span")
 	s.End()
-	if err := tr.Close(context.Background()); err != nil {
+	if err := tr.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	spans, err := readJaeger(queryURL)(ctxT(t), s.SpanContext().TraceID, 1)
