@@ -22,6 +22,9 @@ const RequestIDHeader = "X-Request-Id"
 // carries "request_id"; a logger built with WithTraceIDs adds the trace
 // ids the same way when the tracing middleware runs before this one.
 func Middleware(logger *slog.Logger) func(http.Handler) http.Handler {
+	if logger == nil { // still hand out request ids; log nothing
+		logger = slog.New(slog.DiscardHandler)
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -107,6 +110,9 @@ func NewRequestID() string {
 func Transport(base http.RoundTripper, logger *slog.Logger) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
 	}
 	return &transport{base: base, logger: logger}
 }

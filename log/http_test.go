@@ -143,3 +143,14 @@ func BenchmarkMiddleware(b *testing.B) {
 		h.ServeHTTP(w, req)
 	}
 }
+
+// A nil logger logs nothing but still hands out request ids.
+func TestMiddlewareNilLogger(t *testing.T) {
+	w := httptest.NewRecorder()
+	log.Middleware(nil)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusTeapot)
+	})).ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+	if w.Code != http.StatusTeapot || w.Header().Get(log.RequestIDHeader) == "" {
+		t.Fatalf("status %d, request id %q", w.Code, w.Header().Get(log.RequestIDHeader))
+	}
+}

@@ -103,6 +103,9 @@ func collectHTTP(opts []HTTPOption) httpOptions {
 // after the handler ran, unless WithRoute. A handler that panics is
 // recorded as a 5xx and the panic goes on.
 func Middleware(m *Metrics, opts ...HTTPOption) func(http.Handler) http.Handler {
+	if m == nil { // no metrics: nothing to record, as trace.Middleware(nil)
+		return func(next http.Handler) http.Handler { return next }
+	}
 	o := collectHTTP(opts)
 	rm := NewRequestMetrics(m, "http.server", opts...)
 	return func(next http.Handler) http.Handler {
@@ -138,6 +141,9 @@ func serverRoute(o httpOptions, r *http.Request) string {
 func Transport(base http.RoundTripper, m *Metrics, opts ...HTTPOption) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
+	}
+	if m == nil {
+		return base
 	}
 	return &transport{base: base, o: collectHTTP(opts), rm: NewRequestMetrics(m, "http.client", opts...)}
 }
