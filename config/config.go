@@ -83,6 +83,12 @@ func New(ctx context.Context, sources []Source, opts ...Option) (*Config, error)
 	c := &Config{opts: collect(opts), watchers: map[*watcher]struct{}{}}
 	for i, s := range sources {
 		if s == nil {
+			// New owns the sources: the ones it already took are closed.
+			for _, other := range sources {
+				if cl, ok := other.(io.Closer); ok && other != nil {
+					cl.Close()
+				}
+			}
 			return nil, fmt.Errorf("config: new: source %d is nil", i)
 		}
 		c.sources = append(c.sources, &sourceState{src: s, status: SourceStatus{Name: s.Name()}})
