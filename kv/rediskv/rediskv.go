@@ -39,14 +39,20 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/microos/go-os/internal/redisurl"
 	"github.com/microos/go-os/kv"
 )
 
 func init() {
-	kv.Register("redis", openStandalone)
-	kv.Register("rediss", openStandalone)
-	kv.Register("redis+cluster", openCluster)
-	kv.Register("rediss+cluster", openCluster)
+	for _, scheme := range redisurl.Schemes {
+		kv.Register(scheme, func(_ context.Context, u *url.URL) (kv.Driver, error) {
+			c, err := redisurl.Client(u)
+			if err != nil {
+				return nil, err
+			}
+			return newDriver(c, true), nil
+		})
+	}
 }
 
 // New returns a Store on client: a *redis.Client, *redis.ClusterClient or
@@ -63,38 +69,6 @@ func newDriver(c redis.UniversalClient, owned bool) *driver {
 	// would go to the first key's shard only, so those pipeline GETs.
 	_, single := c.(*redis.Client)
 	return &driver{c: c, single: single, owned: owned}
-}
-
-// openStandalone serves redis://[user:password@]host:port/db?options (and
-// rediss:// for TLS), with go-redis's URL options.
-func openStandalone(_ context.Context, u *url.URL) (kv.Driver, error) {
-	opt, err := redis.ParseURL(u.String())
-	if err != nil {
-		return nil, err
-	}
-	opt.ContextTimeoutEnabled = true
-	return newDriver(redis.NewClient(opt), true), nil
-}
-
-// openCluster serves redis+cluster://host1:port1,host2:port2?options (and
-// rediss+cluster://): the seed nodes are the comma-separated hosts, or
-// go-redis's addr= parameters.
-func openCluster(_ context.Context, u *url.URL) (kv.Driver, error) {
-	hosts := strings.Split(u.Host, ",")
-	v := *u
-	v.Scheme = strings.TrimSuffix(u.Scheme, "+cluster")
-	v.Host = hosts[0]
-	q := v.Query()
-	for _, h := range hosts[1:] {
-		q.Add("addr", h)
-	}
-	v.RawQuery = q.Encode()
-	opt, err := redis.ParseClusterURL(v.String())
-	if err != nil {
-		return nil, err
-	}
-	opt.ContextTimeoutEnabled = true
-	return newDriver(redis.NewClusterClient(opt), true), nil
 }
 
 type driver struct {

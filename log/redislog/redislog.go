@@ -32,12 +32,14 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/microos/go-os/internal/redisurl"
 	"github.com/microos/go-os/log"
 )
 
 func init() {
-	log.Register("redis", open)
-	log.Register("rediss", open)
+	for _, scheme := range redisurl.Schemes {
+		log.Register(scheme, open)
+	}
 }
 
 // Field is the stream entry field that holds the line.
@@ -87,7 +89,8 @@ func newOutput(c redis.UniversalClient, owned bool, stream string, opts Options)
 }
 
 // open serves redis://[user:password@]host:port/db?stream=NAME&maxlen=N&timeout=D
-// (rediss:// for TLS); the other parameters are go-redis's (dial_timeout...).
+// (rediss:// for TLS; redis+cluster://h1,h2 for a Cluster, as in kv); the
+// other parameters are go-redis's (dial_timeout...).
 func open(_ context.Context, u *url.URL) (log.Output, error) {
 	q := u.Query()
 	stream := q.Get("stream")
@@ -114,11 +117,11 @@ func open(_ context.Context, u *url.URL) (log.Output, error) {
 	}
 	v := *u
 	v.RawQuery = q.Encode()
-	ropts, err := redis.ParseURL(v.String())
+	c, err := redisurl.Client(&v)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", log.ErrInvalidOption, err)
 	}
-	return newOutput(redis.NewClient(ropts), true, stream, opts)
+	return newOutput(c, true, stream, opts)
 }
 
 // Write appends each line of p as one entry, in one round trip.

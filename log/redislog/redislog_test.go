@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -186,4 +187,25 @@ func TestOpenQueuesByDefault(t *testing.T) {
 		t.Fatalf("10 log calls took %v against a hung Redis: the output is not queued", took)
 	}
 	l.Close() // the queued lines fail against the hung server and are counted
+}
+
+// The same URL forms as kv: a Redis Cluster takes the stream too.
+func TestOpenCluster(t *testing.T) {
+	addrs := testenv.RedisCluster(t)
+	stream := streamName(t)
+	l, err := log.Open(context.Background(), "redis+cluster://"+strings.Join(addrs, ",")+"?async=false&stream="+stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Info("on the cluster")
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+	defer c.Close()
+	defer c.Del(context.Background(), stream)
+	entries, err := c.XRange(context.Background(), stream, "-", "+").Result()
+	if err != nil || len(entries) != 1 || !strings.Contains(fmt.Sprint(entries[0].Values), "on the cluster") {
+		t.Fatalf("stream on the cluster: %v, %v", entries, err)
+	}
 }
