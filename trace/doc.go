@@ -48,6 +48,9 @@
 // Every exporter passes the conformance suite in trace/tracetest, run
 // against the real collector.
 //
+// trace/tracemetrics publishes the export figures (exported, dropped,
+// failed exports, queue length, exporter health) to the metrics package.
+//
 // # Errors
 //
 // Tracing never fails the caller: Start and End return no error, and a
