@@ -34,6 +34,9 @@
 // backend. The conformance suite kv/kvtest is the specification every
 // backend passes.
 //
+// kv/kvmetrics records every call (op, result, latency) on the metrics
+// package through WithObserver.
+//
 // # Errors
 //
 // Every error wraps one of ErrNotFound, ErrExists, ErrConflict,

@@ -1,0 +1,45 @@
+package kvmetrics_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/microos/go-os/kv"
+	"github.com/microos/go-os/kv/kvmetrics"
+	"github.com/microos/go-os/metrics"
+)
+
+func TestObserverRecordsResults(t *testing.T) {
+	ctx := context.Background()
+	m := metrics.NewMemory()
+	defer m.Close()
+	s := kv.NewMemory(kv.WithObserver(kvmetrics.Observer(m)))
+	defer s.Close()
+	s.Set(ctx, kv.Item{Key: "a", Value: []byte("1")})
+	s.Get(ctx, "a")
+	s.Get(ctx, "missing")
+	s.Add(ctx, kv.Item{Key: "a"})
+	s.Get(ctx, "bad key")
+	snap, err := m.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ op, result string }{
+		{"set", "ok"}, {"get", "ok"}, {"get", "not_found"}, {"add", "exists"}, {"get", "invalid"},
+	} {
+		if got := snap.Value("kv.requests_total", "op", c.op, "result", c.result); got != 1 {
+			t.Errorf("kv.requests_total{op=%s,result=%s} = %v, want 1", c.op, c.result, got)
+		}
+	}
+}
+
+func BenchmarkObservedGet(b *testing.B) {
+	ctx := context.Background()
+	m := metrics.NewMemory()
+	s := kv.NewMemory(kv.WithObserver(kvmetrics.Observer(m)))
+	s.Set(ctx, kv.Item{Key: "a", Value: []byte("1")})
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Get(ctx, "a")
+	}
+}
