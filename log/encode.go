@@ -2,8 +2,10 @@ package log
 
 import (
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"math"
+	"reflect"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -279,7 +281,19 @@ func appendValueOf(b []byte, kind slog.Kind, v slog.Value) []byte {
 	}
 }
 
-func appendAny(b []byte, a any) []byte {
+func appendAny(b []byte, a any) (out []byte) {
+	// A value's own methods (MarshalJSON, Error) may panic, a typed nil
+	// pointer with value receivers above all: a log call must not take the
+	// caller down with it. slog's handler does the same.
+	defer func() {
+		if p := recover(); p != nil {
+			if v := reflect.ValueOf(a); v.Kind() == reflect.Pointer && v.IsNil() {
+				out = append(b, `"<nil>"`...)
+				return
+			}
+			out = appendString(b, fmt.Sprintf("!PANIC: %v", p))
+		}
+	}()
 	switch x := a.(type) {
 	case nil:
 		return append(b, "null"...)

@@ -231,3 +231,27 @@ func TestRedactLongAndEmptyKeys(t *testing.T) {
 		t.Fatalf("output %s", out)
 	}
 }
+
+type valueErr struct{ msg string }
+
+func (e valueErr) Error() string { return e.msg }
+
+// A typed nil with value-receiver methods (a common nil error) prints
+// "<nil>" as slog's handler does, instead of panicking the log call.
+func TestTypedNilDoesNotPanic(t *testing.T) {
+	l, m := newMemLogger(t)
+	var err *valueErr
+	l.Error("failed", "err", err, "camel", "x", "accessToken", "AT1", "X-Api-Key", "XK1", "dbPassword", "PW1", "maxTokens", 5)
+	out := string(m.Bytes())
+	if !strings.Contains(out, `"err":"<nil>"`) {
+		t.Errorf("typed nil error: %s", out)
+	}
+	for _, secret := range []string{"AT1", "XK1", "PW1"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("camelCase or header-style secret %s reached the output: %s", secret, out)
+		}
+	}
+	if !strings.Contains(out, `"maxTokens":5`) {
+		t.Errorf("maxTokens was redacted: %s", out)
+	}
+}

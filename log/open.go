@@ -69,8 +69,9 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Logger, error) {
 		return nil, err
 	}
 	if r, ok := out.(Remote); ok && r.Remote() && !asyncChosen {
-		// A log call must never wait on the network.
-		common = append(common, WithAsync())
+		// A log call must never wait on the network: queue, and when the
+		// queue is full (the backend hangs), drop and count.
+		common = append(common, WithAsync(OnFull(Drop)))
 	}
 	l, err := New(append(append(common, withOwnedOutput(out)), opts...)...)
 	if err != nil {

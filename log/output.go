@@ -24,8 +24,9 @@ type Output interface {
 }
 
 // Remote is an Output that writes over the network: Open puts it behind
-// an Async queue unless the URL chooses (async=false to opt out), so that
-// a log call never waits on the network.
+// an Async queue that drops (and counts) when full, unless the URL chooses
+// (async=false to opt out, policy=block to wait), so that a log call never
+// waits on the network.
 type Remote interface {
 	Remote() bool
 }

@@ -11,7 +11,7 @@ import (
 // in, alone or at the end of a compound key (db_password, github-token).
 var DefaultRedactKeys = []string{
 	"password", "passwd", "secret", "client_secret", "token", "access_token",
-	"refresh_token", "id_token", "api_key", "apikey", "authorization",
+	"refresh_token", "id_token", "api_key", "api-key", "apikey", "authorization",
 	"cookie", "set-cookie", "private_key",
 }
 
@@ -58,15 +58,20 @@ func newKeySet(keys []string) *keySet {
 }
 
 // has reports whether key is one of the set, or a compound key that ends
-// in one after a separator ('_', '-' or '.'): db_password, github-token and
-// x.api_key are secrets as much as password, token and api_key.
+// in one after a separator ('_', '-' or '.') or at a camelCase boundary:
+// db_password, github-token, x.api_key and accessToken are secrets as much
+// as password, token, api_key and access_token.
 func (s *keySet) has(key string) bool {
 	if s.exact(key) {
 		return true
 	}
-	for i := 0; i < len(key)-1; i++ {
-		if c := key[i]; (c == '_' || c == '-' || c == '.') && s.exact(key[i+1:]) {
-			return true
+	for i := 1; i < len(key); i++ {
+		c, prev := key[i], key[i-1]
+		switch {
+		case (prev == '_' || prev == '-' || prev == '.') && s.exact(key[i:]):
+			return true // db_password, github-token, X-Api-Key
+		case 'A' <= c && c <= 'Z' && 'a' <= prev && prev <= 'z' && s.exact(key[i:]):
+			return true // dbPassword, accessToken, clientSecret
 		}
 	}
 	return false

@@ -67,6 +67,7 @@ func logCall(ctx context.Context, logger *slog.Logger, level slog.Level, msg, me
 // UnaryServerInterceptor logs "grpc request" for every unary call: Info
 // when it succeeded, Warn for a client's mistake, Error for the server's.
 func UnaryServerInterceptor(logger *slog.Logger) grpc.UnaryServerInterceptor {
+	logger = orDiscard(logger)
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		start := time.Now()
 		ctx = serverContext(ctx)
@@ -79,6 +80,7 @@ func UnaryServerInterceptor(logger *slog.Logger) grpc.UnaryServerInterceptor {
 // StreamServerInterceptor logs "grpc stream" when a stream ends, at the
 // levels of UnaryServerInterceptor.
 func StreamServerInterceptor(logger *slog.Logger) grpc.StreamServerInterceptor {
+	logger = orDiscard(logger)
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		start := time.Now()
 		ctx := serverContext(ss.Context())
@@ -115,6 +117,7 @@ func clientLevel(err error) slog.Level {
 // UnaryClientInterceptor sends the request id of the call's ctx and logs
 // "grpc client request" at Debug, or Warn when the call failed.
 func UnaryClientInterceptor(logger *slog.Logger) grpc.UnaryClientInterceptor {
+	logger = orDiscard(logger)
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		start := time.Now()
 		err := invoker(clientContext(ctx), method, req, reply, cc, opts...)
@@ -127,10 +130,19 @@ func UnaryClientInterceptor(logger *slog.Logger) grpc.UnaryClientInterceptor {
 // logs "grpc client stream" when the stream could not be opened (Warn) or
 // was opened (Debug).
 func StreamClientInterceptor(logger *slog.Logger) grpc.StreamClientInterceptor {
+	logger = orDiscard(logger)
 	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 		start := time.Now()
 		cs, err := streamer(clientContext(ctx), desc, cc, method, opts...)
 		logCall(ctx, logger, clientLevel(err), "grpc client stream", method, start, err)
 		return cs, err
 	}
+}
+
+// orDiscard makes a nil logger log nothing, as log.Middleware does.
+func orDiscard(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
 }

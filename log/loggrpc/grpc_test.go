@@ -122,3 +122,13 @@ func TestInterceptors(t *testing.T) {
 		t.Errorf("client lines: %v", ces)
 	}
 }
+
+func TestNilLoggerInterceptors(t *testing.T) {
+	// Built with a nil logger, the interceptors log nothing instead of
+	// panicking on the first call.
+	_, err := loggrpc.UnaryServerInterceptor(nil)(context.Background(), nil, &grpc.UnaryServerInfo{FullMethod: "/x.Y/Z"},
+		func(context.Context, any) (any, error) { return "ok", nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+}

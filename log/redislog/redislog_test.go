@@ -179,12 +179,18 @@ func TestOpenQueuesByDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// 300 lines of 10 KB overflow the 1 MB queue: past it lines are
+	// dropped and counted, never waited for.
+	line := strings.Repeat("x", 10<<10)
 	start := time.Now()
-	for i := 0; i < 10; i++ {
-		l.Info("while redis hangs", "i", i)
+	for i := 0; i < 300; i++ {
+		l.Info("while redis hangs", "i", i, "payload", line)
 	}
-	if took := time.Since(start); took > 100*time.Millisecond {
-		t.Fatalf("10 log calls took %v against a hung Redis: the output is not queued", took)
+	if took := time.Since(start); took > 300*time.Millisecond {
+		t.Fatalf("300 log calls took %v against a hung Redis: a call waited on the network", took)
+	}
+	if st := l.Stats(); st.Dropped == 0 {
+		t.Fatalf("stats %+v: a full queue against a hung Redis dropped nothing", st)
 	}
 	l.Close() // the queued lines fail against the hung server and are counted
 }
