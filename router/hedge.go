@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -77,7 +78,8 @@ func (s *service) hedged(ctx context.Context, key string, after time.Duration, f
 			lastErr = res.err
 			// The first attempt failed before the hedge was due: retry now.
 			rt := &s.r.o.retry
-			if running == 0 && sent == 1 && rt.Attempts > 1 && ctx.Err() == nil && rt.Retryable(res.err) && s.budget.withdraw() {
+			var perm *permanentError
+			if running == 0 && sent == 1 && rt.Attempts > 1 && ctx.Err() == nil && !errors.As(res.err, &perm) && rt.Retryable(res.err) && s.budget.withdraw() {
 				if _, err := launch(first); err == nil {
 					running, sent = 1, 2
 					s.retries.Add(1)

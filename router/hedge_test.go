@@ -68,3 +68,23 @@ func TestHedgeBeatsASlowNode(t *testing.T) {
 		t.Errorf("hedged Do with a failing node = %v, want the retry's success", err)
 	}
 }
+
+// An error marked Permanent is never sent again, hedged or not.
+func TestHedgedDoHonoursPermanent(t *testing.T) {
+	clock := newClock()
+	r, s := newTestRouter(t, 2, clock, WithStrategy(RoundRobin()), WithThrottle(0),
+		WithRetry(Retry{Attempts: 2, HedgeAfter: 0.95}))
+	for i := 0; i < 200; i++ {
+		p, _ := s.pick("", nil)
+		p.Done(nil, time.Millisecond)
+	}
+	s.updateHedgeDelay()
+	calls := 0
+	err := r.Do(context.Background(), "api", "", func(context.Context, *Node) error {
+		calls++
+		return Permanent(errors.New("must not be sent twice"))
+	})
+	if err == nil || calls != 1 {
+		t.Fatalf("Do with a Permanent error: %d calls, %v; want 1 call and the error", calls, err)
+	}
+}

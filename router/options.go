@@ -139,9 +139,13 @@ func WithMaxConcurrent(n int) Option { return func(o *options) { o.maxInFlight =
 // WithRetry sets how Do and Transport retry (default: no retry).
 func WithRetry(r Retry) Option { return func(o *options) { o.retry = r } }
 
-// WithSink publishes every service's Stats to sink every interval, from
-// the router's own goroutine (a slow sink never delays a request).
+// WithSink publishes every service's Stats to sink every interval (≤ 0
+// means 10 s), from the router's own goroutine (a slow sink never delays a
+// request).
 func WithSink(sink Sink, interval time.Duration) Option {
+	if interval <= 0 {
+		interval = 10 * time.Second
+	}
 	return func(o *options) { o.sink, o.publishEvery = sink, interval }
 }
 

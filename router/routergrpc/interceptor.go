@@ -2,7 +2,6 @@ package routergrpc
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"google.golang.org/grpc"
@@ -38,7 +37,11 @@ func UnaryClientInterceptor(r *router.Router) grpc.UnaryClientInterceptor {
 			return callErr
 		}
 		if err != nil {
-			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			// Only the caller's own ctx makes this a ctx status: an error
+			// that merely wraps a deadline (a discovery client's timeout)
+			// while ctx is live is the backend being unavailable, never
+			// success.
+			if ctx.Err() != nil {
 				return status.FromContextError(ctx.Err()).Err()
 			}
 			return status.Error(codes.Unavailable, err.Error())
