@@ -253,12 +253,21 @@ func (d *driver) ListServices(ctx context.Context) ([]string, error) {
 }
 
 func (d *driver) WatchService(ctx context.Context, name string, index uint64) ([]*discovery.Service, uint64, error) {
-	q := d.query(ctx)
+	// A healthy agent answers a blocking query within its wait plus up to
+	// wait/16 of jitter. One that accepted the request and went silent (a
+	// stopped process, a half-open connection) would otherwise hold the
+	// watch forever: the cache would serve expired nodes as fresh.
+	qctx, cancel := context.WithTimeout(ctx, d.o.wait+d.o.wait/16+2*time.Second)
+	defer cancel()
+	q := d.query(qctx)
 	q.WaitIndex, q.WaitTime = index, d.o.wait
 	entries, meta, err := d.c.Health().Service(name, "", true, q)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, 0, ctx.Err()
+		}
+		if qctx.Err() != nil {
+			return nil, 0, discovery.Unavailable(fmt.Errorf("consul did not answer a blocking query within %v: %w", d.o.wait+d.o.wait/16+2*time.Second, err))
 		}
 		return nil, 0, mapErr(ctx, err)
 	}

@@ -71,3 +71,36 @@ func TestUnreachable(t *testing.T) {
 		t.Fatalf("GetService with a 50ms deadline took %s", took)
 	}
 }
+
+// A Consul that accepts a blocking query and never answers must not hold
+// a watch forever: past wait + wait/16 + 2 s the watch reports
+// ErrUnavailable, so that a cache serves its last answer as stale.
+func TestWatchOfAHungConsulFails(t *testing.T) {
+	testenv.Consul(t)
+	r, err := discovery.Open(context.Background(), "consul://"+testenv.Hung(t)+"?wait=200ms", discovery.WithRetry(10*time.Millisecond, 20*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	events, err := r.Watch(ctx, "hung")
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-events:
+		if ev.Type != discovery.EventError || !errors.Is(ev.Err, discovery.ErrUnavailable) {
+			t.Fatalf("first event %v %v, want EventError with ErrUnavailable", ev.Type, ev.Err)
+		}
+		if took := time.Since(start); took > 4*time.Second {
+			t.Fatalf("the hung query was noticed after %v", took)
+		}
+	case <-ctx.Done():
+		t.Fatal("a watch on a hung Consul sent nothing in 10 s")
+	}
+	cancel()
+	for range events {
+	}
+}
