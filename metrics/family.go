@@ -146,6 +146,12 @@ func (f *family[H]) folded() *H {
 }
 
 func (f *family[H]) makeOverflow() *H {
+	var overflowErr error
+	defer func() { // after the unlock below: the handler may use f
+		if overflowErr != nil {
+			f.m.report(overflowErr)
+		}
+	}()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if o := f.overflow.Load(); o != nil {
@@ -156,7 +162,7 @@ func (f *family[H]) makeOverflow() *H {
 		vals[i] = OverflowValue
 	}
 	o := f.newHandle(f, vals)
-	f.m.report(&Error{Op: "with", Metric: f.desc.Name, Err: fmt.Errorf("%w: %d distinct label sets reached; new ones are recorded with every label %q", ErrOverflow, f.max, OverflowValue)})
+	overflowErr = &Error{Op: "with", Metric: f.desc.Name, Err: fmt.Errorf("%w: %d distinct label sets reached; new ones are recorded with every label %q", ErrOverflow, f.max, OverflowValue)}
 	if f.desc.Name != f.m.overflowName() {
 		f.overCount.Store(f.m.overflowCounter().With("metric", f.desc.Name))
 	}

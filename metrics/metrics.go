@@ -194,14 +194,23 @@ func define[H any](m *Metrics, kind Kind, name string, opts []MetricOption, hand
 		}
 	}
 	desc := m.describe(kind, name, mo)
+	var conflict error
+	// The error handler runs after the lock is released (deferred before
+	// the unlock, so it runs after it): a handler that records a metric on
+	// this same Metrics would otherwise deadlock.
+	defer func() {
+		if conflict != nil {
+			m.report(conflict)
+		}
+	}()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if def, ok := m.families[desc.Name]; ok {
 		if root, same := def.root.(*H); same && sameShape(def.desc, desc) {
 			return root
 		}
-		m.report(&Error{Op: "define", Metric: desc.Name, Err: fmt.Errorf("%w: already defined as a %s with labels %v, now asked for a %s with labels %v",
-			ErrConflict, def.desc.Kind, def.desc.Labels, desc.Kind, desc.Labels)})
+		conflict = &Error{Op: "define", Metric: desc.Name, Err: fmt.Errorf("%w: already defined as a %s with labels %v, now asked for a %s with labels %v",
+			ErrConflict, def.desc.Kind, def.desc.Labels, desc.Kind, desc.Labels)}
 		return nop()
 	}
 	f := &family[H]{m: m, desc: desc, keys: slices.Clone(mo.labels), max: m.maxSeries, newHandle: handle}
@@ -364,18 +373,18 @@ type Gauge struct {
 	s      GaugeSeries
 }
 
-// Set sets the value; a NaN is ErrInvalidValue.
+// Set sets the value; a NaN or an infinity is ErrInvalidValue.
 func (g *Gauge) Set(v float64) {
-	if v != v {
+	if !finite(v) {
 		g.f.invalid("set", v)
 		return
 	}
 	g.s.Set(v)
 }
 
-// Add adds delta (negative to subtract); a NaN is ErrInvalidValue.
+// Add adds delta (negative to subtract); a NaN or an infinity is ErrInvalidValue.
 func (g *Gauge) Add(delta float64) {
-	if delta != delta {
+	if !finite(delta) {
 		g.f.invalid("add", delta)
 		return
 	}
@@ -397,9 +406,9 @@ type Histogram struct {
 	s      HistogramSeries
 }
 
-// Observe records v; a NaN is ErrInvalidValue.
+// Observe records v; a NaN or an infinity is ErrInvalidValue.
 func (h *Histogram) Observe(v float64) {
-	if v != v {
+	if !finite(v) {
 		h.f.invalid("observe", v)
 		return
 	}
@@ -498,3 +507,8 @@ func sanitize(s string, dots bool) string {
 func isNameByte(c byte, dots bool) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || dots && c == '.'
 }
+
+// finite reports whether v is neither NaN nor an infinity (which the
+// statsd line protocol cannot carry, and no backend can sum): both make
+// v-v a NaN.
+func finite(v float64) bool { return v-v == 0 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/microos/go-os/metrics"
 )
@@ -218,4 +220,53 @@ func FuzzOpen(f *testing.F) {
 			t.Fatalf("Open(%q) then Snapshot: %v", raw, err)
 		}
 	})
+}
+
+// An infinity is refused like a NaN: no backend can sum it, and statsd's
+// line protocol would carry "+Inf" as a delta it cannot parse.
+func TestNonFiniteValuesAreInvalid(t *testing.T) {
+	var errs []error
+	m := metrics.NewMemory(metrics.WithErrorHandler(func(err error) { errs = append(errs, err) }))
+	defer m.Close()
+	g := m.Gauge("g")
+	g.Set(math.Inf(1))
+	g.Add(math.Inf(-1))
+	m.Histogram("h").Observe(math.Inf(1))
+	if len(errs) != 3 {
+		t.Fatalf("%d errors for 3 infinite values: %v", len(errs), errs)
+	}
+	for _, err := range errs {
+		if !errors.Is(err, metrics.ErrInvalidValue) {
+			t.Fatalf("error %v, want ErrInvalidValue", err)
+		}
+	}
+}
+
+// An error handler that records on the same Metrics (the natural thing
+// to do) must not deadlock it.
+func TestErrorHandlerMayRecord(t *testing.T) {
+	var m *metrics.Metrics
+	m = metrics.NewMemory(metrics.WithMaxSeries(1), metrics.WithErrorHandler(func(error) {
+		m.Counter("metric_errors_total").Inc()
+		m.Counter("c", metrics.Labels("k")).With("k", "z").Inc() // a family at its cap
+	}))
+	defer m.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.Counter("x")
+		m.Gauge("x") // a conflict: reported
+		c := m.Counter("c", metrics.Labels("k"))
+		c.With("k", "a").Inc()
+		c.With("k", "b").Inc() // past the cap: the overflow is reported
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("an error handler recording on the same Metrics deadlocked it")
+	}
+	snap, _ := m.Snapshot()
+	if snap.Value("metric_errors_total") < 2 {
+		t.Fatalf("metric_errors_total = %v, want the conflict and the overflow", snap.Value("metric_errors_total"))
+	}
 }

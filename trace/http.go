@@ -103,6 +103,9 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if out.Header == nil {
 		out.Header = http.Header{}
 	}
+	for _, h := range Headers {
+		out.Header.Del(h)
+	}
 	Inject(sc, out.Header, tr.t.formats...)
 	if span.recording() {
 		span.SetTag(TagHTTPMethod, req.Method)

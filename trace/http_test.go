@@ -137,3 +137,25 @@ func TestNilTracerWrappers(t *testing.T) {
 		t.Error("Transport(nil, nil) is not http.DefaultTransport")
 	}
 }
+
+// A proxy that forwards its caller's headers and injects only B3 must not
+// leave the caller's traceparent for the callee to join.
+func TestTransportReplacesForwardedHeaders(t *testing.T) {
+	var got http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Clone() }))
+	defer srv.Close()
+	tr, _ := trace.NewMemory(trace.WithSampler(trace.Always()), trace.WithPropagation(trace.B3Multi))
+	defer tr.Close()
+	client := &http.Client{Transport: trace.Transport(nil, tr)}
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	req.Header.Set(trace.HeaderTraceparent, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+	req.Header.Set(trace.HeaderTracestate, "vendor=stale")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got.Get(trace.HeaderTraceparent) != "" || got.Get(trace.HeaderTracestate) != "" || got.Get(trace.HeaderB3TraceID) == "" {
+		t.Fatalf("headers reaching the callee: %v", got)
+	}
+}

@@ -110,6 +110,12 @@ func Inject(sc SpanContext, c Carrier, formats ...Format) {
 	}
 }
 
+// Headers lists every propagation header of every format, so that a
+// wrapper can clear the ones a request carried in before it injects its
+// own: a proxy forwarding a caller's traceparent while injecting only B3
+// must not leave the old traceparent for the callee to join.
+var Headers = []string{HeaderTraceparent, HeaderTracestate, HeaderB3, HeaderB3TraceID, HeaderB3SpanID, HeaderB3ParentID, HeaderB3Sampled, HeaderB3Flags}
+
 // Extract reads a caller's span context from c, whatever format it used:
 // traceparent first, then b3, then the X-B3 headers. Malformed headers are
 // ignored (the span becomes a new root); ok is false when nothing usable

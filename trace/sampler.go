@@ -78,7 +78,10 @@ func RateLimited(perSecond float64) Sampler {
 	if !(perSecond > 0) {
 		return Never()
 	}
-	return &rateLimited{interval: int64(float64(time.Second) / perSecond), burst: int64(time.Second), now: time.Now}
+	interval := int64(float64(time.Second) / perSecond)
+	// The credit is a second's worth, and at least one trace: under one a
+	// second (0.5/s), a one-second credit never covers one interval.
+	return &rateLimited{interval: interval, burst: max(int64(time.Second), interval), now: time.Now}
 }
 
 func (s *rateLimited) Sample(SamplingParams) bool {

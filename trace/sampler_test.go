@@ -49,6 +49,17 @@ func TestRateLimited(t *testing.T) {
 	if trace.RateLimited(0).Sample(trace.SamplingParams{}) {
 		t.Error("RateLimited(0) sampled")
 	}
+	// Under one trace a second, the first one still passes.
+	half := trace.RateLimited(0.5)
+	got = 0
+	for range 100 {
+		if half.Sample(trace.SamplingParams{}) {
+			got++
+		}
+	}
+	if got != 1 {
+		t.Errorf("RateLimited(0.5) sampled %d of a burst of 100, want 1", got)
+	}
 }
 
 func TestParentBased(t *testing.T) {

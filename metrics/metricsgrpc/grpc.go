@@ -69,6 +69,11 @@ func streamKind(client, server bool) string {
 
 // UnaryServerInterceptor records every unary call the server handles.
 func UnaryServerInterceptor(m *metrics.Metrics) grpc.UnaryServerInterceptor {
+	if m == nil { // nothing to record, as metrics.Middleware(nil)
+		return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			return h(ctx, req)
+		}
+	}
 	rm := metrics.NewRequestMetrics(m, "grpc.server")
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		start := time.Now()
@@ -81,6 +86,11 @@ func UnaryServerInterceptor(m *metrics.Metrics) grpc.UnaryServerInterceptor {
 // StreamServerInterceptor records every stream the server handles, when
 // its handler returns.
 func StreamServerInterceptor(m *metrics.Metrics) grpc.StreamServerInterceptor {
+	if m == nil { // nothing to record, as metrics.Middleware(nil)
+		return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+			return h(srv, ss)
+		}
+	}
 	rm := metrics.NewRequestMetrics(m, "grpc.server")
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		start := time.Now()
@@ -92,6 +102,11 @@ func StreamServerInterceptor(m *metrics.Metrics) grpc.StreamServerInterceptor {
 
 // UnaryClientInterceptor records every unary call the client makes.
 func UnaryClientInterceptor(m *metrics.Metrics) grpc.UnaryClientInterceptor {
+	if m == nil { // nothing to record, as metrics.Middleware(nil)
+		return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, inv grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			return inv(ctx, method, req, reply, cc, opts...)
+		}
+	}
 	rm := metrics.NewRequestMetrics(m, "grpc.client")
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		start := time.Now()
@@ -104,6 +119,11 @@ func UnaryClientInterceptor(m *metrics.Metrics) grpc.UnaryClientInterceptor {
 // StreamClientInterceptor records every stream the client opens, when it
 // ends: RecvMsg returns io.EOF (OK) or an error, or it could not be opened.
 func StreamClientInterceptor(m *metrics.Metrics) grpc.StreamClientInterceptor {
+	if m == nil { // nothing to record, as metrics.Middleware(nil)
+		return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, st grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+			return st(ctx, desc, cc, method, opts...)
+		}
+	}
 	rm := metrics.NewRequestMetrics(m, "grpc.client")
 	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 		start := time.Now()

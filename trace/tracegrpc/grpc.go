@@ -124,6 +124,9 @@ func startClient(ctx context.Context, t *trace.Tracer, method, target string) (c
 	md, ok := metadata.FromOutgoingContext(ctx)
 	if ok {
 		md = md.Copy()
+		for _, h := range trace.Headers {
+			md.Delete(h) // a forwarded caller's headers must not outlive ours
+		}
 	} else {
 		md = metadata.MD{}
 	}

@@ -70,12 +70,14 @@ func (p *Publisher) run(every time.Duration) {
 // Flush records the figures now. The tracer's figures are running totals:
 // counters get what grew since the last recording.
 func (p *Publisher) Flush() {
-	st := p.tr.Stats()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.exported.Add(float64(st.Exported - p.last.Exported))
-	p.dropped.Add(float64(st.Dropped - p.last.Dropped))
-	p.failed.Add(float64(st.FailedExports - p.last.FailedExports))
+	// Read under the lock: a snapshot older than the last one recorded
+	// would make a delta wrap around (uint64) to a huge count.
+	st := p.tr.Stats()
+	p.exported.Add(grew(st.Exported, p.last.Exported))
+	p.dropped.Add(grew(st.Dropped, p.last.Dropped))
+	p.failed.Add(grew(st.FailedExports, p.last.FailedExports))
 	p.queued.Set(float64(st.Queued))
 	if st.LastError == nil {
 		p.healthy.Set(1)
@@ -94,4 +96,12 @@ func (p *Publisher) Close() error {
 		p.Flush()
 	})
 	return nil
+}
+
+// grew is what a running total gained, never negative.
+func grew(now, before uint64) float64 {
+	if now < before {
+		return 0
+	}
+	return float64(now - before)
 }

@@ -3,6 +3,7 @@ package tracemetrics_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,4 +55,31 @@ func TestDroppedSpansReachMetrics(t *testing.T) {
 	}
 	pub.Close()
 	pub.Close()
+}
+
+// Flushes from several goroutines at once never make a counter jump.
+func TestConcurrentFlush(t *testing.T) {
+	ctx := context.Background()
+	m := metrics.NewMemory()
+	defer m.Close()
+	rec := trace.NewRecorder()
+	tr := trace.New(rec, trace.WithSampler(trace.Always()), trace.WithFlushInterval(time.Millisecond))
+	pub := tracemetrics.Publish(tr, m, time.Hour)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Go(func() {
+			for i := 0; i < 200; i++ {
+				_, span := tr.Start(ctx, "work")
+				span.End()
+				pub.Flush()
+			}
+		})
+	}
+	wg.Wait()
+	tr.Shutdown(ctx)
+	pub.Close()
+	snap, _ := m.Snapshot()
+	if got, want := snap.Value("trace.exported_total"), float64(tr.Stats().Exported); got != want {
+		t.Fatalf("trace.exported_total = %v, tracer exported %v", got, want)
+	}
 }

@@ -156,7 +156,13 @@ func toModel(d *trace.SpanData, m *model.SpanModel) {
 	if int(d.Kind) < len(kinds) {
 		m.Kind = kinds[d.Kind]
 	}
-	m.Timestamp = d.Start
+	// Zipkin refuses a timestamp before 1970-01-01T00:00:01, and
+	// zipkin-go then fails the whole batch: a span started with a zero or
+	// garbage time goes without a timestamp instead of taking the batch's
+	// good spans down with it.
+	if d.Start.Unix() >= 1 {
+		m.Timestamp = d.Start
+	}
 	m.Duration = max(d.Duration(), 0)
 	m.LocalEndpoint = &model.Endpoint{ServiceName: d.Service}
 	if d.Remote.Service != "" || d.Remote.Addr.IsValid() {

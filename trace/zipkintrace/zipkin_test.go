@@ -2,8 +2,11 @@ package zipkintrace_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -51,5 +54,34 @@ func TestNewRejectsBadURL(t *testing.T) {
 		if _, err := zipkintrace.New(u); err == nil {
 			t.Errorf("New(%q) succeeded", u)
 		}
+	}
+}
+
+// A span started at a time Zipkin refuses (before 1970) must not take the
+// batch's good spans down with it: it goes without a timestamp.
+func TestBadStartTimeDoesNotPoisonTheBatch(t *testing.T) {
+	posts := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		posts++
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	exp, err := zipkintrace.New(srv.URL + "/api/v2/spans")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := trace.New(exp, trace.WithSampler(trace.Always()), trace.WithFlushInterval(time.Hour))
+	ctx := context.Background()
+	for i := 0; i < 10; i++ {
+		_, s := tr.Start(ctx, "good")
+		s.End()
+	}
+	_, bad := tr.Start(ctx, "bad", trace.WithStartTime(time.Unix(-5, 0)))
+	bad.End()
+	if err := tr.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := tr.Stats(); st.Exported != 11 || st.Dropped != 0 || posts == 0 {
+		t.Fatalf("stats %+v after %d posts: want all 11 spans exported", st, posts)
 	}
 }
