@@ -148,7 +148,9 @@ func decodeStruct(m map[string]any, rv reflect.Value, path string) error {
 		}
 		f, err := rv.FieldByIndexErr(idx)
 		if err != nil { // a nil embedded pointer: allocate it
-			f = fieldAlloc(rv, idx)
+			if f, ok = fieldAlloc(rv, idx); !ok {
+				return fmt.Errorf("%w: %s: cannot set a field through a nil embedded pointer to an unexported struct", ErrType, join(path, k))
+			}
 		}
 		if err := decodeValue(e, f, join(path, k)); err != nil {
 			return err
@@ -209,17 +211,23 @@ func fieldFor(fields []field, key string) ([]int, bool) {
 	return nil, false
 }
 
-func fieldAlloc(rv reflect.Value, index []int) reflect.Value {
+// fieldAlloc walks to the field, allocating nil embedded pointers; it
+// reports false where one cannot be set (an unexported embedded struct
+// pointer, which encoding/json refuses too).
+func fieldAlloc(rv reflect.Value, index []int) (reflect.Value, bool) {
 	for _, i := range index {
 		if rv.Kind() == reflect.Pointer {
 			if rv.IsNil() {
+				if !rv.CanSet() {
+					return reflect.Value{}, false
+				}
 				rv.Set(reflect.New(rv.Type().Elem()))
 			}
 			rv = rv.Elem()
 		}
 		rv = rv.Field(i)
 	}
-	return rv
+	return rv, true
 }
 
 // listOf accepts a list, or a comma-separated string as lists arrive from

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/microos/go-os/internal/urlopen"
 )
@@ -64,6 +66,9 @@ func openFile(_ context.Context, u *url.URL) (Source, error) {
 	}
 	var opts []FileOption
 	q := u.Query()
+	if err := onlyParams(q, "format", "optional"); err != nil {
+		return nil, err
+	}
 	if f := q.Get("format"); f != "" {
 		opts = append(opts, FileFormat(f))
 	}
@@ -85,8 +90,22 @@ func openEnv(_ context.Context, u *url.URL) (Source, error) {
 		prefix = u.Opaque
 	}
 	var opts []EnvOption
+	if err := onlyParams(u.Query(), "sep"); err != nil {
+		return nil, err
+	}
 	if sep := u.Query().Get("sep"); sep != "" {
 		opts = append(opts, EnvSeparator(sep))
 	}
 	return NewEnv(prefix, opts...), nil
+}
+
+// onlyParams refuses a parameter other than known, so that a misspelt one
+// (optinal=true) is an error, never silently ignored.
+func onlyParams(q url.Values, known ...string) error {
+	for k := range q {
+		if !slices.Contains(known, k) {
+			return fmt.Errorf("unknown parameter %q (known: %s)", k, strings.Join(known, ", "))
+		}
+	}
+	return nil
 }

@@ -45,18 +45,28 @@ func isSecret(key string, secrets []string) bool {
 	return false
 }
 
-// redactURL masks the password of a URL such as redis://u:pw@host, which
-// hides secrets under innocent keys like "dsn".
+// redactURL masks the password of a URL or DSN such as redis://u:pw@host
+// or app:pw@tcp(db:3306)/app, which hide secrets under innocent keys like
+// "dsn". A password that url.Parse cannot read (one with '#', '/' or '?'
+// unescaped, or a DSN without a scheme) is masked by its text: everything
+// between the user's ':' and the last '@'.
 func redactURL(s string) string {
-	if !strings.Contains(s, "://") || !strings.Contains(s, "@") {
+	at := strings.LastIndexByte(s, '@')
+	if at < 0 || strings.ContainsAny(s, " \t\n") {
 		return s
 	}
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		if _, has := u.User.Password(); has {
+			return u.Redacted()
+		}
 	}
-	if _, has := u.User.Password(); !has {
-		return s
+	start := 0
+	if i := strings.Index(s, "://"); i >= 0 && i < at {
+		start = i + 3
 	}
-	return u.Redacted()
+	colon := strings.IndexByte(s[start:at], ':')
+	if colon < 0 {
+		return s // a user without a password
+	}
+	return s[:start+colon+1] + "xxxxx" + s[at:]
 }

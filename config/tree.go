@@ -185,5 +185,36 @@ func deepCopy(v any) any {
 	return v
 }
 
-// equal compares normalised trees.
-func equal(a, b any) bool { return reflect.DeepEqual(a, b) }
+// equal compares normalised trees. Unlike reflect.DeepEqual, a NaN equals
+// a NaN: a config holding .nan must not count as changed on every reload.
+func equal(a, b any) bool {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			w, ok := y[k]
+			if !ok || !equal(v, w) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !equal(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case float64:
+		y, ok := b.(float64)
+		return ok && (x == y || x != x && y != y)
+	}
+	return reflect.DeepEqual(a, b)
+}

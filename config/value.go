@@ -1,6 +1,7 @@
 package config
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -103,15 +104,28 @@ func toDuration(v any) (time.Duration, bool) {
 			return d, true
 		}
 		if f, err := strconv.ParseFloat(x, 64); err == nil { // seconds, like a number
-			return time.Duration(f * float64(time.Second)), true
+			return secondsToDuration(f)
 		}
 		return 0, false
 	case int64:
-		return time.Duration(x) * time.Second, true
+		return secondsToDuration(float64(x))
 	case float64:
-		return time.Duration(x * float64(time.Second)), true
+		return secondsToDuration(x)
 	}
 	return 0, false
+}
+
+// maxSeconds is the longest time.Duration in seconds (about 292 years).
+const maxSeconds = float64(math.MaxInt64 / int64(time.Second))
+
+// secondsToDuration converts a number of seconds, refusing NaN, the
+// infinities and what would overflow (a wrapped value is garbage, where the
+// getter's default or Scan's ErrType is the honest answer).
+func secondsToDuration(sec float64) (time.Duration, bool) {
+	if sec != sec || sec > maxSeconds || sec < -maxSeconds {
+		return 0, false
+	}
+	return time.Duration(sec * float64(time.Second)), true
 }
 
 // StringSlice returns a list of scalars as strings, or splits a string on

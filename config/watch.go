@@ -28,7 +28,9 @@ func (c *Config) Watch(ctx context.Context, path ...string) <-chan Value {
 
 // OnChange calls fn with the value at path each time a reload changes it.
 // fn runs on the reloading goroutine, one call at a time, after the new
-// snapshot is published; it must not block for long nor call Reload.
+// snapshot is published; it must not block for long nor call Reload or
+// Close (both wait for the reloading goroutine: to shut down from a
+// callback, signal another goroutine that calls Close).
 // The returned stop function unregisters it; Close does too.
 func (c *Config) OnChange(fn func(Value), path ...string) (stop func()) {
 	w := &watcher{path: append([]string(nil), path...), fn: fn}

@@ -177,8 +177,17 @@ func (s *Source) Overlay(env string) config.Source {
 // soon as the prefix's index moves past the one the previous returned.
 func (s *Source) Watch(ctx context.Context, changed func()) error {
 	var index uint64
+	// A healthy Consul answers within the wait plus up to wait/16 of
+	// jitter; one that accepted the query and went silent would otherwise
+	// hold the watch forever while Status says it is watching.
+	wait := s.wait
+	if wait <= 0 {
+		wait = 5 * time.Minute // Consul's default
+	}
+	limit := wait + wait/16 + 2*time.Second
 	for {
-		q := (&api.QueryOptions{WaitIndex: index, WaitTime: s.wait}).WithContext(ctx)
+		qctx, cancel := context.WithTimeout(ctx, limit)
+		q := (&api.QueryOptions{WaitIndex: index, WaitTime: s.wait}).WithContext(qctx)
 		var meta *api.QueryMeta
 		var err error
 		if s.format != "" {
@@ -187,10 +196,15 @@ func (s *Source) Watch(ctx context.Context, changed func()) error {
 			// Keys is the cheapest query that blocks on the prefix.
 			_, meta, err = s.kv.Keys(s.prefix, "", q)
 		}
+		hung := qctx.Err() != nil
+		cancel()
 		if ctx.Err() != nil {
 			return nil
 		}
 		if err != nil {
+			if hung {
+				return config.Unavailable(fmt.Errorf("consul did not answer a blocking query within %v: %w", limit, err))
+			}
 			return mapError(ctx, err)
 		}
 		switch next := meta.LastIndex; {
@@ -211,6 +225,11 @@ func (s *Source) Watch(ctx context.Context, changed func()) error {
 // trouble and transport errors mean Consul is down: both are
 // ErrUnavailable, which a later reload may fix.
 func mapError(ctx context.Context, err error) error {
+	if ctx.Err() == context.DeadlineExceeded {
+		// The load's deadline passed waiting on Consul: it did not answer
+		// in time, which is what ErrUnavailable says.
+		return fmt.Errorf("%w: %w: %w", config.ErrUnavailable, ctx.Err(), err)
+	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("%w: %w", ctx.Err(), err)
 	}

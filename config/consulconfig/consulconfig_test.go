@@ -3,6 +3,7 @@ package consulconfig_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -238,5 +239,27 @@ func TestOpenParameters(t *testing.T) {
 		if _, err := config.Open(ctx, raw); err == nil {
 			t.Errorf("Open(%q) accepted it", raw)
 		}
+	}
+}
+
+// A Consul that accepts requests and never answers: the first load fails
+// as ErrUnavailable by its deadline, and a watch gives up after
+// wait + wait/16 + 2 s (instead of watching nothing forever) so that the
+// Config's retry and status paths run.
+func TestHungConsul(t *testing.T) {
+	testenv.Consul(t)
+	c := newClient(t, testenv.Hung(t))
+	src := consulconfig.New(c, "hung/", consulconfig.WaitTime(200*time.Millisecond))
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := config.New(ctx, []config.Source{src}, config.WithStrictStart()); !errors.Is(err, config.ErrUnavailable) {
+		t.Fatalf("strict start against a hung Consul: %v, want ErrUnavailable", err)
+	}
+	start := time.Now()
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	err := consulconfig.New(c, "hung/", consulconfig.WaitTime(200*time.Millisecond)).Watch(wctx, func() {})
+	if !errors.Is(err, config.ErrUnavailable) || time.Since(start) > 5*time.Second {
+		t.Fatalf("Watch against a hung Consul returned %v after %v, want ErrUnavailable within ~2.2 s", err, time.Since(start))
 	}
 }
