@@ -2,6 +2,7 @@ package router_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/microos/go-os/discovery"
@@ -45,5 +46,22 @@ func TestZeroRateAndNilLogger(t *testing.T) {
 			t.Fatalf("pick %d with WithRateLimit(0, 5): %v", i, err)
 		}
 		p.Done(nil, 0)
+	}
+}
+
+// A name discovery could never hold makes no service entry (and no watch
+// goroutine that lives until Close).
+func TestInvalidServiceNameMakesNoWatch(t *testing.T) {
+	reg := discovery.NewMemory()
+	defer reg.Close()
+	r := router.New(reg)
+	defer r.Close()
+	for _, name := range []string{"", "has space", "a/b", string(make([]byte, 300))} {
+		if _, err := r.Pick(context.Background(), name, ""); !errors.Is(err, router.ErrNoNodes) {
+			t.Errorf("Pick(%q) = %v, want ErrNoNodes", name, err)
+		}
+	}
+	if n := len(r.Stats()); n != 0 {
+		t.Fatalf("%d services tracked after invalid names", n)
 	}
 }

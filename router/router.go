@@ -139,6 +139,12 @@ func (r *Router) service(ctx context.Context, name string) (*service, error) {
 	}
 	s := (*r.services.Load())[name]
 	if s == nil {
+		// Every name makes a service entry and a watch for good: a name
+		// discovery could never hold (garbage, an outside host through
+		// Transport) must not make one.
+		if err := discovery.ValidateName(name); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrNoNodes, err)
+		}
 		if s = r.add(name); s == nil {
 			return nil, ErrClosed
 		}
