@@ -181,7 +181,13 @@ func (p *picker) Pick(info balancer.PickInfo) (balancer.PickResult, error) {
 		}
 		sc := p.ready[picked.Node.Address]
 		if sc == nil {
-			picked.Done(context.Canceled, 0) // not connected: not the node's fault
+			if p.failing[picked.Node.Address] {
+				// Unreachable (TransientFailure) counts against the node, so
+				// that the router ejects it and P2C stops choosing it.
+				picked.Done(errUnreachable, 0)
+			} else {
+				picked.Done(context.Canceled, 0) // still connecting: not its fault
+			}
 			continue
 		}
 		start := time.Now()
@@ -189,8 +195,15 @@ func (p *picker) Pick(info balancer.PickInfo) (balancer.PickResult, error) {
 			picked.Done(nodeError(di.Err), time.Since(start))
 		}}, nil
 	}
+	// The router kept choosing nodes without a connection: rather than
+	// make the call wait for a new picker, send it to any ready node.
+	for _, sc := range p.ready {
+		return balancer.PickResult{SubConn: sc}, nil
+	}
 	return balancer.PickResult{}, balancer.ErrNoSubConnAvailable
 }
+
+var errUnreachable = status.Error(codes.Unavailable, "routergrpc: node not reachable")
 
 // nodeError is err if it says the node failed, nil for an application
 // error (the node answered), context.Canceled if the caller gave up.

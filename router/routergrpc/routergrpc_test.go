@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/microos/go-os/discovery"
+	"github.com/microos/go-os/internal/testenv"
 	"github.com/microos/go-os/router"
 	"github.com/microos/go-os/router/routergrpc"
 )
@@ -174,5 +175,36 @@ func TestKillNodeMidLoad(t *testing.T) {
 				t.Errorf("%d calls failed with retries on, want 0", failed.Load())
 			}
 		})
+	}
+}
+
+// With one of two nodes dead and no interceptor, calls still go through:
+// the unreachable node counts as failing (so it is ejected), and a pick
+// that finds no connected node falls back to a ready one instead of
+// making the call wait.
+func TestDeadNodeWithoutInterceptor(t *testing.T) {
+	reg := discovery.NewMemory()
+	t.Cleanup(func() { reg.Close() })
+	startNodes(t, reg, 1)
+	dead := testenv.FreePort(t)
+	host, port, _ := net.SplitHostPort(dead)
+	p, _ := strconv.Atoi(port)
+	if err := reg.Register(context.Background(), &discovery.Service{Name: "greeter",
+		Nodes: []*discovery.Node{{ID: "greeter-dead", Address: host, Port: p}}}); err != nil {
+		t.Fatal(err)
+	}
+	r := router.New(reg)
+	t.Cleanup(func() { r.Close() })
+	client := dial(t, r, false)
+	failed := 0
+	for i := 0; i < 20; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		if _, err := client.Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
+			failed++
+		}
+		cancel()
+	}
+	if failed > 2 {
+		t.Fatalf("%d of 20 calls failed with one of two nodes dead", failed)
 	}
 }
