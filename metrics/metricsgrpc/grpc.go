@@ -117,7 +117,8 @@ func UnaryClientInterceptor(m *metrics.Metrics) grpc.UnaryClientInterceptor {
 }
 
 // StreamClientInterceptor records every stream the client opens, when it
-// ends: RecvMsg returns io.EOF (OK) or an error, or it could not be opened.
+// ends: RecvMsg returns io.EOF (OK), the one answer of a client-streaming
+// call, or an error; or it could not be opened.
 func StreamClientInterceptor(m *metrics.Metrics) grpc.StreamClientInterceptor {
 	if m == nil { // nothing to record, as metrics.Middleware(nil)
 		return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, st grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
@@ -133,7 +134,7 @@ func StreamClientInterceptor(m *metrics.Metrics) grpc.StreamClientInterceptor {
 			rm.Record(method, kind, classOf(err), time.Since(start))
 			return nil, err
 		}
-		return &clientStream{ClientStream: cs, done: func(err error) {
+		return &clientStream{ClientStream: cs, serverStreams: desc.ServerStreams, done: func(err error) {
 			rm.Record(method, kind, classOf(err), time.Since(start))
 		}}, nil
 	}
@@ -141,18 +142,21 @@ func StreamClientInterceptor(m *metrics.Metrics) grpc.StreamClientInterceptor {
 
 type clientStream struct {
 	grpc.ClientStream
-	once sync.Once
-	done func(error)
+	serverStreams bool
+	once          sync.Once
+	done          func(error)
 }
 
+// RecvMsg ends the call's record at io.EOF or an error, or, when the
+// server sends one message only (client streaming: CloseAndRecv), at that
+// message: gRPC then returns nil and never io.EOF.
 func (s *clientStream) RecvMsg(m any) error {
 	err := s.ClientStream.RecvMsg(m)
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			s.once.Do(func() { s.done(nil) })
-		} else {
-			s.once.Do(func() { s.done(err) })
-		}
+	switch {
+	case err == nil && !s.serverStreams, errors.Is(err, io.EOF):
+		s.once.Do(func() { s.done(nil) })
+	case err != nil:
+		s.once.Do(func() { s.done(err) })
 	}
 	return err
 }
