@@ -33,7 +33,7 @@ func Middleware(logger *slog.Logger) func(http.Handler) http.Handler {
 				id = NewRequestID()
 			}
 			w.Header().Set(RequestIDHeader, id)
-			ctx := WithRequestID(r.Context(), id)
+			ctx := WithRequestID(httpwrap.WithRouteSlot(r.Context()), id)
 			r = r.WithContext(ctx)
 			rec := httpwrap.NewRecorder(w)
 			panicked := true
@@ -66,7 +66,7 @@ func logRequest(ctx context.Context, logger *slog.Logger, r *http.Request, statu
 	if !logger.Enabled(ctx, level) {
 		return
 	}
-	route := r.Pattern
+	route := httpwrap.Route(r)
 	if route == "" {
 		route = "unmatched"
 	}

@@ -111,6 +111,9 @@ func Middleware(m *Metrics, opts ...HTTPOption) func(http.Handler) http.Handler 
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
+			if ctx := httpwrap.WithRouteSlot(r.Context()); ctx != r.Context() {
+				r = r.WithContext(ctx) // outermost go-os wrapper: the slot starts here
+			}
 			sw := httpwrap.NewRecorder(w)
 			defer func() {
 				status := sw.Status()
@@ -129,8 +132,8 @@ func serverRoute(o httpOptions, r *http.Request) string {
 	if o.route != nil {
 		return o.route(r)
 	}
-	if r.Pattern != "" {
-		return r.Pattern
+	if route := httpwrap.Route(r); route != "" {
+		return route
 	}
 	return "unmatched"
 }

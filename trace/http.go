@@ -33,7 +33,7 @@ func Middleware(t *Tracer) func(http.Handler) http.Handler {
 			if sc, ok := Extract(r.Header); ok {
 				cfg.hasParent, cfg.parent = true, sc
 			}
-			ctx, span := t.start(r.Context(), r.Method, &cfg)
+			ctx, span := t.start(httpwrap.WithRouteSlot(r.Context()), r.Method, &cfg)
 			r = r.WithContext(ctx)
 			if !span.recording() { // not sampled: only the decision travels on
 				next.ServeHTTP(w, r)
@@ -59,9 +59,9 @@ func Middleware(t *Tracer) func(http.Handler) http.Handler {
 }
 
 func endServer(span *Span, r *http.Request, status int) {
-	if r.Pattern != "" {
-		span.SetName(r.Pattern)
-		span.SetTag(TagHTTPRoute, r.Pattern)
+	if route := httpwrap.Route(r); route != "" {
+		span.SetName(route)
+		span.SetTag(TagHTTPRoute, route)
 	}
 	span.SetTag(TagHTTPStatus, statusString(status))
 	if status >= 500 {

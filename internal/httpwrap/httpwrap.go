@@ -2,7 +2,10 @@
 // package share.
 package httpwrap
 
-import "net/http"
+import (
+	"context"
+	"net/http"
+)
 
 // Recorder wraps a handler's ResponseWriter to note the status and the
 // body size it sent. Unwrap lets http.ResponseController reach the
@@ -55,3 +58,38 @@ func (r *Recorder) Status() int {
 
 // Bytes is the size of the body written so far.
 func (r *Recorder) Bytes() int64 { return r.bytes }
+
+type routeKey struct{}
+
+// WithRouteSlot returns ctx with a place for the ServeMux pattern that
+// serves the request, unless an outer wrapper put one there already.
+// ServeMux sets Request.Pattern on the request it is handed; a wrapper
+// further out holds an earlier copy (any wrapper in between that called
+// WithContext made a new one) and would never see it. Every go-os
+// middleware puts the slot in and reads the route with Route, so that the
+// innermost one hands the pattern out to the others. (A wrapper of
+// another library that copies the request and sits right next to the mux
+// hides the pattern from all of them: keep a go-os middleware innermost.)
+func WithRouteSlot(ctx context.Context) context.Context {
+	if _, ok := ctx.Value(routeKey{}).(*string); ok {
+		return ctx
+	}
+	return context.WithValue(ctx, routeKey{}, new(string))
+}
+
+// Route is the pattern that served r (read after the handler ran): its own
+// Pattern, or the one an inner wrapper saw. It records what it sees for
+// the wrappers further out. "" when no pattern matched.
+func Route(r *http.Request) string {
+	slot, _ := r.Context().Value(routeKey{}).(*string)
+	if r.Pattern != "" {
+		if slot != nil && *slot == "" {
+			*slot = r.Pattern
+		}
+		return r.Pattern
+	}
+	if slot != nil {
+		return *slot
+	}
+	return ""
+}
