@@ -44,8 +44,15 @@ func Optional() FileOption { return func(f *File) { f.optional = true } }
 func Debounce(d time.Duration) FileOption { return func(f *File) { f.debounce = d } }
 
 // PollEvery sets how often the file is checked where the OS cannot tell of
-// changes (default 1s).
-func PollEvery(d time.Duration) FileOption { return func(f *File) { f.poll = d } }
+// changes (default 1s; a non-positive d keeps the default, as a ticker
+// cannot tick every 0s).
+func PollEvery(d time.Duration) FileOption {
+	return func(f *File) {
+		if d > 0 {
+			f.poll = d
+		}
+	}
+}
 
 // NewFile returns a Source for the file at path.
 func NewFile(path string, opts ...FileOption) *File {

@@ -28,8 +28,9 @@ func (o options) validate() error {
 		return fmt.Errorf("statsd: unknown tag format %v", o.format)
 	case o.interval <= 0:
 		return fmt.Errorf("statsd: flush interval %v: want > 0", o.interval)
-	case o.maxPacket < 64:
-		return fmt.Errorf("statsd: packet size %d: want ≥ 64 bytes", o.maxPacket)
+	case o.maxPacket < 64 || o.maxPacket > 65507:
+		// Over 65,507 bytes no UDP datagram fits: every flush would fail.
+		return fmt.Errorf("statsd: packet size %d: want 64 to 65507 bytes", o.maxPacket)
 	case !(o.sampleRate > 0 && o.sampleRate <= 1):
 		return fmt.Errorf("statsd: sample rate %v: want 0 < rate ≤ 1", o.sampleRate)
 	case o.maxValues < 1:
