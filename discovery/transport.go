@@ -41,7 +41,7 @@ type transport struct {
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	host := req.URL.Host
-	if host == "" || strings.IndexByte(host, '.') >= 0 || ValidateName(host) != nil {
+	if host == "" || host == "localhost" || strings.IndexByte(host, '.') >= 0 || ValidateName(host) != nil {
 		return t.base.RoundTrip(req)
 	}
 	if _, _, err := net.SplitHostPort(host); err == nil {
