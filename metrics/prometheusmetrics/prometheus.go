@@ -140,7 +140,7 @@ func (d *Driver) Close() error {
 func (d *Driver) close() error {
 	d.mu.Lock()
 	for _, v := range d.vecs {
-		if !v.adopted {
+		if !v.adopted && release(d.reg, v.c) {
 			d.reg.Unregister(v.c)
 		}
 	}
@@ -226,6 +226,11 @@ func (d *Driver) vec(desc *metrics.Desc) (vec, error) {
 		if !errors.As(err, &are) || !v.adopt(are.ExistingCollector) {
 			return vec{}, metrics.Wrap(metrics.ErrConflict, err)
 		}
+		if acquire(d.reg, v.c, false) {
+			v.adopted = false // another go-os Metrics made it: share its ownership
+		}
+	} else {
+		acquire(d.reg, v.c, true)
 	}
 	d.vecs[desc] = v
 	return v, nil
@@ -281,4 +286,45 @@ func (d *Driver) Snapshot() (metrics.Snapshot, error) {
 		return nil, err
 	}
 	return promconv.Snapshot(families), nil
+}
+
+// owners counts the go-os Metrics recording into each collector they
+// registered, per registry: a collector two of them share is unregistered
+// when the last one closes, not when the first does (which would take the
+// other's series off /metrics). One the application registered is never
+// counted, so never unregistered by us.
+var owners = struct {
+	sync.Mutex
+	n map[ownerKey]int
+}{n: map[ownerKey]int{}}
+
+type ownerKey struct {
+	reg prometheus.Registerer
+	c   prometheus.Collector
+}
+
+// acquire counts one more owner of c; a non-first owner only joins
+// collectors go-os registered. It reports whether it counted.
+func acquire(reg prometheus.Registerer, c prometheus.Collector, first bool) bool {
+	owners.Lock()
+	defer owners.Unlock()
+	k := ownerKey{reg, c}
+	if !first && owners.n[k] == 0 {
+		return false
+	}
+	owners.n[k]++
+	return true
+}
+
+// release drops one owner of c and reports whether it was the last.
+func release(reg prometheus.Registerer, c prometheus.Collector) bool {
+	owners.Lock()
+	defer owners.Unlock()
+	k := ownerKey{reg, c}
+	owners.n[k]--
+	if owners.n[k] > 0 {
+		return false
+	}
+	delete(owners.n, k)
+	return true
 }

@@ -142,3 +142,34 @@ func TestServeCloseTwice(t *testing.T) {
 		t.Fatal("second Close hangs")
 	}
 }
+
+// Two Metrics sharing a registry: closing one leaves the other's series
+// on /metrics (the collector is unregistered when the last owner closes).
+func TestSharedRegistryOutlivesOneClose(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m1 := metrics.New(prometheusmetrics.New(prometheusmetrics.WithRegisterer(reg, reg)))
+	m2 := metrics.New(prometheusmetrics.New(prometheusmetrics.WithRegisterer(reg, reg)))
+	m1.Counter("jobs_total").Inc()
+	m2.Counter("jobs_total").Inc()
+	m1.Close()
+	m2.Counter("jobs_total").Inc()
+	value := func() float64 {
+		fams, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fams {
+			if f.GetName() == "jobs_total" {
+				return f.GetMetric()[0].GetCounter().GetValue()
+			}
+		}
+		return -1
+	}
+	if v := value(); v != 3 {
+		t.Fatalf("jobs_total = %v after one of two Metrics closed, want 3", v)
+	}
+	m2.Close()
+	if v := value(); v != -1 {
+		t.Fatalf("jobs_total still registered (%v) after both closed", v)
+	}
+}
