@@ -227,3 +227,43 @@ func TestWithFilter(t *testing.T) {
 		t.Errorf("WithFilter kept %d nodes, want 3", len(s.all))
 	}
 }
+
+// Half-open: a readmitted node takes one request at a time until its probe
+// answers, not its full share of everything in flight.
+func TestHalfOpenSendsOneProbe(t *testing.T) {
+	clock := newClock()
+	_, s := newTestRouter(t, 2, clock, WithStrategy(LeastOutstanding()), WithThrottle(0),
+		WithEjection(Ejection{ConsecutiveFailures: 1, BaseTime: 100 * time.Millisecond, MaxFraction: 1}))
+	// Fail api-0 once: ejected.
+	for {
+		p, err := s.pick("", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Node.ID == "api-0" {
+			p.Done(errors.New("boom"), time.Millisecond)
+			break
+		}
+		p.Done(nil, time.Millisecond)
+	}
+	clock.advance(time.Second)
+	s.evaluate(time.Unix(0, clock.ns.Load())) // readmitted half-open
+	var picks []Picked
+	toProbe := 0
+	for i := 0; i < 100; i++ {
+		p, err := s.pick("", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Node.ID == "api-0" {
+			toProbe++
+		}
+		picks = append(picks, p)
+	}
+	for _, p := range picks {
+		p.Done(nil, time.Millisecond)
+	}
+	if toProbe != 1 {
+		t.Fatalf("%d of 100 concurrent requests went to the node on probation, want 1", toProbe)
+	}
+}

@@ -43,6 +43,7 @@ type service struct {
 // the error to return when there is none.
 type snapshot struct {
 	picker Picker
+	nodes  []*Endpoint // what picker picks from, for the half-open fallback
 	err    error
 }
 
@@ -157,7 +158,7 @@ func (s *service) rebuild() {
 			routable = near
 		}
 	}
-	s.snap.Store(&snapshot{picker: o.strategy.Build(routable)})
+	s.snap.Store(&snapshot{picker: o.strategy.Build(routable), nodes: routable})
 }
 
 // moveTo returns a new endpoint for the changed node n with ep's state.
@@ -205,11 +206,31 @@ func (s *service) pick(key string, avoid *Endpoint) (Picked, error) {
 		return Picked{}, snap.err
 	}
 	ep := snap.picker.Pick(key)
-	for i := 0; ep == avoid && i < 3; i++ {
+	for i := 0; ; i++ {
+		switch {
+		case i == 3:
+			// The strategy keeps choosing a busy probe or the node to
+			// avoid (least-outstanding does, once the others are busier):
+			// take any other node that is neither, else send it anyway.
+			for _, other := range snap.nodes {
+				if other != avoid && !other.probing.Load() {
+					ep = other
+					break
+				}
+			}
+			ep.outstanding.Add(1)
+			return Picked{Node: &ep.node, ep: ep}, nil
+		case ep == avoid:
+		case !ep.probing.Load():
+			ep.outstanding.Add(1)
+			return Picked{Node: &ep.node, ep: ep}, nil
+		case ep.outstanding.CompareAndSwap(0, 1):
+			// Half-open: one request at a time probes a readmitted node,
+			// so that a node still broken fails one request, not its share.
+			return Picked{Node: &ep.node, ep: ep}, nil
+		}
 		ep = snap.picker.Pick("")
 	}
-	ep.outstanding.Add(1)
-	return Picked{Node: &ep.node, ep: ep}, nil
 }
 
 // Picked is the node chosen for one request. Call Done exactly once when
