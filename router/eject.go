@@ -67,9 +67,11 @@ func (s *service) eject(ep *Endpoint, why string) {
 	cfg := &s.r.o.ejection
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ep.ejected || s.endpoints[ep.node.ID] != ep {
-		return
+	cur := s.endpoints[ep.node.ID]
+	if cur == nil || cur.endpointState != ep.endpointState || cur.ejected {
+		return // gone, or out already
 	}
+	ep = cur // the node may have changed since the pick: eject what routes now
 	out := 0
 	for _, e := range s.all {
 		if e.ejected {

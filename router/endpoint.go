@@ -12,7 +12,14 @@ import (
 type Endpoint struct {
 	node Node
 	svc  *service
+	// The state lives apart from the node so that an endpoint remade for
+	// a changed node (new address, metadata or version) shares it with
+	// the old one: requests picked before the change report into the same
+	// counters, ejection and stats.
+	*endpointState
+}
 
+type endpointState struct {
 	outstanding atomic.Int64
 	ewma        atomic.Int64 // latency EWMA in ns; 0 until the first result
 	consecutive atomic.Int32 // failures since the last success
@@ -63,4 +70,4 @@ func (e *Endpoint) observe(latency time.Duration, failed bool, penalty time.Dura
 
 // NewEndpoint returns an endpoint for n that belongs to no router, to test
 // a Strategy on its own (routertest.RunStrategy does).
-func NewEndpoint(n Node) *Endpoint { return &Endpoint{node: n} }
+func NewEndpoint(n Node) *Endpoint { return &Endpoint{node: n, endpointState: &endpointState{}} }

@@ -267,3 +267,43 @@ func TestHalfOpenSendsOneProbe(t *testing.T) {
 		t.Fatalf("%d of 100 concurrent requests went to the node on probation, want 1", toProbe)
 	}
 }
+
+// Requests picked before a node's metadata changed still count: their
+// results reach the node's stats and its ejection.
+func TestResultsSurviveANodeChange(t *testing.T) {
+	clock := newClock()
+	r, s := newTestRouter(t, 1, clock, WithThrottle(0), WithEjection(Ejection{ConsecutiveFailures: 1, MaxFraction: 1}))
+	var picks []Picked
+	for i := 0; i < 5; i++ {
+		p, err := s.pick("", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		picks = append(picks, p)
+	}
+	// Re-register api-0 with other metadata: its endpoint is remade.
+	if err := s.r.res.(discovery.Registry).Register(context.Background(), &discovery.Service{Name: "api", Nodes: []*discovery.Node{
+		{ID: "api-0", Address: "10.0.0.0", Port: 80, Metadata: map[string]string{"canary": "true"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		p, err := s.pick("", nil)
+		if err == nil {
+			p.Done(context.Canceled, 0) // not held against the node
+			if p.Node.Metadata["canary"] == "true" {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the router never saw the changed node")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for _, p := range picks {
+		p.Done(errors.New("boom"), time.Millisecond)
+	}
+	st, _ := r.ServiceStats("api")
+	if len(st.Nodes) != 1 || st.Nodes[0].Errors != 5 || st.Nodes[0].Ejections != 1 {
+		t.Fatalf("stats after results from before the change: %+v", st.Nodes)
+	}
+}

@@ -81,7 +81,7 @@ func (s *service) update(svcs []*discovery.Service) {
 			ep := s.endpoints[n.ID]
 			switch {
 			case ep == nil:
-				ep = &Endpoint{node: n, svc: s}
+				ep = &Endpoint{node: n, svc: s, endpointState: &endpointState{}}
 			case !ep.node.equal(&n):
 				ep = ep.moveTo(n)
 			}
@@ -164,20 +164,7 @@ func (s *service) rebuild() {
 // moveTo returns a new endpoint for the changed node n with ep's state.
 // Requests in flight stay counted on ep, whose Done they will call.
 func (ep *Endpoint) moveTo(n Node) *Endpoint {
-	c := &Endpoint{node: n, svc: ep.svc}
-	c.ewma.Store(ep.ewma.Load())
-	c.consecutive.Store(ep.consecutive.Load())
-	c.requests.Store(ep.requests.Load())
-	c.errors.Store(ep.errors.Load())
-	c.ejections.Store(ep.ejections.Load())
-	for i := range ep.latency.counts {
-		c.latency.counts[i].Store(ep.latency.counts[i].Load())
-	}
-	c.latency.sum.Store(ep.latency.sum.Load())
-	c.probing.Store(ep.probing.Load())
-	c.ejected, c.ejectedUntil, c.streak = ep.ejected, ep.ejectedUntil, ep.streak
-	c.lastRequests, c.lastErrors = ep.lastRequests, ep.lastErrors
-	return c
+	return &Endpoint{node: n, svc: ep.svc, endpointState: ep.endpointState}
 }
 
 // pick chooses an endpoint, avoiding avoid when another is available.

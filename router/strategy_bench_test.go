@@ -9,7 +9,7 @@ import (
 func testEndpoints(n int) []*Endpoint {
 	eps := make([]*Endpoint, n)
 	for i := range eps {
-		eps[i] = &Endpoint{node: Node{Service: "svc", ID: "n" + strconv.Itoa(i), Address: "10.0.0." + strconv.Itoa(i) + ":80"}}
+		eps[i] = NewEndpoint(Node{Service: "svc", ID: "n" + strconv.Itoa(i), Address: "10.0.0." + strconv.Itoa(i) + ":80"})
 	}
 	return eps
 }
