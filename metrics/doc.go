@@ -25,8 +25,10 @@
 // value can never break a line protocol. A metric keeps at most
 // WithMaxSeries distinct label sets (DefaultMaxSeries): past it, new sets
 // are folded into one overflow series whose labels are all OverflowValue,
-// and metrics.overflow_total{metric=...} counts the records folded, so a
-// label fed with user IDs cannot exhaust memory or the backend.
+// and metrics.overflow_total{metric=...} counts the label lookups (With)
+// that were folded, so a label fed with user IDs cannot exhaust memory or
+// the backend. (A handle bound once past the cap and recorded many times
+// counts once: the count is of label sets refused, not of values.)
 //
 // # Backends
 //

@@ -273,7 +273,7 @@ func (m *Metrics) report(err error) {
 type Stats struct {
 	Metrics    int    // metrics defined
 	Series     int64  // distinct label sets made, across all metrics
-	Overflowed uint64 // records folded into overflow series
+	Overflowed uint64 // label lookups (With) folded into overflow series
 	Errors     uint64 // errors reported (see WithErrorHandler)
 }
 
