@@ -127,3 +127,21 @@ func list(v string) []string {
 	}
 	return out
 }
+
+// OTLP returns the base URL of the OTLP/HTTP receiver (POST /v1/traces)
+// of the collector that Zipkin's query API reads back (Jaeger all-in-one).
+func OTLP(t testing.TB) (httpURL string) { return lookup(t, "TEST_OTLP_HTTP_URL") }
+
+// Postgres returns the URL of the PostgreSQL server (database postgres,
+// user postgres, no password), for database/sql tests.
+func Postgres(t testing.TB) string { return lookup(t, "TEST_POSTGRES_URL") }
+
+// Chromium returns the path of the headless Chromium that browser tests
+// drive over the DevTools protocol.
+func Chromium(t testing.TB) string {
+	p := lookup(t, "TEST_CHROMIUM")
+	if _, err := os.Stat(p); err != nil {
+		missing(t, "chromium at "+p)
+	}
+	return p
+}
