@@ -1,29 +1,32 @@
 package discovery
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/microos/go-os/oserr"
 )
 
-// The errors every backend maps its own onto. Test them with errors.Is.
+// The errors every backend maps its own onto. Test them with errors.Is,
+// against the sentinel or its class (errors.Is(err, oserr.Unavailable),
+// oserr.Code(err)): ErrStale is of class Unavailable too.
 var (
 	// ErrNotFound: the service has no live node. GetService returns it
 	// bare, because a miss is ordinary.
-	ErrNotFound = errors.New("discovery: service not found")
+	ErrNotFound = oserr.New(oserr.NotFound, "discovery: service not found")
 	// ErrInvalidService: the service or one of its nodes breaks the rules
 	// of Service and Node (the error names the field and the value).
-	ErrInvalidService = errors.New("discovery: invalid service")
+	ErrInvalidService = oserr.New(oserr.Invalid, "discovery: invalid service")
 	// ErrUnavailable: the backend could not be reached or did not answer in
 	// time. The call may succeed when retried.
-	ErrUnavailable = errors.New("discovery: backend unavailable")
+	ErrUnavailable = oserr.New(oserr.Unavailable, "discovery: backend unavailable")
 	// ErrForbidden: the backend refused the credentials (a Consul ACL
 	// token without the needed rights). Retrying does not help.
-	ErrForbidden = errors.New("discovery: permission denied")
+	ErrForbidden = oserr.New(oserr.Forbidden, "discovery: permission denied")
 	// ErrClosed: the registry, cache or registrar was closed.
-	ErrClosed = errors.New("discovery: closed")
+	ErrClosed = oserr.New(oserr.Closed, "discovery: closed")
 	// ErrStale: a Cache has only an answer older than its WithMaxStale limit
 	// while the backend fails; the error also wraps the backend's failure.
-	ErrStale = errors.New("discovery: cached answer too stale")
+	ErrStale = oserr.New(oserr.Unavailable, "discovery: cached answer too stale")
 )
 
 // OpError is the error a Registry returns for a failed call: it names the

@@ -3,30 +3,34 @@ package router
 import (
 	"errors"
 	"fmt"
+
+	"github.com/microos/go-os/oserr"
 )
 
-// The errors a Router returns. Test them with errors.Is.
+// The errors a Router returns. Test them with errors.Is, against the
+// sentinel or its class: ErrNoNodes, ErrAllEjected and ErrUnavailable are
+// oserr.Unavailable, the three limits oserr.Limited, ErrClosed oserr.Closed.
 var (
 	// ErrNoNodes: the service has no node (none registered, or none left
 	// after the version, label and filter options).
-	ErrNoNodes = errors.New("router: no nodes")
+	ErrNoNodes = oserr.New(oserr.Unavailable, "router: no nodes")
 	// ErrAllEjected: the service has nodes but every one is ejected for
 	// failing; see WithPanicRouting to route to them anyway.
-	ErrAllEjected = errors.New("router: all nodes ejected")
+	ErrAllEjected = oserr.New(oserr.Unavailable, "router: all nodes ejected")
 	// ErrThrottled: the adaptive throttle rejected the request locally
 	// because the service has been failing (see WithThrottle).
-	ErrThrottled = errors.New("router: throttled")
+	ErrThrottled = oserr.New(oserr.Limited, "router: throttled")
 	// ErrRateLimited: the service's rate limit was reached (WithRateLimit).
-	ErrRateLimited = errors.New("router: rate limited")
+	ErrRateLimited = oserr.New(oserr.Limited, "router: rate limited")
 	// ErrConcurrencyLimited: the service already has the maximum number of
 	// requests in flight (WithMaxConcurrent).
-	ErrConcurrencyLimited = errors.New("router: concurrency limit reached")
+	ErrConcurrencyLimited = oserr.New(oserr.Limited, "router: concurrency limit reached")
 	// ErrUnavailable: discovery failed before the router learnt any node
 	// of the service; the discovery error is wrapped too. Once nodes are
 	// known, a discovery failure does not stop routing to them.
-	ErrUnavailable = errors.New("router: discovery unavailable")
+	ErrUnavailable = oserr.New(oserr.Unavailable, "router: discovery unavailable")
 	// ErrClosed: the router was closed.
-	ErrClosed = errors.New("router: closed")
+	ErrClosed = oserr.New(oserr.Closed, "router: closed")
 )
 
 // Error is the error of a failed Pick or Do: it names the service and
