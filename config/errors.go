@@ -3,31 +3,34 @@ package config
 import (
 	"errors"
 	"fmt"
+
+	"github.com/microos/go-os/oserr"
 )
 
-// The errors every source maps its own onto. Test them with errors.Is.
+// The errors every source maps its own onto. Test them with errors.Is,
+// against the sentinel or its oserr class (oserr.Code).
 var (
 	// ErrNotFound: the source does not exist (a missing file, a missing
 	// Consul key holding a document). Optional sources and overlays treat
 	// it as empty instead.
-	ErrNotFound = errors.New("config: source not found")
+	ErrNotFound = oserr.New(oserr.NotFound, "config: source not found")
 	// ErrParse: the source holds something that is not a valid document
 	// of its format (a half-written file, invalid YAML, a garbage value).
-	ErrParse = errors.New("config: malformed source")
+	ErrParse = oserr.New(oserr.Invalid, "config: malformed source")
 	// ErrInvalid: the merged configuration failed a validator, so the
 	// reload was rejected and the last good snapshot kept.
-	ErrInvalid = errors.New("config: invalid configuration")
+	ErrInvalid = oserr.New(oserr.Invalid, "config: invalid configuration")
 	// ErrUnavailable: the backend could not be reached or did not answer in
 	// time; a later reload may succeed.
-	ErrUnavailable = errors.New("config: source unavailable")
+	ErrUnavailable = oserr.New(oserr.Unavailable, "config: source unavailable")
 	// ErrForbidden: the backend refused the source's credentials (a
 	// Consul ACL token without read access). Retrying does not help until
 	// the credentials change.
-	ErrForbidden = errors.New("config: access to source forbidden")
+	ErrForbidden = oserr.New(oserr.Forbidden, "config: access to source forbidden")
 	// ErrClosed: the Config was closed.
-	ErrClosed = errors.New("config: closed")
+	ErrClosed = oserr.New(oserr.Closed, "config: closed")
 	// ErrType: Scan could not put a value into the destination's type.
-	ErrType = errors.New("config: wrong type")
+	ErrType = oserr.New(oserr.Invalid, "config: wrong type")
 )
 
 // SourceError is what a failed load or rejected reload reports: which

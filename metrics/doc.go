@@ -52,7 +52,7 @@
 // undeclared label key, a name defined twice with another kind, the series
 // cap reached, a statsd daemon that refuses packets) are counted in Stats
 // and handed, as an *Error wrapping one of ErrInvalidValue,
-// ErrInvalidLabels, ErrConflict, ErrOverflow or ErrUnavailable, to the
+// ErrInvalidLabels, ErrRedefined, ErrOverflow or ErrUnavailable, to the
 // handler set by WithErrorHandler (or logged by the WithLogger logger).
 // Open and constructors return errors as usual; Snapshot returns
 // ErrUnsupported on backends that only send.

@@ -1,8 +1,9 @@
 package metrics
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/microos/go-os/oserr"
 )
 
 // The errors every backend maps its own onto. Recording never returns an
@@ -11,26 +12,28 @@ import (
 var (
 	// ErrInvalidValue: a counter was given a negative, NaN or infinite delta,
 	// or a gauge or histogram a NaN. The value is dropped.
-	ErrInvalidValue = errors.New("metrics: invalid value")
+	ErrInvalidValue = oserr.New(oserr.Invalid, "metrics: invalid value")
 	// ErrInvalidLabels: With was given a key the metric did not declare, or
 	// an odd number of strings. The bad pair is ignored; the rest is recorded.
-	ErrInvalidLabels = errors.New("metrics: invalid labels")
-	// ErrConflict: a metric name was defined again with another kind or
-	// other labels. The second definition records nothing.
-	ErrConflict = errors.New("metrics: conflicting definition")
+	ErrInvalidLabels = oserr.New(oserr.Invalid, "metrics: invalid labels")
+	// ErrRedefined: a metric name was defined again with another kind or
+	// other labels (class oserr.Invalid: the program is wrong, retrying
+	// cannot help). The second definition records nothing.
+	ErrRedefined = oserr.New(oserr.Invalid, "metrics: metric redefined with another kind or labels")
 	// ErrOverflow: a metric reached its cap of distinct label sets
 	// (WithMaxSeries); new sets are folded into the overflow series, whose
 	// label values are all OverflowValue. Reported once per metric.
-	ErrOverflow = errors.New("metrics: too many label sets")
+	ErrOverflow = oserr.New(oserr.Limited, "metrics: too many label sets")
 	// ErrUnsupported: the backend cannot do what was asked (Snapshot on a
 	// backend that only sends).
-	ErrUnsupported = errors.New("metrics: not supported by this backend")
+	ErrUnsupported = oserr.New(oserr.Unsupported, "metrics: not supported by this backend")
 	// ErrUnavailable: the backend could not be reached (a statsd daemon
 	// refusing packets). Values recorded meanwhile are dropped, not queued
 	// without bound.
-	ErrUnavailable = errors.New("metrics: backend unavailable")
-	// ErrClosed: the Metrics was closed; what is recorded afterwards is dropped.
-	ErrClosed = errors.New("metrics: closed")
+	ErrUnavailable = oserr.New(oserr.Unavailable, "metrics: backend unavailable")
+	// ErrClosed: the Metrics was shut down; Check returns it, and what is
+	// recorded afterwards is dropped.
+	ErrClosed = oserr.New(oserr.Closed, "metrics: closed")
 )
 
 // Error is what the ErrorHandler receives: which metric, what went wrong.

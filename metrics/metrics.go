@@ -104,7 +104,7 @@ type ErrorReporter interface {
 
 // Counter returns the counter called name, defining it on first use. Asked
 // again with the same kind and labels it returns the same counter; with
-// another kind or labels it reports ErrConflict and returns a counter that
+// another kind or labels it reports ErrRedefined and returns a counter that
 // records nothing.
 func (m *Metrics) Counter(name string, opts ...MetricOption) *Counter {
 	return define(m, KindCounter, name, opts, func(f *family[Counter], values []string) *Counter {
@@ -210,7 +210,7 @@ func define[H any](m *Metrics, kind Kind, name string, opts []MetricOption, hand
 			return root
 		}
 		conflict = &Error{Op: "define", Metric: desc.Name, Err: fmt.Errorf("%w: already defined as a %s with labels %v, now asked for a %s with labels %v",
-			ErrConflict, def.desc.Kind, def.desc.Labels, desc.Kind, desc.Labels)}
+			ErrRedefined, def.desc.Kind, def.desc.Labels, desc.Kind, desc.Labels)}
 		return nop()
 	}
 	f := &family[H]{m: m, desc: desc, keys: slices.Clone(mo.labels), max: m.maxSeries, newHandle: handle}

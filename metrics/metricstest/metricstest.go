@@ -442,12 +442,12 @@ func testRedefine(t *testing.T, s *suite) {
 	defer mu.Unlock()
 	n := 0
 	for _, err := range errs {
-		if errors.Is(err, metrics.ErrConflict) {
+		if errors.Is(err, metrics.ErrRedefined) {
 			n++
 		}
 	}
 	if n != 2 {
-		t.Errorf("ErrConflict reported %d times, want 2: %v", n, errs)
+		t.Errorf("ErrRedefined reported %d times, want 2: %v", n, errs)
 	}
 }
 

@@ -224,7 +224,7 @@ func (d *Driver) vec(desc *metrics.Desc) (vec, error) {
 		// a shared registry: record into it if it is of the same shape.
 		var are prometheus.AlreadyRegisteredError
 		if !errors.As(err, &are) || !v.adopt(are.ExistingCollector) {
-			return vec{}, metrics.Wrap(metrics.ErrConflict, err)
+			return vec{}, metrics.Wrap(metrics.ErrRedefined, err)
 		}
 		if acquire(d.reg, v.c, false) {
 			v.adopted = false // another go-os Metrics made it: share its ownership

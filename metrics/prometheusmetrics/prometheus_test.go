@@ -74,8 +74,8 @@ func TestDefaultRegistry(t *testing.T) {
 	m3 := metrics.New(prometheusmetrics.New(prometheusmetrics.WithRegisterer(prometheus.DefaultRegisterer, prometheus.DefaultGatherer)),
 		metrics.WithNamespace("goos_default_test"), metrics.WithErrorHandler(func(err error) { conflict = err }))
 	m3.Gauge("hits_total").Set(1)
-	if !errors.Is(conflict, metrics.ErrConflict) {
-		t.Errorf("a gauge over a registered counter: %v, want ErrConflict", conflict)
+	if !errors.Is(conflict, metrics.ErrRedefined) {
+		t.Errorf("a gauge over a registered counter: %v, want ErrRedefined", conflict)
 	}
 	// Closing the Metrics that adopted the collector leaves it to its owner.
 	m2.Close()
