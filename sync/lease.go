@@ -1,0 +1,188 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	gosync "sync"
+	"time"
+
+	"github.com/microos/go-os/internal/backoff"
+)
+
+// Lease is one hold of a lock. The Client renews it in the background
+// until Unlock, Close, or loss. Its methods are safe for concurrent use.
+//
+// A lease can be lost without the holder doing anything wrong (the
+// process paused past the TTL, the backend was unreachable, a Redis
+// failover). The holder learns it from Done/Context before another
+// client can take the lock, as long as its clock does not run slower than
+// the backend's by more than the loss margin; but work already under way
+// can still reach a shared resource late. Pass Token with every write and
+// have the resource refuse tokens older than the newest it has seen: that
+// is what makes the lock safe.
+type Lease struct {
+	c     *Client
+	name  string
+	g     Grant
+	o     options
+	ctx   context.Context
+	end context.CancelCauseFunc
+
+	stopRenew chan struct{}
+	renewDone chan struct{}
+	renewCtx  context.Context
+	cancelRPC context.CancelFunc
+
+	mu     gosync.Mutex
+	lossAt time.Time
+	lost   bool
+
+	once gosync.Once
+	err  error
+}
+
+func newLease(c *Client, name string, g Grant, o options, sent time.Time) *Lease {
+	l := &Lease{c: c, name: name, g: g, o: o, stopRenew: make(chan struct{}), renewDone: make(chan struct{})}
+	l.ctx, l.end = context.WithCancelCause(context.Background())
+	l.renewCtx, l.cancelRPC = context.WithCancel(context.Background())
+	l.lossAt = sent.Add(o.ttl - o.lossMargin())
+	return l
+}
+
+// Name is the lock's name.
+func (l *Lease) Name() string { return l.name }
+
+// Token is the fencing token: larger than that of every earlier holder of
+// this lock name, on any client, ever.
+func (l *Lease) Token() uint64 { return l.g.Token }
+
+// Done is closed when the lease ends: lost, unlocked, or its Client closed.
+func (l *Lease) Done() <-chan struct{} { return l.ctx.Done() }
+
+// Context is cancelled when the lease ends; run the guarded work in it.
+// context.Cause says why (the same as Err).
+func (l *Lease) Context() context.Context { return l.ctx }
+
+// Err is nil while the lease is held; then ErrLost (wrapping the cause)
+// if it was lost, ErrNotHeld after Unlock, ErrClosed after Close.
+func (l *Lease) Err() error {
+	if l.ctx.Err() == nil {
+		return nil
+	}
+	return context.Cause(l.ctx)
+}
+
+// Deadline is when the holder will give the lease up if no renewal
+// succeeds before: the latest time at which it may still act on the lock.
+func (l *Lease) Deadline() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lossAt
+}
+
+var errUnlocked = fmt.Errorf("%w: unlocked", ErrNotHeld)
+
+// Unlock releases the lock, if this lease still holds it: it never
+// releases another holder's. It is idempotent; unlocking a lost lease is
+// not an error. If the backend cannot be reached the lease still ends
+// here, and the lock is freed by its TTL.
+func (l *Lease) Unlock(ctx context.Context) error { return l.release(ctx, errUnlocked) }
+
+func (l *Lease) release(ctx context.Context, why error) error {
+	l.once.Do(func() {
+		close(l.stopRenew)
+		l.cancelRPC()
+		<-l.renewDone
+		l.mu.Lock()
+		lost := l.lost
+		l.lost = true
+		l.mu.Unlock()
+		l.c.forget(l)
+		if lost {
+			return
+		}
+		l.end(why)
+		err := l.c.d.Release(ctx, l.name, l.g)
+		l.c.observe(err)
+		if err != nil {
+			l.err = &OpError{Op: "unlock", Name: l.name, Err: err}
+		}
+	})
+	return l.err
+}
+
+// lose ends the lease because it is, or may be, held by another now.
+func (l *Lease) lose(cause error) {
+	l.mu.Lock()
+	if l.lost {
+		l.mu.Unlock()
+		return
+	}
+	l.lost = true
+	l.mu.Unlock()
+	err := fmt.Errorf("%w: %w", ErrLost, cause)
+	l.end(err)
+	l.c.forget(l)
+	l.o.logger.Warn("sync: lease lost", "lock", l.name, "token", l.g.Token, "err", cause)
+}
+
+// jitter takes 0-20% off d, so that holders do not renew in step.
+func jitter(d time.Duration) time.Duration { return d - rand.N(d/5+1) }
+
+var errRenewLate = errors.New("no renewal confirmed before the TTL ran out")
+
+func (l *Lease) renew() {
+	defer l.c.wg.Done()
+	defer close(l.renewDone)
+	c := l.c
+	b := backoff.Backoff{Min: l.o.retryMin, Max: l.o.retryMax}
+	next := c.o.now().Add(jitter(l.o.renewEvery()))
+	var last error = errRenewLate
+	for {
+		lossAt := l.Deadline()
+		at := next
+		if lossAt.Before(at) {
+			at = lossAt
+		}
+		if !c.sleepUntil(at, l.stopRenew) {
+			return
+		}
+		now := c.o.now()
+		if !now.Before(lossAt) {
+			l.lose(last)
+			return
+		}
+		if now.Before(next) {
+			continue
+		}
+		// The renewal must be confirmed before the lease would be given up:
+		// one that comes back later proves nothing about the time between.
+		rctx, cancel := context.WithTimeout(l.renewCtx, lossAt.Sub(now))
+		err := c.d.Renew(rctx, l.name, l.g, l.o.ttl)
+		cancel()
+		select {
+		case <-l.stopRenew:
+			return
+		default:
+		}
+		c.observe(err)
+		switch {
+		case err == nil:
+			l.mu.Lock()
+			l.lossAt = now.Add(l.o.ttl - l.o.lossMargin())
+			l.mu.Unlock()
+			next = now.Add(jitter(l.o.renewEvery()))
+			b.Reset()
+			last = errRenewLate
+		case errors.Is(err, ErrNotHeld):
+			l.lose(err)
+			return
+		default:
+			l.o.logger.Warn("sync: renewal failed; retrying", "lock", l.name, "token", l.g.Token, "err", err)
+			last = err
+			next = c.o.now().Add(b.Next())
+		}
+	}
+}
