@@ -21,6 +21,12 @@ type Case struct {
 	Name string
 	Ours func(b *testing.B)
 	Peer func(b *testing.B)
+	// Goal, when set, is the largest ratio (ours/peer) the case's issue
+	// allows. Under GOOS_BENCH_GOALS=1 (scripts/bench) a case above its
+	// goal fails, so a regression is visible; elsewhere (-race, -short,
+	// scripts/test) the goal is printed but not enforced, since the numbers
+	// of an instrumented or shortened run mean nothing.
+	Goal float64
 }
 
 // Result is what one case measured.
@@ -70,10 +76,24 @@ func Run(t *testing.T, cases ...Case) []Result {
 				r.PeerNs, r.PeerAllocs = ns, peer.AllocsPerOp()
 			}
 		}
-		fmt.Fprintf(Output, "%-44s %12.1f %12.1f %7.3f %11d %11d\n", r.Name, r.OursNs, r.PeerNs, r.Ratio(), r.OursAllocs, r.PeerAllocs)
+		verdict := ""
+		if c.Goal > 0 {
+			verdict = fmt.Sprintf("  goal <= %.2f", c.Goal)
+			if r.Ratio() > c.Goal {
+				verdict += " MISSED"
+				if enforceGoals() {
+					t.Errorf("%s: ratio %.3f is above its goal %.2f", c.Name, r.Ratio(), c.Goal)
+				}
+			}
+		}
+		fmt.Fprintf(Output, "%-44s %12.1f %12.1f %7.3f %11d %11d%s\n", r.Name, r.OursNs, r.PeerNs, r.Ratio(), r.OursAllocs, r.PeerAllocs, verdict)
 		out = append(out, r)
 	}
 	return out
 }
+
+// enforceGoals: only scripts/bench, which runs without -race and -short,
+// fails a case for its ratio.
+func enforceGoals() bool { return os.Getenv("GOOS_BENCH_GOALS") == "1" && !testing.Short() }
 
 func perOp(r testing.BenchmarkResult) float64 { return float64(r.T.Nanoseconds()) / float64(r.N) }
