@@ -32,7 +32,7 @@ type Client struct {
 	stop     <-chan struct{}        // closed by Shutdown
 	stopCtx  context.Context        // cancelled by Shutdown
 	halt     context.CancelFunc
-	wg       gosync.WaitGroup       // renewers, observers, calls in flight
+	wg       gosync.WaitGroup // renewers, observers, calls in flight
 	shutOnce gosync.Once
 	shutErr  error
 }

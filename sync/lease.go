@@ -23,12 +23,12 @@ import (
 // have the resource refuse tokens older than the newest it has seen: that
 // is what makes the lock safe.
 type Lease struct {
-	c     *Client
-	name  string
-	g     Grant
-	o     options
-	ctx   context.Context
-	end context.CancelCauseFunc
+	c    *Client
+	name string
+	g    Grant
+	o    options
+	ctx  context.Context
+	end  context.CancelCauseFunc
 
 	stopRenew chan struct{}
 	renewDone chan struct{}
