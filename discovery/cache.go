@@ -2,10 +2,14 @@ package discovery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/microos/go-os/internal/health"
+	"github.com/microos/go-os/internal/lifecycle"
 )
 
 // Cache answers lookups from memory, kept fresh by watches on the Registry
@@ -21,13 +25,14 @@ import (
 // watches; it does not close the registry behind it.
 type Cache struct {
 	r Registry
-	o cacheOptions
+	o options
 
 	entries atomic.Pointer[map[string]*cacheEntry] // copied on write
 	mu      sync.Mutex                             // serialises writers of entries and closed
 	closed  bool
 	closing chan struct{} // closed by Close, to end the idle sweep
 	wg      sync.WaitGroup
+	shut    chan struct{} // closed when the watches have ended
 }
 
 type cacheEntry struct {
@@ -57,37 +62,11 @@ type Answer struct {
 	Err error
 }
 
-// CacheOption configures a Cache.
-type CacheOption func(*cacheOptions)
-
-type cacheOptions struct {
-	maxStale time.Duration
-	idle     time.Duration
-	now      func() time.Time
-}
-
-// WithMaxStale sets how old an answer the cache serves while the registry
-// fails: past it, lookups return ErrStale (wrapping the registry's error).
-// 0, the default, serves the last answer for as long as the registry fails.
-func WithMaxStale(d time.Duration) CacheOption { return func(o *cacheOptions) { o.maxStale = d } }
-
-// WithIdleTimeout stops watching a service that was not looked up for
-// about d (between d and 2d), so that a long-lived cache watches only the
-// services in use; the next lookup starts the watch again. 0, the default,
-// watches every service looked up until Close.
-func WithIdleTimeout(d time.Duration) CacheOption { return func(o *cacheOptions) { o.idle = d } }
-
-// WithCacheClock sets the clock that ages answers, so that tests advance
-// time instead of sleeping.
-func WithCacheClock(now func() time.Time) CacheOption { return func(o *cacheOptions) { o.now = now } }
-
-// NewCache returns a cache in front of r.
-func NewCache(r Registry, opts ...CacheOption) *Cache {
-	o := cacheOptions{now: time.Now}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	c := &Cache{r: r, o: o, closing: make(chan struct{})}
+// NewCache returns a cache in front of r. It takes WithMaxStale,
+// WithIdleTimeout and WithClock.
+func NewCache(r Registry, opts ...Option) *Cache {
+	o := collect(opts)
+	c := &Cache{r: r, o: o, closing: make(chan struct{}), shut: make(chan struct{})}
 	c.entries.Store(&map[string]*cacheEntry{})
 	if o.idle > 0 {
 		c.wg.Add(1)
@@ -283,22 +262,68 @@ func (c *Cache) Watch(ctx context.Context, name string) (<-chan Event, error) {
 	return c.r.Watch(ctx, name)
 }
 
-// Close ends the cache's watches and waits for them; lookups then return
-// ErrClosed. It does not close the registry behind the cache. It is
-// idempotent.
-func (c *Cache) Close() error {
+// Check reports the health of the cache's watches, from memory: nil while
+// every watched service is current (and the registry behind says it is
+// healthy); while the registry fails, an error wrapping ErrUnavailable
+// with the failure and the age of the oldest answer the cache serves, or
+// ErrStale once that age passes WithMaxStale; ErrClosed after Close.
+func (c *Cache) Check(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return nil
-	}
-	c.closed = true
-	for _, e := range *c.entries.Load() {
-		e.stop() // entries the idle sweep dropped were stopped then
-	}
-	c.entries.Store(&map[string]*cacheEntry{})
-	close(c.closing)
+	closed := c.closed
 	c.mu.Unlock()
-	c.wg.Wait()
-	return nil
+	if closed {
+		return &OpError{Op: "check", Err: ErrClosed}
+	}
+	var worst *cacheState
+	for _, e := range *c.entries.Load() {
+		if st := e.state.Load(); st != nil && st.err != nil && (worst == nil || st.since.Before(worst.since)) {
+			worst = st
+		}
+	}
+	if worst != nil {
+		now := c.o.now()
+		kind := ErrUnavailable
+		switch age := now.Sub(worst.since); {
+		case errors.Is(worst.err, ErrClosed):
+			kind = ErrClosed
+		case errors.Is(worst.err, ErrForbidden):
+			kind = ErrForbidden
+		case c.o.maxStale > 0 && age > c.o.maxStale:
+			kind = ErrStale
+		}
+		return &health.Error{Kind: kind, Last: worst.err, Since: worst.since, Age: now.Sub(worst.since)}
+	}
+	return c.r.Check(ctx)
 }
+
+// As passes through to the registry behind the cache.
+func (c *Cache) As(target any) bool { return c.r.As(target) }
+
+// Shutdown ends the cache's watches and waits for them within ctx;
+// lookups then return ErrClosed. It does not close the registry behind the
+// cache. It is idempotent.
+func (c *Cache) Shutdown(ctx context.Context) error {
+	c.mu.Lock()
+	if !c.closed {
+		c.closed = true
+		for _, e := range *c.entries.Load() {
+			e.stop() // entries the idle sweep dropped were stopped then
+		}
+		c.entries.Store(&map[string]*cacheEntry{})
+		close(c.closing)
+		go func() { c.wg.Wait(); close(c.shut) }()
+	}
+	c.mu.Unlock()
+	select {
+	case <-c.shut:
+		return nil
+	case <-ctx.Done():
+		return &OpError{Op: "shutdown", Err: ctx.Err()}
+	}
+}
+
+// Close is Shutdown bounded by lifecycle.CloseTimeout (5 s).
+func (c *Cache) Close() error { return lifecycle.Close(c.Shutdown) }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/microos/go-os/discovery"
 	"github.com/microos/go-os/discovery/discoverytest"
+	"github.com/microos/go-os/internal/health"
+	"github.com/microos/go-os/oserr"
 )
 
 // cached is a Cache that owns the registry behind it, so that the
@@ -30,7 +32,11 @@ func TestCacheConformance(t *testing.T) {
 	discoverytest.Run(t, func(t *testing.T) discovery.Registry {
 		m := discovery.NewMemory()
 		return cached{discovery.NewCache(m), m}
-	}, discoverytest.Options{TTL: 500 * time.Millisecond, Propagation: 5 * time.Second})
+	}, discoverytest.Options{TTL: 500 * time.Millisecond, Propagation: 5 * time.Second,
+		Outage: func(t *testing.T) (discovery.Registry, func(), func()) {
+			m := discovery.NewMemory(discovery.WithRetry(time.Millisecond, 10*time.Millisecond))
+			return cached{discovery.NewCache(m), m}, func() { m.Fail(nil) }, m.Heal
+		}})
 }
 
 // countingRegistry counts the watches started on it.
@@ -88,7 +94,7 @@ func newMemory(t *testing.T) *discovery.Memory {
 	return m
 }
 
-func newCache(t *testing.T, r discovery.Registry, opts ...discovery.CacheOption) *discovery.Cache {
+func newCache(t *testing.T, r discovery.Registry, opts ...discovery.Option) *discovery.Cache {
 	c := discovery.NewCache(r, opts...)
 	t.Cleanup(func() { c.Close() })
 	return c
@@ -180,7 +186,7 @@ func TestCacheServesStaleWithAge(t *testing.T) {
 	var now atomic.Int64
 	now.Store(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC).UnixNano())
 	clock := func() time.Time { return time.Unix(0, now.Load()) }
-	c := newCache(t, m, discovery.WithMaxStale(time.Minute), discovery.WithCacheClock(clock))
+	c := newCache(t, m, discovery.WithMaxStale(time.Minute), discovery.WithClock(clock))
 	if a, err := c.Lookup(ctxT(t), "api"); err != nil || a.Age != 0 || a.Err != nil {
 		t.Fatalf("fresh lookup = %+v, %v", a, err)
 	}
@@ -198,6 +204,10 @@ func TestCacheServesStaleWithAge(t *testing.T) {
 	if a.Age != 30*time.Second || !errors.Is(a.Err, discovery.ErrUnavailable) {
 		t.Fatalf("stale lookup: age %s err %v; want 30s and ErrUnavailable", a.Age, a.Err)
 	}
+	var he *health.Error
+	if err := c.Check(ctxT(t)); !errors.Is(err, discovery.ErrUnavailable) || errors.Is(err, discovery.ErrStale) || !errors.As(err, &he) || he.Age != 30*time.Second {
+		t.Fatalf("Check while stale within the limit = %v, want ErrUnavailable 30s old", err)
+	}
 	if got, err := c.GetService(ctxT(t), "api"); err != nil || len(got) != 1 {
 		t.Fatalf("GetService while stale = %v, %v; want the last answer", got, err)
 	}
@@ -207,12 +217,18 @@ func TestCacheServesStaleWithAge(t *testing.T) {
 	if !errors.Is(err, discovery.ErrStale) || !errors.Is(err, discovery.ErrUnavailable) {
 		t.Fatalf("lookup past the stale limit = %v; want ErrStale wrapping ErrUnavailable", err)
 	}
+	if err := c.Check(ctxT(t)); !errors.Is(err, discovery.ErrStale) || oserr.Code(err) != oserr.Unavailable {
+		t.Fatalf("Check past the stale limit = %v, want ErrStale (class unavailable)", err)
+	}
 
 	m.Heal()
 	poll(t, "the cache to recover", func() bool {
 		a, err := c.Lookup(ctxT(t), "api")
 		return err == nil && a.Age == 0 && a.Err == nil && len(a.Services) == 1
 	})
+	if err := c.Check(ctxT(t)); err != nil {
+		t.Fatalf("Check after recovery = %v", err)
+	}
 }
 
 func TestCacheFirstLookupWhileDown(t *testing.T) {

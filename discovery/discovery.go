@@ -51,8 +51,9 @@ const MaxMetadata = 62
 // Every method may do I/O: it honours ctx (a cancelled or expired ctx makes
 // it return promptly with ctx's error wrapped) and is safe for concurrent
 // use. Errors wrap one of the sentinels of this package (ErrNotFound,
-// ErrInvalidService, ErrUnavailable, ErrClosed), so callers test them with
-// errors.Is whatever the backend. After Close every method returns ErrClosed.
+// ErrInvalidService, ErrUnavailable, ErrForbidden, ErrClosed), so callers
+// test them with errors.Is whatever the backend. After Close every method
+// returns ErrClosed.
 //
 // Registries are made by New from a Driver; every constructor in this module
 // (NewMemory, Open, consuldiscovery.New) returns one. A Cache is a Registry
@@ -89,10 +90,25 @@ type Registry interface {
 	// receiving until then, or cancel ctx.
 	Watch(ctx context.Context, name string) (<-chan Event, error)
 
-	// Close releases the registry's resources (and the backend client, when
-	// the registry created it) and ends its watches. It does not deregister
-	// anything: a Registrar does that. It is idempotent.
+	// Check reports the backend's health as the registry last saw it, from
+	// memory (no round trip): nil, or an error wrapping ErrUnavailable
+	// (or ErrForbidden) with the latest failure and its age, or ErrClosed.
+	// It never blocks past ctx.
+	Check(ctx context.Context) error
+
+	// Shutdown ends the registry's watches within ctx and releases its
+	// resources (and the backend client, when the registry created it).
+	// It does not deregister anything: a Registrar does that. Every method
+	// returns ErrClosed after it. It is idempotent.
+	Shutdown(ctx context.Context) error
+
+	// Close is Shutdown bounded by lifecycle.CloseTimeout (5 s).
 	Close() error
+
+	// As sets target to the backend's client if target is a pointer to
+	// its type (consuldiscovery: **api.Client), gocloud.dev's escape
+	// hatch; it reports whether it did.
+	As(target any) bool
 }
 
 // EventType says what an Event reports.

@@ -1,6 +1,7 @@
 package discovery
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/microos/go-os/oserr"
@@ -61,3 +62,5 @@ func errNegativeTTL(ttl interface{ String() string }) error {
 func errHeartbeat(interval, ttl interface{ String() string }) error {
 	return fmt.Errorf("heartbeat interval %s must be shorter than the TTL %s", interval, ttl)
 }
+
+var errNilService = errors.New("nil service")

@@ -18,7 +18,13 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func TestMemoryConformance(t *testing.T) {
 	discoverytest.Run(t, func(t *testing.T) discovery.Registry {
 		return discovery.NewMemory()
-	}, discoverytest.Options{TTL: 500 * time.Millisecond, Propagation: 5 * time.Second})
+	}, discoverytest.Options{TTL: 500 * time.Millisecond, Propagation: 5 * time.Second, Outage: memoryOutage})
+}
+
+// memoryOutage is the memory backend's outage: Fail and Heal.
+func memoryOutage(t *testing.T) (discovery.Registry, func(), func()) {
+	m := discovery.NewMemory(discovery.WithRetry(time.Millisecond, 10*time.Millisecond))
+	return m, func() { m.Fail(nil) }, m.Heal
 }
 
 func TestObserver(t *testing.T) {

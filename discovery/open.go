@@ -2,6 +2,7 @@ package discovery
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 
 	"github.com/microos/go-os/internal/urlopen"
@@ -10,7 +11,12 @@ import (
 var backends = urlopen.New[Driver]("discovery")
 
 func init() {
-	Register("mem", func(context.Context, *url.URL) (Driver, error) { return newMemDriver(), nil })
+	Register("mem", func(_ context.Context, u *url.URL) (Driver, error) {
+		if u.Host != "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return nil, fmt.Errorf("mem:// takes no host, path or parameter, got %q", u.Redacted())
+		}
+		return newMemDriver(), nil
+	})
 }
 
 // Register makes Open understand scheme. Adapters call it from init:
@@ -28,7 +34,9 @@ func Register(scheme string, open func(ctx context.Context, u *url.URL) (Driver,
 //
 // consul:// without host:port uses the Consul client's defaults
 // (CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN, ... or 127.0.0.1:8500). The
-// backend's adapter must be imported (blank, if only its URL is used). For
+// backend's adapter must be imported (blank, if only its URL is used).
+// Unknown parameters are an error, so that a misspelt one is never
+// silently ignored. For
 // mem:// the result is a *Memory, whose fault injection is reachable with a
 // type assertion.
 func Open(ctx context.Context, rawURL string, opts ...Option) (Registry, error) {

@@ -2,10 +2,14 @@ package discovery
 
 import (
 	"context"
-	"github.com/microos/go-os/internal/backoff"
-	"log/slog"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
+
+	"github.com/microos/go-os/internal/backoff"
+	"github.com/microos/go-os/internal/health"
+	"github.com/microos/go-os/internal/lifecycle"
 )
 
 // Registrar owns one registration: it registers the service, heartbeats
@@ -14,9 +18,11 @@ import (
 // capped exponential backoff and jitter for as long as it runs, and
 // deregisters on Close. State tells how it is doing.
 type Registrar struct {
-	r   Registry
-	svc *Service
-	o   registrarOptions
+	r                  Registry
+	svc                *Service
+	o                  options
+	retryMin, retryMax time.Duration
+	health             health.Tracker // the registration attempts
 
 	stop       context.CancelFunc
 	done       chan struct{}
@@ -26,6 +32,7 @@ type Registrar struct {
 	state RegistrarState
 
 	closeOnce sync.Once
+	shut      chan struct{} // closed when Shutdown's deregistration is done
 	closeErr  error
 }
 
@@ -72,57 +79,20 @@ type RegistrarState struct {
 	Registrations int
 }
 
-// RegistrarOption configures a Registrar.
-type RegistrarOption func(*registrarOptions)
-
-type registrarOptions struct {
-	ttl, interval      time.Duration
-	retryMin, retryMax time.Duration
-	deregisterTimeout  time.Duration
-	logger             *slog.Logger
-}
-
-// WithRegistrarTTL sets the TTL of the registration (default 30 s): a node
-// whose process dies without Close leaves lookups within it. 0 registers
-// without TTL (and heartbeats only to re-register after a loss).
-func WithRegistrarTTL(ttl time.Duration) RegistrarOption {
-	return func(o *registrarOptions) { o.ttl = ttl }
-}
-
-// WithHeartbeat sets the interval between heartbeats (default TTL/3, or
-// 30 s without TTL). It must be shorter than the TTL.
-func WithHeartbeat(d time.Duration) RegistrarOption {
-	return func(o *registrarOptions) { o.interval = d }
-}
-
-// WithRegistrarRetry sets the backoff after a failure (default 100 ms
-// doubling up to the heartbeat interval, with jitter).
-func WithRegistrarRetry(min, max time.Duration) RegistrarOption {
-	return func(o *registrarOptions) { o.retryMin, o.retryMax = min, max }
-}
-
-// WithDeregisterTimeout bounds the deregistration Close does (default 5 s).
-func WithDeregisterTimeout(d time.Duration) RegistrarOption {
-	return func(o *registrarOptions) { o.deregisterTimeout = d }
-}
-
-// WithRegistrarLogger sets where the registrar logs its failures and
-// recoveries; by default nothing is logged.
-func WithRegistrarLogger(l *slog.Logger) RegistrarOption {
-	return func(o *registrarOptions) { o.logger = l }
-}
-
 // NewRegistrar validates svc, then registers it in the background and keeps
-// it registered until Close. It returns at once: use WaitRegistered to wait
-// for the first registration, State to watch it. The registrar keeps a copy
-// of svc.
-func NewRegistrar(r Registry, svc *Service, opts ...RegistrarOption) (*Registrar, error) {
-	if err := Validate(svc); err != nil {
-		return nil, &OpError{Op: "register", Service: serviceName(svc), Err: err}
+// it registered until Shutdown or Close. It returns at once: use
+// WaitRegistered to wait for the first registration, Check or State to
+// watch it. The registrar keeps a copy of svc, completed by WithService.
+// It takes WithRegistrarTTL, WithHeartbeat, WithRetry, WithLogger,
+// WithClock and WithService.
+func NewRegistrar(r Registry, svc *Service, opts ...Option) (*Registrar, error) {
+	o := collect(opts)
+	svc, err := withIdentity(svc, o.service)
+	if err == nil {
+		err = Validate(svc)
 	}
-	o := registrarOptions{ttl: 30 * time.Second, retryMin: 100 * time.Millisecond, deregisterTimeout: 5 * time.Second}
-	for _, opt := range opts {
-		opt(&o)
+	if err != nil {
+		return nil, &OpError{Op: "register", Service: serviceName(svc), Err: err}
 	}
 	if o.interval <= 0 {
 		o.interval = 30 * time.Second
@@ -134,28 +104,54 @@ func NewRegistrar(r Registry, svc *Service, opts ...RegistrarOption) (*Registrar
 		return nil, &OpError{Op: "register", Service: svc.Name,
 			Err: Wrap(ErrInvalidService, errHeartbeat(o.interval, o.ttl))}
 	}
-	if o.retryMax <= 0 || o.retryMax > o.interval {
-		o.retryMax = o.interval
-	}
-	if o.retryMin <= 0 || o.retryMin > o.retryMax {
-		o.retryMin = min(100*time.Millisecond, o.retryMax)
-	}
-	if o.logger == nil {
-		o.logger = slog.New(slog.DiscardHandler)
-	}
+	lo, hi := o.backoffRange(100*time.Millisecond, o.interval)
+	hi = min(hi, o.interval)
+	lo = min(lo, hi)
 	ctx, stop := context.WithCancel(context.Background())
 	g := &Registrar{
-		r: r, svc: svc.Clone(), o: o, stop: stop,
-		done: make(chan struct{}), registered: make(chan struct{}),
+		r: r, svc: svc, o: o, retryMin: lo, retryMax: hi, stop: stop,
+		done: make(chan struct{}), registered: make(chan struct{}), shut: make(chan struct{}),
 		state: RegistrarState{Status: StatusRegistering},
 	}
+	g.health.Now = o.now
 	go g.run(ctx)
 	return g, nil
 }
 
+// withIdentity returns a copy of svc with what WithService said filled in,
+// or an error if svc says otherwise.
+func withIdentity(svc *Service, id identity) (*Service, error) {
+	if svc == nil {
+		return nil, Wrap(ErrInvalidService, errNilService)
+	}
+	c := svc.Clone()
+	fill := func(field string, dst *string, v string) error {
+		switch {
+		case v == "" || *dst == v:
+		case *dst == "":
+			*dst = v
+		default:
+			return Wrap(ErrInvalidService, fmt.Errorf("%s %q differs from WithService's %q", field, *dst, v))
+		}
+		return nil
+	}
+	if err := fill("name", &c.Name, id.name); err != nil {
+		return nil, err
+	}
+	if err := fill("version", &c.Version, id.version); err != nil {
+		return nil, err
+	}
+	if id.instance != "" && len(c.Nodes) == 1 {
+		if err := fill("node ID", &c.Nodes[0].ID, id.instance); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
 func (g *Registrar) run(ctx context.Context) {
 	defer close(g.done)
-	bo := backoff.Backoff{Min: g.o.retryMin, Max: g.o.retryMax}
+	bo := backoff.Backoff{Min: g.retryMin, Max: g.retryMax}
 	log := g.o.logger.With("service", g.svc.Name)
 	var opts []RegisterOption
 	if g.o.ttl > 0 {
@@ -170,6 +166,7 @@ func (g *Registrar) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		g.health.Observe(err)
 		wait := g.o.interval
 		g.mu.Lock()
 		if err != nil {
@@ -188,7 +185,7 @@ func (g *Registrar) run(ctx context.Context) {
 				close(g.registered)
 			}
 			g.state.Status = StatusRegistered
-			g.state.LastSuccess = time.Now()
+			g.state.LastSuccess = g.o.now()
 			g.state.Failures = 0
 			g.state.Registrations++
 			bo.Reset()
@@ -229,19 +226,56 @@ func (g *Registrar) WaitRegistered(ctx context.Context) error {
 	}
 }
 
-// Close stops the heartbeats and deregisters the nodes, waiting at most the
-// WithDeregisterTimeout; it returns the deregistration's error. It is
-// idempotent.
-func (g *Registrar) Close() error {
+// Check reports whether the registration holds: nil while the last
+// registration or heartbeat succeeded; else an error wrapping
+// ErrUnavailable (ErrForbidden when the registry refused the credentials)
+// with the last attempt's error and its age, or saying the first
+// registration is still to come; ErrClosed after Shutdown. It answers from
+// memory and never blocks.
+func (g *Registrar) Check(ctx context.Context) error {
+	st := g.State()
+	switch {
+	case st.Status == StatusClosed:
+		return &OpError{Op: "check", Service: g.svc.Name, Err: ErrClosed}
+	case st.LastError != nil && errors.Is(st.LastError, ErrForbidden):
+		if err := g.health.Check(ctx, ErrForbidden); err != nil {
+			return err
+		}
+	}
+	if err := g.health.Check(ctx, ErrUnavailable); err != nil {
+		return err
+	}
+	if st.Registrations == 0 {
+		return &OpError{Op: "check", Service: g.svc.Name, Err: Wrap(ErrUnavailable, errNotYetRegistered)}
+	}
+	return nil
+}
+
+var errNotYetRegistered = errors.New("not registered yet")
+
+// Shutdown stops the heartbeats and deregisters the nodes within ctx; it
+// returns the deregistration's error. It is idempotent: later calls wait
+// for the first one's deregistration (within their own ctx) and return its
+// result.
+func (g *Registrar) Shutdown(ctx context.Context) error {
 	g.closeOnce.Do(func() {
 		g.stop()
-		<-g.done
-		ctx, cancel := context.WithTimeout(context.Background(), g.o.deregisterTimeout)
-		defer cancel()
-		g.closeErr = g.r.Deregister(ctx, g.svc)
-		g.mu.Lock()
-		g.state.Status = StatusClosed
-		g.mu.Unlock()
+		<-g.done // an attempt in flight is bounded by its ctx, which stop ended
+		go func() {
+			defer close(g.shut)
+			g.closeErr = g.r.Deregister(ctx, g.svc)
+			g.mu.Lock()
+			g.state.Status = StatusClosed
+			g.mu.Unlock()
+		}()
 	})
-	return g.closeErr
+	select {
+	case <-g.shut:
+		return g.closeErr
+	case <-ctx.Done():
+		return &OpError{Op: "deregister", Service: g.svc.Name, Err: ctx.Err()}
+	}
 }
+
+// Close is Shutdown bounded by lifecycle.CloseTimeout (5 s).
+func (g *Registrar) Close() error { return lifecycle.Close(g.Shutdown) }

@@ -3,48 +3,84 @@ package discovery
 import (
 	"cmp"
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/microos/go-os/internal/health"
+	"github.com/microos/go-os/internal/lifecycle"
 )
 
 // New returns the portable Registry in front of a backend's driver. Every
 // constructor in this module returns one; a new backend needs only a
-// Driver. Validation, sorting, use-after-Close and the watch loop (retries,
-// backoff, diffing into events) are the same code on every backend.
+// Driver. Validation, sorting, use-after-Close, hooks, health tracking and
+// the watch loop (retries, backoff, diffing into events) are the same code
+// on every backend.
 func New(d Driver, opts ...Option) Registry {
 	return newRegistry(d, collect(opts))
 }
 
 func newRegistry(d Driver, o options) *registry {
-	return &registry{d: d, o: o, stops: map[*context.CancelFunc]struct{}{}}
+	r := &registry{d: d, o: o, stops: map[*context.CancelFunc]struct{}{}, shut: make(chan struct{})}
+	r.health.Now = o.now
+	r.retryMin, r.retryMax = o.backoffRange(100*time.Millisecond, 15*time.Second)
+	if len(o.hooks) > 0 {
+		invoke := Invoker(r.invoke)
+		for i := len(o.hooks) - 1; i >= 0; i-- {
+			invoke = o.hooks[i](invoke)
+		}
+		r.hooked = invoke
+	}
+	return r
 }
 
 type registry struct {
-	d Driver
-	o options
+	d                  Driver
+	o                  options
+	hooked             Invoker // the hooks around invoke; nil without hooks
+	retryMin, retryMax time.Duration
+
+	health    health.Tracker // the driver's calls and watches
+	forbidden atomic.Bool    // the latest failure was a refusal of the credentials
 
 	closed    atomic.Bool
 	closeOnce sync.Once
+	shut      chan struct{} // closed when Shutdown's work is done
 	closeErr  error
 	watches   sync.WaitGroup
 	mu        sync.Mutex                       // guards stops; orders watches.Add against Close's Wait
 	stops     map[*context.CancelFunc]struct{} // of the running watches, which Close ends
 }
 
-func (r *registry) Register(ctx context.Context, svc *Service, opts ...RegisterOption) error {
-	start := r.start()
-	err := r.register(ctx, svc, opts)
-	r.observe(ctx, "register", serviceName(svc), start, err)
+// invoke is the call itself, under the hooks.
+func (r *registry) invoke(ctx context.Context, c *Call) (err error) {
+	switch c.Op {
+	case "register":
+		return r.register(ctx, c.Svc, c.Options)
+	case "deregister":
+		return r.deregister(ctx, c.Svc)
+	case "getservice":
+		c.Services, err = r.getService(ctx, c.Service)
+	case "listservices":
+		c.Names, err = r.listServices(ctx)
+	}
 	return err
 }
 
-func (r *registry) register(ctx context.Context, svc *Service, opts []RegisterOption) error {
+func (r *registry) Register(ctx context.Context, svc *Service, opts ...RegisterOption) error {
 	var ro RegisterOptions
 	for _, opt := range opts {
 		opt(&ro)
 	}
+	if r.hooked != nil {
+		return r.hooked(ctx, &Call{Op: "register", Service: serviceName(svc), Svc: svc, Options: ro})
+	}
+	return r.register(ctx, svc, ro)
+}
+
+func (r *registry) register(ctx context.Context, svc *Service, ro RegisterOptions) error {
 	name := serviceName(svc)
 	if r.closed.Load() {
 		return &OpError{Op: "register", Service: name, Err: ErrClosed}
@@ -56,17 +92,14 @@ func (r *registry) register(ctx context.Context, svc *Service, opts []RegisterOp
 	if err != nil {
 		return &OpError{Op: "register", Service: name, Err: err}
 	}
-	if err := r.d.Register(ctx, svc, ro); err != nil {
-		return r.fail("register", name, err)
-	}
-	return nil
+	return r.done(ctx, "register", name, r.d.Register(ctx, svc, ro))
 }
 
 func (r *registry) Deregister(ctx context.Context, svc *Service) error {
-	start := r.start()
-	err := r.deregister(ctx, svc)
-	r.observe(ctx, "deregister", serviceName(svc), start, err)
-	return err
+	if r.hooked != nil {
+		return r.hooked(ctx, &Call{Op: "deregister", Service: serviceName(svc), Svc: svc})
+	}
+	return r.deregister(ctx, svc)
 }
 
 func (r *registry) deregister(ctx context.Context, svc *Service) error {
@@ -80,17 +113,16 @@ func (r *registry) deregister(ctx context.Context, svc *Service) error {
 	if len(svc.Nodes) == 0 {
 		return nil
 	}
-	if err := r.d.Deregister(ctx, svc); err != nil {
-		return r.fail("deregister", name, err)
-	}
-	return nil
+	return r.done(ctx, "deregister", name, r.d.Deregister(ctx, svc))
 }
 
 func (r *registry) GetService(ctx context.Context, name string) ([]*Service, error) {
-	start := r.start()
-	svcs, err := r.getService(ctx, name)
-	r.observe(ctx, "getservice", name, start, err)
-	return svcs, err
+	if r.hooked != nil {
+		c := &Call{Op: "getservice", Service: name}
+		err := r.hooked(ctx, c)
+		return c.Services, err
+	}
+	return r.getService(ctx, name)
 }
 
 func (r *registry) getService(ctx context.Context, name string) ([]*Service, error) {
@@ -101,8 +133,8 @@ func (r *registry) getService(ctx context.Context, name string) ([]*Service, err
 		return nil, &OpError{Op: "getservice", Service: name, Err: err}
 	}
 	svcs, err := r.d.GetService(ctx, name)
-	if err != nil {
-		return nil, r.fail("getservice", name, err)
+	if err := r.done(ctx, "getservice", name, err); err != nil {
+		return nil, err
 	}
 	svcs = normalize(svcs)
 	if svcs == nil {
@@ -112,10 +144,12 @@ func (r *registry) getService(ctx context.Context, name string) ([]*Service, err
 }
 
 func (r *registry) ListServices(ctx context.Context) ([]string, error) {
-	start := r.start()
-	names, err := r.listServices(ctx)
-	r.observe(ctx, "listservices", "", start, err)
-	return names, err
+	if r.hooked != nil {
+		c := &Call{Op: "listservices"}
+		err := r.hooked(ctx, c)
+		return c.Names, err
+	}
+	return r.listServices(ctx)
 }
 
 func (r *registry) listServices(ctx context.Context) ([]string, error) {
@@ -123,8 +157,8 @@ func (r *registry) listServices(ctx context.Context) ([]string, error) {
 		return nil, &OpError{Op: "listservices", Err: ErrClosed}
 	}
 	names, err := r.d.ListServices(ctx)
-	if err != nil {
-		return nil, r.fail("listservices", "", err)
+	if err := r.done(ctx, "listservices", "", err); err != nil {
+		return nil, err
 	}
 	slices.Sort(names)
 	return slices.Compact(names), nil
@@ -160,7 +194,50 @@ func (r *registry) Watch(ctx context.Context, name string) (<-chan Event, error)
 	return ch, nil
 }
 
-func (r *registry) Close() error {
+// Check says whether the backend answered the registry's latest call or
+// watch query: nil if so (or if none was made yet), else an error wrapping
+// ErrUnavailable (ErrForbidden when the backend refused the credentials)
+// with the latest failure and its age; ErrClosed after Close. It answers
+// from memory: a registry with a watch running (a Cache's, a Router's)
+// learns of an outage within one query.
+func (r *registry) Check(ctx context.Context) error {
+	if r.closed.Load() {
+		return &OpError{Op: "check", Err: ErrClosed}
+	}
+	if r.forbidden.Load() {
+		return r.health.Check(ctx, ErrForbidden)
+	}
+	return r.health.Check(ctx, ErrUnavailable)
+}
+
+// observe records a driver call's outcome for Check. A call the caller
+// cancelled, or refused as invalid, says nothing of the backend's health.
+func (r *registry) observe(ctx context.Context, err error) {
+	switch {
+	case err == nil:
+		r.forbidden.Store(false)
+		r.health.Success()
+	case errors.Is(ctx.Err(), context.Canceled), errors.Is(err, ErrInvalidService):
+	default:
+		r.forbidden.Store(errors.Is(err, ErrForbidden))
+		r.health.Failure(err)
+	}
+}
+
+// As reaches the backend's client: consuldiscovery's registries set a
+// **api.Client. It reports whether target was set.
+func (r *registry) As(target any) bool {
+	if a, ok := r.d.(interface{ As(any) bool }); ok {
+		return a.As(target)
+	}
+	return false
+}
+
+// Shutdown ends the registry's watches, waiting for them within ctx, and
+// releases the driver. It does not deregister anything: a Registrar does
+// that. It is idempotent: later calls wait for the first one's work (within
+// their own ctx) and return its result.
+func (r *registry) Shutdown(ctx context.Context) error {
 	r.closeOnce.Do(func() {
 		r.mu.Lock()
 		r.closed.Store(true)
@@ -168,10 +245,31 @@ func (r *registry) Close() error {
 			(*stop)()
 		}
 		r.mu.Unlock()
-		r.watches.Wait()
-		r.closeErr = r.d.Close()
+		go func() {
+			r.watches.Wait()
+			r.closeErr = r.d.Close()
+			close(r.shut)
+		}()
 	})
-	return r.closeErr
+	select {
+	case <-r.shut:
+		return r.closeErr
+	case <-ctx.Done():
+		return &OpError{Op: "shutdown", Err: ctx.Err()}
+	}
+}
+
+// Close is Shutdown bounded by lifecycle.CloseTimeout.
+func (r *registry) Close() error { return lifecycle.Close(r.Shutdown) }
+
+// done wraps a driver's error with the operation and service (a call that
+// raced with Close reports ErrClosed) and records the outcome for Check.
+func (r *registry) done(ctx context.Context, op, name string, err error) error {
+	r.observe(ctx, err)
+	if err == nil {
+		return nil
+	}
+	return r.fail(op, name, err)
 }
 
 // fail wraps a driver's error with the operation and service; a call that
@@ -181,23 +279,6 @@ func (r *registry) fail(op, name string, err error) error {
 		err = Wrap(ErrClosed, err)
 	}
 	return &OpError{Op: op, Service: name, Err: err}
-}
-
-func (r *registry) start() time.Time {
-	if len(r.o.observers) == 0 {
-		return time.Time{}
-	}
-	return time.Now()
-}
-
-func (r *registry) observe(ctx context.Context, op, service string, start time.Time, err error) {
-	if len(r.o.observers) == 0 {
-		return
-	}
-	took := time.Since(start)
-	for _, obs := range r.o.observers {
-		obs(ctx, op, service, took, err)
-	}
 }
 
 func serviceName(svc *Service) string {

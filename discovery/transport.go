@@ -88,34 +88,30 @@ func pick(svcs []*Service) *Node {
 	return nil
 }
 
-// Middleware reports the registrar's state on path (say "/health/registry")
-// as JSON, with status 200 while registered and 503 otherwise, so that a
-// load balancer or monitor sees an instance that lost its registration;
-// other requests go to the next handler.
-func Middleware(g *Registrar, path string) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-			if req.URL.Path != path {
-				next.ServeHTTP(w, req)
-				return
-			}
-			st := g.State()
-			body := struct {
-				Status        string    `json:"status"`
-				LastError     string    `json:"last_error,omitempty"`
-				LastSuccess   time.Time `json:"last_success,omitzero"`
-				Failures      int       `json:"failures"`
-				Registrations int       `json:"registrations"`
-			}{Status: st.Status.String(), LastSuccess: st.LastSuccess, Failures: st.Failures, Registrations: st.Registrations}
-			if st.LastError != nil {
-				body.LastError = st.LastError.Error()
-			}
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("Cache-Control", "no-store")
-			if st.Status != StatusRegistered {
-				w.WriteHeader(http.StatusServiceUnavailable)
-			}
-			_ = json.NewEncoder(w).Encode(body)
-		})
-	}
+// HealthHandler is an endpoint the user mounts (say on
+// "/health/registry") that reports g's state as JSON, with status 200 while
+// g.Check says the registration holds and 503 otherwise, so that a load
+// balancer or monitor sees an instance that lost its registration:
+//
+//	mux.Handle("GET /health/registry", discovery.HealthHandler(registrar))
+func HealthHandler(g *Registrar) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		st := g.State()
+		body := struct {
+			Status        string    `json:"status"`
+			LastError     string    `json:"last_error,omitempty"`
+			LastSuccess   time.Time `json:"last_success,omitzero"`
+			Failures      int       `json:"failures"`
+			Registrations int       `json:"registrations"`
+		}{Status: st.Status.String(), LastSuccess: st.LastSuccess, Failures: st.Failures, Registrations: st.Registrations}
+		if st.LastError != nil {
+			body.LastError = st.LastError.Error()
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		if g.Check(req.Context()) != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		_ = json.NewEncoder(w).Encode(body)
+	})
 }

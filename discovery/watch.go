@@ -17,7 +17,7 @@ func (r *registry) runWatch(ctx context.Context, name string, ch chan<- Event) {
 		last    []*Service
 		synced  bool
 		failing bool
-		bo      = backoff.Backoff{Min: r.o.retryMin, Max: r.o.retryMax}
+		bo      = backoff.Backoff{Min: r.retryMin, Max: r.retryMax}
 		done    = ctx.Done()
 		log     = r.o.logger.With("service", name)
 	)
@@ -41,6 +41,7 @@ func (r *registry) runWatch(ctx context.Context, name string, ch chan<- Event) {
 		if ctx.Err() != nil {
 			return
 		}
+		r.observe(ctx, err)
 		if err != nil {
 			wait := bo.Next()
 			if !failing {

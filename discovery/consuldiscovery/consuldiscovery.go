@@ -54,8 +54,8 @@ func WithDeregisterCriticalAfter(d time.Duration) Option {
 	return func(o *options) { o.deregisterAfter = d }
 }
 
-// WithRegistryOptions passes options to the portable Registry (logger,
-// watch backoff).
+// WithRegistryOptions passes options to the portable Registry
+// (discovery.WithLogger, WithRetry, WithHook, ...).
 func WithRegistryOptions(opts ...discovery.Option) Option {
 	return func(o *options) { o.registryOpts = append(o.registryOpts, opts...) }
 }
@@ -277,6 +277,18 @@ func (d *driver) WatchService(ctx context.Context, name string, index uint64) ([
 		next = 1
 	}
 	return services(name, entries), next, nil
+}
+
+// As sets *target to the Consul client, for discovery's Registry.As:
+//
+//	var client *api.Client
+//	if reg.As(&client) { ... }
+func (d *driver) As(target any) bool {
+	if p, ok := target.(**api.Client); ok {
+		*p = d.c
+		return true
+	}
+	return false
 }
 
 func (d *driver) query(ctx context.Context) *api.QueryOptions {

@@ -28,7 +28,7 @@ func TestConsulOutage(t *testing.T) {
 	name := discoverytest.Name(t)
 	svc := &discovery.Service{Name: name, Version: "1", Nodes: []*discovery.Node{{ID: name + "-1", Address: "10.0.0.1", Port: 80}}}
 	g, err := discovery.NewRegistrar(writer, svc, discovery.WithRegistrarTTL(3*time.Second),
-		discovery.WithHeartbeat(time.Second), discovery.WithRegistrarRetry(100*time.Millisecond, time.Second))
+		discovery.WithHeartbeat(time.Second), discovery.WithRetry(100*time.Millisecond, time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}

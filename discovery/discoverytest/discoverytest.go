@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/microos/go-os/discovery"
+	"github.com/microos/go-os/oserr"
 )
 
 // Options tune the suite to a backend.
@@ -25,6 +26,14 @@ type Options struct {
 	// Propagation bounds how long a change takes to show in reads and
 	// watches (default 5 s): tests poll until then.
 	Propagation time.Duration
+	// Outage returns a registry on a backend of the test's own (not the
+	// shared one), with stop to take that backend down (kill the server,
+	// cut its path with testenv.Proxy, Memory.Fail) and start to bring it
+	// back, for the Check case: healthy → nil, stopped → unavailable within
+	// the ctx, back → nil. The registry should retry quickly
+	// (discovery.WithRetry). The case fails when Outage is nil: every
+	// backend must say how it goes down.
+	Outage func(t *testing.T) (r discovery.Registry, stop, start func())
 }
 
 // Run runs the suite. open returns a new registry on the backend under test
@@ -66,6 +75,10 @@ func Run(t *testing.T, open func(t *testing.T) discovery.Registry, opts ...Optio
 		{"CanceledContext", s.canceledContext},
 		{"Close", s.close},
 	}
+	t.Run("CheckFollowsTheBackend", func(t *testing.T) {
+		t.Parallel()
+		s.checkFollowsTheBackend(t)
+	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -519,6 +532,69 @@ func (s *suite) canceledContext(t *testing.T, r discovery.Registry) {
 	}
 }
 
+// checkFollowsTheBackend: Check is nil while the backend answers, says
+// "unavailable" (the shared class) once the registry's watch has seen the
+// backend fail, without blocking past its ctx, and is nil again once the
+// watch has seen it come back.
+func (s *suite) checkFollowsTheBackend(t *testing.T) {
+	if s.o.Outage == nil {
+		t.Fatal("discoverytest.Options.Outage is nil: the backend must say how it goes down")
+	}
+	r, stop, start := s.o.Outage(t)
+	t.Cleanup(func() { r.Close() })
+	name := Name(t)
+	ctx, cancel := context.WithCancel(ctxT(t))
+	defer cancel()
+	ch, err := r.Watch(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.expect(t, ch, discovery.EventSync, "")
+	if err := r.Check(ctxT(t)); err != nil {
+		t.Fatalf("Check with the backend up = %v, want nil", err)
+	}
+	stop()
+	// The watch records the failure before it reports it.
+	waitFor(t, ch, s.o.Propagation+30*time.Second, discovery.EventError)
+	cctx, ccancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer ccancel()
+	err = r.Check(cctx)
+	if !errors.Is(err, oserr.Unavailable) || !errors.Is(err, discovery.ErrUnavailable) {
+		t.Fatalf("Check with the backend down = %v, want discovery.ErrUnavailable (class unavailable)", err)
+	}
+	if cctx.Err() != nil {
+		t.Fatal("Check blocked until its ctx ended")
+	}
+	start()
+	waitFor(t, ch, s.o.Propagation+60*time.Second, discovery.EventSync)
+	if err := r.Check(ctxT(t)); err != nil {
+		t.Fatalf("Check with the backend back = %v, want nil", err)
+	}
+	cancel()
+	for range ch {
+	}
+}
+
+// waitFor receives from the watch until an event of type typ.
+func waitFor(t *testing.T, ch <-chan discovery.Event, within time.Duration, typ discovery.EventType) {
+	t.Helper()
+	timer := time.NewTimer(within)
+	defer timer.Stop()
+	for {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				t.Fatalf("the watch ended before an %s event", typ)
+			}
+			if ev.Type == typ {
+				return
+			}
+		case <-timer.C:
+			t.Fatalf("no %s event within %s", typ, within)
+		}
+	}
+}
+
 func (s *suite) close(t *testing.T, r discovery.Registry) {
 	name := Name(t)
 	ch, err := r.Watch(context.Background(), name)
@@ -532,7 +608,13 @@ func (s *suite) close(t *testing.T, r discovery.Registry) {
 	if err := r.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
+	if err := r.Shutdown(ctxT(t)); err != nil {
+		t.Fatalf("Shutdown after Close: %v", err)
+	}
 	for range ch { // Close ends the watch
+	}
+	if err := r.Check(ctxT(t)); !errors.Is(err, discovery.ErrClosed) || !errors.Is(err, oserr.Closed) {
+		t.Errorf("Check after Close = %v, want ErrClosed", err)
 	}
 	svc := &discovery.Service{Name: name, Nodes: []*discovery.Node{node(name, "a", 1)}}
 	if err := r.Register(ctxT(t), svc); !errors.Is(err, discovery.ErrClosed) {
