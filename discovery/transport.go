@@ -9,8 +9,9 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/microos/go-os/internal/hostrule"
 )
 
 // Resolver is the read side of a Registry; a Cache is the usual one.
@@ -19,32 +20,31 @@ type Resolver interface {
 }
 
 // Transport returns an http.RoundTripper that sends a request for
-// http://NAME/... , where NAME is a service name without a port or a dot
-// (so that requests to outside hosts cost no lookup), to a node
-// of that service: it looks NAME up in r (a Cache, so that it costs no
-// I/O), picks a node at random, and sends the request to its address and
-// port through base (nil: http.DefaultTransport). Requests whose host has a
-// port, or that r does not know (ErrNotFound), go to base unchanged. Load
+// http://NAME/... to a node of the service NAME: it looks NAME up in r (a
+// Cache, so that it costs no I/O), picks a node at random, and sends the
+// request to its address and port through base (nil: http.DefaultTransport).
+// Hosts that are not service names go to base unchanged, by the rule
+// router.Transport follows too: a name with a dot (api.example.com), an IP
+// literal, localhost, a host with a port; with services given, every host
+// not among them. So do names r does not know (ErrNotFound). Load
 // balancing with feedback is the router package's job; this is the plain
 // name resolution underneath.
-func Transport(base http.RoundTripper, r Resolver) http.RoundTripper {
+func Transport(base http.RoundTripper, r Resolver, services ...string) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	return &transport{base: base, r: r}
+	return &transport{base: base, r: r, allow: services}
 }
 
 type transport struct {
-	base http.RoundTripper
-	r    Resolver
+	base  http.RoundTripper
+	r     Resolver
+	allow []string
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	host := req.URL.Host
-	if host == "" || host == "localhost" || strings.IndexByte(host, '.') >= 0 || ValidateName(host) != nil {
-		return t.base.RoundTrip(req)
-	}
-	if _, _, err := net.SplitHostPort(host); err == nil {
+	host, ok := hostrule.Service(req.URL.Host, t.allow)
+	if !ok || ValidateName(host) != nil {
 		return t.base.RoundTrip(req)
 	}
 	svcs, err := t.r.GetService(req.Context(), host)

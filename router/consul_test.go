@@ -26,6 +26,17 @@ func TestConsulConformance(t *testing.T) {
 			return reg
 		},
 		Propagation: 10 * time.Second,
+		Outage: func(t *testing.T) (discovery.Registry, func(), func()) {
+			// A path of the test's own to the shared agent, which it cuts.
+			p := testenv.NewProxy(t, addr)
+			p.Start()
+			reg, err := discovery.Open(context.Background(), "consul://"+p.Addr()+"?wait=2s",
+				discovery.WithRetry(10*time.Millisecond, 200*time.Millisecond))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return reg, p.Stop, p.Start
+		},
 	})
 }
 

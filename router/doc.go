@@ -6,7 +6,7 @@
 //
 //	reg, _ := discovery.Open(ctx, os.Getenv("DISCOVERY_URL")) // or router.Open(ctx, url)
 //	r := router.New(reg, router.WithStrategy(router.P2C()),
-//		router.WithRetry(router.Retry{Attempts: 3}))
+//		router.WithRetryPolicy(router.Retry{Attempts: 3}))
 //	defer r.Close()
 //
 //	// Through an http.Client: http://service-name/... goes to a node.

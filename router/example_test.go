@@ -48,7 +48,7 @@ func ExampleRouter_Do() {
 		{ID: "db-2", Address: "10.0.0.2", Port: 5432},
 	}})
 	r := router.New(reg, router.WithStrategy(router.RoundRobin()),
-		router.WithRetry(router.Retry{Attempts: 2, Backoff: time.Millisecond}))
+		router.WithRetryPolicy(router.Retry{Attempts: 2, Backoff: time.Millisecond}))
 	defer r.Close()
 
 	for i := 0; i < 3; i++ {

@@ -10,7 +10,7 @@ import (
 func TestHedgeBeatsASlowNode(t *testing.T) {
 	clock := newClock()
 	r, s := newTestRouter(t, 2, clock, WithStrategy(RoundRobin()), WithThrottle(0),
-		WithRetry(Retry{Attempts: 2, HedgeAfter: 0.9}))
+		WithRetryPolicy(Retry{Attempts: 2, HedgeAfter: 0.9}))
 	ctx := context.Background()
 	// 200 fast results: the hedge delay becomes the p90 of ~1ms.
 	for i := 0; i < 200; i++ {
@@ -73,7 +73,7 @@ func TestHedgeBeatsASlowNode(t *testing.T) {
 func TestHedgedDoHonoursPermanent(t *testing.T) {
 	clock := newClock()
 	r, s := newTestRouter(t, 2, clock, WithStrategy(RoundRobin()), WithThrottle(0),
-		WithRetry(Retry{Attempts: 2, HedgeAfter: 0.95}))
+		WithRetryPolicy(Retry{Attempts: 2, HedgeAfter: 0.95}))
 	for i := 0; i < 200; i++ {
 		p, _ := s.pick("", nil)
 		p.Done(nil, time.Millisecond)

@@ -17,6 +17,10 @@ func TestMemoryConformance(t *testing.T) {
 	t.Cleanup(func() { reg.Close() })
 	routertest.Run(t, routertest.Harness{
 		Registry: func(t *testing.T) discovery.Registry { return noClose{reg} },
+		Outage: func(t *testing.T) (discovery.Registry, func(), func()) {
+			m := discovery.NewMemory(discovery.WithRetry(time.Millisecond, 10*time.Millisecond))
+			return m, func() { m.Fail(nil) }, m.Heal
+		},
 	})
 }
 

@@ -136,8 +136,11 @@ func WithRateLimit(rate float64, burst int) Option {
 // Done not yet called); excess picks fail with ErrConcurrencyLimited.
 func WithMaxConcurrent(n int) Option { return func(o *options) { o.maxInFlight = int64(n) } }
 
-// WithRetry sets how Do and Transport retry (default: no retry).
-func WithRetry(r Retry) Option { return func(o *options) { o.retry = r } }
+// WithRetryPolicy sets how Do and Transport retry a failed request on
+// another node (default: no retry). It is not named WithRetry: across
+// go-os, WithRetry(min, max) is the backoff of background work, while this
+// is a per-request policy (attempts, budget, hedging).
+func WithRetryPolicy(r Retry) Option { return func(o *options) { o.retry = r } }
 
 // WithSink publishes every service's Stats to sink every interval (≤ 0
 // means 10 s), from the router's own goroutine (a slow sink never delays a

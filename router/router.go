@@ -4,14 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/microos/go-os/internal/backoff"
 	"io"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/microos/go-os/discovery"
+	"github.com/microos/go-os/internal/backoff"
+	"github.com/microos/go-os/internal/lifecycle"
 )
 
 // Resolver is the read side of discovery the router needs: a watch that
@@ -41,6 +43,7 @@ type Router struct {
 	wg        sync.WaitGroup
 	closed    atomic.Bool
 	closeOnce sync.Once
+	shut      chan struct{} // closed when Shutdown's work is done
 	closeErr  error
 }
 
@@ -48,7 +51,7 @@ type Router struct {
 // goroutine, plus one watch per service it routes to, until Close; it
 // does not close res.
 func New(res Resolver, opts ...Option) *Router {
-	r := &Router{res: res, o: collect(opts)}
+	r := &Router{res: res, o: collect(opts), shut: make(chan struct{})}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.services.Store(&map[string]*service{})
 	r.wg.Add(1)
@@ -76,7 +79,7 @@ func (r *Router) Pick(ctx context.Context, service, key string) (Picked, error) 
 }
 
 // Do calls fn with a node of service, and again with another node if it
-// fails and WithRetry allows (retry budget and backoff), feeding each
+// fails and WithRetryPolicy allows (retry budget and backoff), feeding each
 // outcome back as Pick's Done would. It returns nil once fn succeeds, or
 // an *Error wrapping the last failure.
 func (r *Router) Do(ctx context.Context, service, key string, fn func(ctx context.Context, node *Node) error) error {
@@ -261,22 +264,61 @@ func (r *Router) publish(timeout time.Duration) {
 	}
 }
 
-// Close stops the router's goroutines (watches, ejection, publishing),
-// publishes the stats a last time to the sink, and closes the registry if
-// Open made it. Picks after Close fail with ErrClosed. It is idempotent.
-func (r *Router) Close() error {
+// Check reports the health of the services the router follows, from
+// memory: nil while discovery answers every watch and every service has a
+// node to route to; else an error (one per failing service, joined) that
+// wraps ErrUnavailable with discovery's last failure and its age, or
+// ErrAllEjected; ErrClosed after Close. A router keeps routing to the last
+// known nodes while discovery fails: Check says so, the picks do not fail.
+// It never blocks.
+func (r *Router) Check(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if r.closed.Load() {
+		return ErrClosed
+	}
+	services := *r.services.Load()
+	names := slices.Sorted(maps.Keys(services))
+	now := r.o.now()
+	var errs []error
+	for _, name := range names {
+		if err := services[name].check(now); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Shutdown stops the router's goroutines (watches, ejection, publishing)
+// within ctx, publishes the stats a last time to the sink, and shuts the
+// registry down if Open made it. Picks after it fail with ErrClosed. It is
+// idempotent: later calls wait for the first one's work (within their own
+// ctx) and return its result.
+func (r *Router) Shutdown(ctx context.Context) error {
 	r.closeOnce.Do(func() {
 		r.mu.Lock()
 		r.closed.Store(true)
 		r.mu.Unlock()
 		r.cancel()
-		r.wg.Wait()
-		if r.o.sink != nil {
-			r.publish(time.Second)
-		}
-		if r.closer != nil {
-			r.closeErr = r.closer.Close()
-		}
+		go func() {
+			defer close(r.shut)
+			r.wg.Wait()
+			if r.o.sink != nil {
+				r.publish(time.Second)
+			}
+			if r.closer != nil {
+				r.closeErr = r.closer.Close()
+			}
+		}()
 	})
-	return r.closeErr
+	select {
+	case <-r.shut:
+		return r.closeErr
+	case <-ctx.Done():
+		return fmt.Errorf("router: shutdown: %w", ctx.Err())
+	}
 }
+
+// Close is Shutdown bounded by lifecycle.CloseTimeout (5 s).
+func (r *Router) Close() error { return lifecycle.Close(r.Shutdown) }

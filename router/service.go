@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/microos/go-os/discovery"
+	"github.com/microos/go-os/internal/health"
 )
 
 // service is the router's state for one service: its endpoints, the
@@ -36,6 +37,8 @@ type service struct {
 	all       []*Endpoint          // sorted by ID
 	synced    bool                 // discovery answered at least once
 	lastErr   error                // discovery's last failure, nil once it answers again
+	failSince time.Time            // when discovery began failing
+	failAt    time.Time            // discovery's last failure
 	retired   NodeStats            // totals of the endpoints removed so far
 }
 
@@ -97,6 +100,7 @@ func (s *service) update(svcs []*discovery.Service) {
 	slices.SortFunc(all, func(a, b *Endpoint) int { return strings.Compare(a.node.ID, b.node.ID) })
 	s.endpoints, s.all = next, all
 	s.synced, s.lastErr = true, nil
+	s.failSince, s.failAt = time.Time{}, time.Time{}
 	s.rebuild()
 	s.markReady()
 }
@@ -115,7 +119,11 @@ func (s *service) keep(n *Node) bool {
 func (s *service) failed(err error, permanent bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.lastErr = err
+	now := s.r.o.now()
+	if s.lastErr == nil {
+		s.failSince = now
+	}
+	s.lastErr, s.failAt = err, now
 	s.r.o.logger.Warn("router: discovery failed; routing to the last known nodes", "service", s.name, "nodes", len(s.all), "err", err)
 	if !s.synced {
 		sentinel := ErrUnavailable
@@ -270,4 +278,17 @@ func (p Picked) Done(err error, latency time.Duration) {
 	if ep.probing.Load() {
 		ep.probing.Store(false)
 	}
+}
+
+// check is the service's part of Router.Check; nil when healthy.
+func (s *service) check(now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lastErr != nil {
+		return &Error{Op: "check", Service: s.name, Err: &health.Error{Kind: ErrUnavailable, Last: s.lastErr, Since: s.failSince, Age: now.Sub(s.failAt)}}
+	}
+	if snap := s.snap.Load(); snap.picker == nil && errors.Is(snap.err, ErrAllEjected) {
+		return &Error{Op: "check", Service: s.name, Err: ErrAllEjected}
+	}
+	return nil
 }

@@ -7,6 +7,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+
+	"github.com/microos/go-os/discovery"
+	"github.com/microos/go-os/internal/hostrule"
 )
 
 type keyContext struct{}
@@ -31,24 +34,29 @@ func KeyFromContext(ctx context.Context) string {
 //	client := &http.Client{Transport: router.Transport(nil, r)}
 //	resp, err := client.Get("http://greeter/hello")
 //
-// The Host header stays the service name. A connection error and a 5xx
+// Hosts that are not service names go to base unchanged, by the rule
+// discovery.Transport follows too: a name with a dot (api.example.com), an
+// IP literal, localhost, a host with a port; with services given, every
+// host not among them (an allow-list). So the same client reaches outside
+// hosts and services. The Host header stays the service name. A connection error and a 5xx
 // response count as the node's failure (for ejection and P2C); with
-// WithRetry, a request is retried on another node after a connection
+// WithRetryPolicy, a request is retried on another node after a connection
 // error or a 502, 503 or 504 if it can be sent again: its body can be
 // replayed (none, or GetBody set, as http.NewRequest does) and either it
 // never reached the node (the dial failed) or its method is idempotent
 // (GET, HEAD, OPTIONS, TRACE, PUT, DELETE, or an Idempotency-Key header).
 // The last attempt's response is returned as is.
-func Transport(base http.RoundTripper, r *Router) http.RoundTripper {
+func Transport(base http.RoundTripper, r *Router, services ...string) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	return &transport{base: base, r: r}
+	return &transport{base: base, r: r, allow: services}
 }
 
 type transport struct {
-	base http.RoundTripper
-	r    *Router
+	base  http.RoundTripper
+	r     *Router
+	allow []string
 }
 
 // statusError is a 5xx response seen as the node's failure.
@@ -59,7 +67,10 @@ func (e *statusError) Error() string {
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	service := req.URL.Hostname()
+	service, ok := hostrule.Service(req.URL.Host, t.allow)
+	if !ok || discovery.ValidateName(service) != nil {
+		return t.base.RoundTrip(req)
+	}
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	idempotent := isIdempotent(req)
 	var last *http.Response
@@ -125,13 +136,15 @@ func isIdempotent(req *http.Request) bool {
 	return ok
 }
 
-// Middleware returns server-side protection for a handler: requests over
+// Shed returns server-side load shedding for a handler: requests over
 // limiter's rate (nil: no rate limit) get 429 Too Many Requests, and
 // requests beyond maxConcurrent in flight (0: no limit) get 503 Service
 // Unavailable, both with Retry-After: 1, before reaching next. Refusing
 // early and cheaply is what lets the callers' routers move the load to
-// another node.
-func Middleware(limiter *Limiter, maxConcurrent int) func(http.Handler) http.Handler {
+// another node. It is a middleware in go-os's sense (it wraps every
+// request) but named for what it does; put it innermost on the server,
+// after auth, so that a shed request is still traced, counted and logged.
+func Shed(limiter *Limiter, maxConcurrent int) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		var inflight chan struct{}
 		if maxConcurrent > 0 {

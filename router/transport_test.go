@@ -91,7 +91,7 @@ func TestTransportRetries503(t *testing.T) {
 		}
 		return echo(i)
 	})
-	r := router.New(reg, router.WithStrategy(router.RoundRobin()), router.WithRetry(router.Retry{Attempts: 2, Backoff: time.Millisecond}))
+	r := router.New(reg, router.WithStrategy(router.RoundRobin()), router.WithRetryPolicy(router.Retry{Attempts: 2, Backoff: time.Millisecond}))
 	defer r.Close()
 	base := &http.Transport{}
 	defer base.CloseIdleConnections()
@@ -107,7 +107,7 @@ func TestTransportRetries503(t *testing.T) {
 		}
 	}
 	// A POST is not idempotent: its 503 comes back as is.
-	noRetry := router.New(reg, router.WithStrategy(router.RoundRobin()), router.WithRetry(router.Retry{Attempts: 2}))
+	noRetry := router.New(reg, router.WithStrategy(router.RoundRobin()), router.WithRetryPolicy(router.Retry{Attempts: 2}))
 	defer noRetry.Close()
 	client = &http.Client{Transport: router.Transport(base, noRetry)}
 	got503 := false
@@ -139,7 +139,7 @@ func TestTransportKillNodeMidLoad(t *testing.T) {
 			})
 			opts := []router.Option{router.WithStrategy(router.RoundRobin())}
 			if retries {
-				opts = append(opts, router.WithRetry(router.Retry{Attempts: 3, Backoff: time.Millisecond}))
+				opts = append(opts, router.WithRetryPolicy(router.Retry{Attempts: 3, Backoff: time.Millisecond}))
 			}
 			r := router.New(reg, opts...)
 			defer r.Close()
@@ -191,10 +191,10 @@ func TestTransportKillNodeMidLoad(t *testing.T) {
 	}
 }
 
-func TestMiddleware(t *testing.T) {
+func TestShed(t *testing.T) {
 	block := make(chan struct{})
 	entered := make(chan struct{})
-	h := router.Middleware(router.NewLimiter(1000, 3), 1)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := router.Shed(router.NewLimiter(1000, 3), 1)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/slow" {
 			entered <- struct{}{}
 			<-block
@@ -218,7 +218,7 @@ func TestMiddleware(t *testing.T) {
 		t.Errorf("request over the concurrency limit: %d, want 503 with Retry-After", resp.StatusCode)
 	}
 	close(block)
-	limited := router.Middleware(router.NewLimiter(0.001, 1), 0)(http.NotFoundHandler())
+	limited := router.Shed(router.NewLimiter(0.001, 1), 0)(http.NotFoundHandler())
 	codes := []int{}
 	for i := 0; i < 2; i++ {
 		rec := httptest.NewRecorder()

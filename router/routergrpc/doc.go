@@ -3,7 +3,7 @@
 // a balancer that picks each call's node with the router's strategy and
 // feeds the call's outcome back (latency, failures, ejection, stats).
 //
-//	r := router.New(reg, router.WithStrategy(router.P2C()), router.WithRetry(router.Retry{Attempts: 3}))
+//	r := router.New(reg, router.WithStrategy(router.P2C()), router.WithRetryPolicy(router.Retry{Attempts: 3}))
 //	conn, err := grpc.NewClient("goos:///greeter",
 //		grpc.WithResolvers(routergrpc.NewBuilder(r)),
 //		grpc.WithChainUnaryInterceptor(routergrpc.UnaryClientInterceptor(r)),

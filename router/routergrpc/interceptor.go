@@ -16,7 +16,7 @@ type pinKey struct{}
 // UnaryClientInterceptor runs each unary call on a goos:/// target through
 // r.Do: the router picks the node (the balancer then uses it), reports
 // the outcome, and retries a call that failed with codes.Unavailable on
-// another node as r's WithRetry allows. Other targets pass through.
+// another node as r's WithRetryPolicy allows. Other targets pass through.
 func UnaryClientInterceptor(r *router.Router) grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		service, ok := strings.CutPrefix(cc.Target(), Scheme+":///")

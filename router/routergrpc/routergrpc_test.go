@@ -138,7 +138,7 @@ func TestKillNodeMidLoad(t *testing.T) {
 			nodes := startNodes(t, reg, 3)
 			opts := []router.Option{router.WithStrategy(router.RoundRobin())}
 			if retries {
-				opts = append(opts, router.WithRetry(router.Retry{Attempts: 3, Backoff: time.Millisecond}))
+				opts = append(opts, router.WithRetryPolicy(router.Retry{Attempts: 3, Backoff: time.Millisecond}))
 			}
 			r := router.New(reg, opts...)
 			defer r.Close()

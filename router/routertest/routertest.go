@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/microos/go-os/discovery"
+	"github.com/microos/go-os/oserr"
 	"github.com/microos/go-os/router"
 )
 
@@ -30,6 +31,11 @@ type Harness struct {
 	// Propagation bounds how long a registration takes to reach a watch
 	// (default 5 s); the suite polls until then.
 	Propagation time.Duration
+	// Outage returns a registry on a path to the backend that the suite
+	// can cut (stop: kill a server of the test's own, or stop a
+	// testenv.Proxy) and restore (start), for the Check case. The registry
+	// should retry quickly (discovery.WithRetry). Required.
+	Outage func(t *testing.T) (reg discovery.Registry, stop, start func())
 }
 
 // Run runs the suite.
@@ -55,6 +61,10 @@ func Run(t *testing.T, h Harness) {
 		{"ConcurrentPicks", testConcurrent},
 		{"Close", testClose},
 	}
+	t.Run("CheckFollowsDiscovery", func(t *testing.T) {
+		t.Parallel()
+		testCheck(t, h, "routertest-"+run+"-check")
+	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -341,7 +351,7 @@ func testAllEjected(t *testing.T, e *env) {
 
 func testDoRetries(t *testing.T, e *env) {
 	a := e.register(node{id: "up"}, node{id: "down"})
-	r := e.router(router.WithStrategy(router.RoundRobin()), router.WithRetry(router.Retry{Attempts: 3, Backoff: time.Millisecond}))
+	r := e.router(router.WithStrategy(router.RoundRobin()), router.WithRetryPolicy(router.Retry{Attempts: 3, Backoff: time.Millisecond}))
 	e.eventually("both nodes picked", func() (bool, string) {
 		seen, err := e.picks(r, 20, "")
 		return err == nil && sameSet(seen, a["up"], a["down"]), fmt.Sprint(seen, err)
@@ -502,6 +512,51 @@ func testConcurrent(t *testing.T, e *env) {
 	}
 }
 
+// testCheck: Router.Check is nil while discovery answers, unavailable
+// (the shared class) while it fails — picks still go to the last known
+// nodes —, nil again once it is back; and it names a service whose nodes
+// are all ejected.
+func testCheck(t *testing.T, h Harness, service string) {
+	if h.Outage == nil {
+		t.Fatal("routertest.Harness.Outage is nil: the backend must say how it goes down")
+	}
+	reg, stop, start := h.Outage(t)
+	t.Cleanup(func() { reg.Close() })
+	e := &env{t: t, reg: reg, h: h, service: service}
+	a := e.register(node{id: "a"})
+	r := e.router(router.WithEjection(router.Ejection{ConsecutiveFailures: 1, BaseTime: time.Hour}))
+	e.eventually("the node known", func() (bool, string) {
+		seen, err := e.picks(r, 1, "")
+		return err == nil && seen[a["a"]] == 1, fmt.Sprint(seen, err)
+	})
+	if err := r.Check(ctx(t)); err != nil {
+		t.Fatalf("Check with discovery up = %v", err)
+	}
+	stop()
+	e.eventually("Check to say discovery is unavailable", func() (bool, string) {
+		err := r.Check(ctx(t))
+		return errors.Is(err, oserr.Unavailable) && errors.Is(err, router.ErrUnavailable), fmt.Sprint(err)
+	})
+	if _, err := e.picks(r, 5, ""); err != nil {
+		t.Fatalf("picks while discovery is down = %v, want the last known node", err)
+	}
+	start()
+	e.register(node{id: "a"}) // a fresh backend may have lost it
+	e.eventually("Check to be nil once discovery is back", func() (bool, string) {
+		err := r.Check(ctx(t))
+		return err == nil, fmt.Sprint(err)
+	})
+	p, err := r.Pick(ctx(t), e.service, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Done(errors.New("boom"), time.Millisecond)
+	e.eventually("Check to name the all-ejected service", func() (bool, string) {
+		err := r.Check(ctx(t))
+		return errors.Is(err, router.ErrAllEjected) && strings.Contains(fmt.Sprint(err), e.service), fmt.Sprint(err)
+	})
+}
+
 func testClose(t *testing.T, e *env) {
 	e.register(node{id: "a"})
 	r := router.New(e.reg)
@@ -513,6 +568,12 @@ func testClose(t *testing.T, e *env) {
 	}
 	if err := r.Close(); err != nil {
 		t.Fatalf("second Close = %v", err)
+	}
+	if err := r.Shutdown(ctx(t)); err != nil {
+		t.Fatalf("Shutdown after Close = %v", err)
+	}
+	if err := r.Check(ctx(t)); !errors.Is(err, router.ErrClosed) || !errors.Is(err, oserr.Closed) {
+		t.Errorf("Check after Close = %v, want ErrClosed", err)
 	}
 	if _, err := r.Pick(ctx(t), e.service, ""); !errors.Is(err, router.ErrClosed) {
 		t.Errorf("Pick after Close = %v, want ErrClosed", err)
