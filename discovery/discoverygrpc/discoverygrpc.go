@@ -7,8 +7,9 @@
 //		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig": [{"round_robin":{}}]}`),
 //		grpc.WithTransportCredentials(insecure.NewCredentials()))
 //
-// Each resolver.Address carries its node: Node(addr) returns it, so that a
-// balancer can prefer a zone or a version. Load balancing is the router
+// Each resolver.Endpoint (one per node) carries its node in its
+// attributes: Node(endpoint) returns it, so that a balancer can prefer a
+// zone or a version. Load balancing is the router
 // package's job (router/routergrpc); this is the name resolution underneath.
 package discoverygrpc
 
@@ -88,12 +89,16 @@ func (b *Builder) follow(events <-chan discovery.Event, cc resolver.ClientConn) 
 			continue // gRPC keeps the last addresses while the registry fails
 		}
 		known = true
-		_ = cc.UpdateState(resolver.State{Addresses: b.addresses(ev.Services)})
+		_ = cc.UpdateState(b.state(ev.Services))
 	}
 }
 
-func (b *Builder) addresses(services []*discovery.Service) []resolver.Address {
-	var out []resolver.Address
+// state is the resolver state of services: one Endpoint per node, with
+// the node in the Endpoint's attributes (grpc-go's Endpoint API; the
+// per-address BalancerAttributes are deprecated), and the same addresses,
+// without attributes, for balancers that still read Addresses.
+func (b *Builder) state(services []*discovery.Service) resolver.State {
+	var st resolver.State
 	for _, s := range services {
 		if b.byVersion && s.Version != b.version {
 			continue
@@ -103,13 +108,15 @@ func (b *Builder) addresses(services []*discovery.Service) []resolver.Address {
 			if n.Port != 0 {
 				addr = net.JoinHostPort(n.Address, strconv.Itoa(n.Port))
 			}
-			out = append(out, resolver.Address{
-				Addr:               addr,
-				BalancerAttributes: attributes.New(nodeKey{}, nodeAttr{n, s.Version}),
+			a := resolver.Address{Addr: addr}
+			st.Addresses = append(st.Addresses, a)
+			st.Endpoints = append(st.Endpoints, resolver.Endpoint{
+				Addresses:  []resolver.Address{a},
+				Attributes: attributes.New(nodeKey{}, nodeAttr{n, s.Version}),
 			})
 		}
 	}
-	return out
+	return st
 }
 
 type nodeKey struct{}
@@ -126,10 +133,10 @@ func (a nodeAttr) Equal(o any) bool {
 	return ok && a.version == b.version && a.node.Equal(b.node)
 }
 
-// Node returns the node behind an address this package resolved, and its
-// version; nil if addr did not come from here.
-func Node(addr resolver.Address) (node *discovery.Node, version string) {
-	a, ok := addr.BalancerAttributes.Value(nodeKey{}).(nodeAttr)
+// Node returns the node behind an endpoint this package resolved, and its
+// version; nil if ep did not come from here.
+func Node(ep resolver.Endpoint) (node *discovery.Node, version string) {
+	a, ok := ep.Attributes.Value(nodeKey{}).(nodeAttr)
 	if !ok {
 		return nil, ""
 	}

@@ -95,7 +95,7 @@ type recorder struct {
 func (r *recorder) UpdateState(s resolver.State) error { r.states <- s; return nil }
 func (r *recorder) ReportError(err error)              { r.errs <- err }
 
-func TestAddressesCarryNodes(t *testing.T) {
+func TestEndpointsCarryNodes(t *testing.T) {
 	reg := discovery.NewMemory()
 	defer reg.Close()
 	ctx := context.Background()
@@ -115,9 +115,12 @@ func TestAddressesCarryNodes(t *testing.T) {
 	if len(st.Addresses) != 1 || st.Addresses[0].Addr != "10.0.0.1:1" {
 		t.Fatalf("addresses %v, want only version 1's node", st.Addresses)
 	}
-	node, version := discoverygrpc.Node(st.Addresses[0])
+	if len(st.Endpoints) != 1 || len(st.Endpoints[0].Addresses) != 1 || st.Endpoints[0].Addresses[0].Addr != "10.0.0.1:1" {
+		t.Fatalf("endpoints %v, want only version 1's node", st.Endpoints)
+	}
+	node, version := discoverygrpc.Node(st.Endpoints[0])
 	if !node.Equal(n1) || version != "1" {
-		t.Fatalf("Node(addr) = %+v %q", node, version)
+		t.Fatalf("Node(endpoint) = %+v %q", node, version)
 	}
 
 	// A registry down from the start is reported to gRPC.

@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"google.golang.org/grpc/balancer"
-	"google.golang.org/grpc/balancer/base"
+	"google.golang.org/grpc/balancer/endpointsharding"
+	"google.golang.org/grpc/balancer/pickfirst"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
-	"google.golang.org/grpc/resolver"
 	"google.golang.org/grpc/status"
 
 	"github.com/microos/go-os/router"
@@ -26,25 +26,33 @@ type builderB struct{}
 
 func (builderB) Name() string { return Name }
 
-func (builderB) Build(cc balancer.ClientConn, _ balancer.BuildOptions) balancer.Balancer {
-	return &routerBalancer{cc: cc, subs: map[string]*subConn{}}
+func (builderB) Build(cc balancer.ClientConn, opts balancer.BuildOptions) balancer.Balancer {
+	b := &routerBalancer{cc: cc}
+	// One pick_first child per endpoint (node), grpc-go's Endpoint model:
+	// the balancer never makes a SubConn itself, so it uses none of the
+	// deprecated multi-address SubConn API.
+	b.Balancer = endpointsharding.NewBalancer(interceptCC{ClientConn: cc, b: b}, opts,
+		balancer.Get(pickfirst.Name).Build, endpointsharding.Options{})
+	return b
 }
 
-type subConn struct {
-	sc    balancer.SubConn
-	state connectivity.State
-	err   error
-}
-
-// routerBalancer keeps one SubConn per node address and publishes a
-// picker over the ready ones. gRPC serialises its methods and the SubConn
-// state listeners, so it needs no lock.
+// routerBalancer is endpointsharding over pick_first children, with the
+// router choosing among the ready children. gRPC serialises its methods
+// and the children's state updates, so it needs no lock.
 type routerBalancer struct {
-	cc      balancer.ClientConn
-	routing *routing
-	subs    map[string]*subConn
-	lastErr error
+	balancer.Balancer // endpointsharding
+	cc                balancer.ClientConn
+	routing           *routing
 }
+
+// interceptCC catches endpointsharding's aggregated state to publish the
+// router's picker over it.
+type interceptCC struct {
+	balancer.ClientConn
+	b *routerBalancer
+}
+
+func (c interceptCC) UpdateState(st balancer.State) { c.b.updateState(st) }
 
 func (b *routerBalancer) UpdateClientConnState(s balancer.ClientConnState) error {
 	rt, _ := s.ResolverState.Attributes.Value(attrKey{}).(*routing)
@@ -52,110 +60,56 @@ func (b *routerBalancer) UpdateClientConnState(s balancer.ClientConnState) error
 		return fmt.Errorf("routergrpc: balancer %s needs the goos:/// resolver of routergrpc.NewBuilder", Name)
 	}
 	b.routing = rt
-	want := map[string]bool{}
-	for _, ep := range s.ResolverState.Endpoints {
-		for _, a := range ep.Addresses {
-			want[a.Addr] = true
-		}
-	}
-	for addr := range want {
-		if b.subs[addr] != nil {
-			continue
-		}
-		sub := &subConn{state: connectivity.Idle}
-		sc, err := b.cc.NewSubConn([]resolver.Address{{Addr: addr}}, balancer.NewSubConnOptions{
-			StateListener: func(st balancer.SubConnState) { b.updateSub(addr, sub, st) },
-		})
-		if err != nil {
-			continue
-		}
-		sub.sc = sc
-		b.subs[addr] = sub
-		sc.Connect()
-	}
-	for addr, sub := range b.subs {
-		if !want[addr] {
-			sub.sc.Shutdown()
-			delete(b.subs, addr)
-		}
-	}
-	b.publish()
-	if len(want) == 0 {
+	if len(s.ResolverState.Endpoints) == 0 {
+		b.Balancer.ResolverError(errors.New("routergrpc: no node to connect to"))
 		return balancer.ErrBadResolverState
 	}
-	return nil
+	return b.Balancer.UpdateClientConnState(balancer.ClientConnState{
+		ResolverState: pickfirst.EnableHealthListener(s.ResolverState),
+	})
 }
 
-func (b *routerBalancer) updateSub(addr string, sub *subConn, st balancer.SubConnState) {
-	if b.subs[addr] != sub {
-		return // shut down
-	}
-	sub.state, sub.err = st.ConnectivityState, st.ConnectionError
-	if st.ConnectionError != nil {
-		b.lastErr = st.ConnectionError
-	}
-	if st.ConnectivityState == connectivity.Idle {
-		sub.sc.Connect()
-	}
-	b.publish()
-}
-
-func (b *routerBalancer) ResolverError(err error) {
-	b.lastErr = err
-	if len(b.subs) == 0 {
-		b.cc.UpdateState(balancer.State{ConnectivityState: connectivity.TransientFailure, Picker: base.NewErrPicker(status.Error(codes.Unavailable, err.Error()))})
-	}
-}
-
-func (b *routerBalancer) UpdateSubConnState(balancer.SubConn, balancer.SubConnState) {}
-
-func (b *routerBalancer) ExitIdle() {
-	for _, sub := range b.subs {
-		if sub.state == connectivity.Idle {
-			sub.sc.Connect()
+// updateState publishes a picker over the children's states: the router's
+// while any node is ready, else endpointsharding's own (connecting, or
+// failing with the children's error).
+func (b *routerBalancer) updateState(st balancer.State) {
+	p := &picker{routing: b.routing, ready: map[string]balancer.Picker{}, failing: map[string]bool{}}
+	for _, child := range endpointsharding.ChildStatesFromPicker(st.Picker) {
+		for _, a := range child.Endpoint.Addresses {
+			switch child.State.ConnectivityState {
+			case connectivity.Ready:
+				p.ready[a.Addr] = child.State.Picker
+			case connectivity.TransientFailure, connectivity.Shutdown:
+				p.failing[a.Addr] = true
+			}
 		}
 	}
-}
-
-func (b *routerBalancer) Close() {
-	for _, sub := range b.subs {
-		sub.sc.Shutdown()
-	}
-	b.subs = map[string]*subConn{}
-}
-
-// publish sends a picker over the current SubConn states.
-func (b *routerBalancer) publish() {
-	p := &picker{routing: b.routing, ready: map[string]balancer.SubConn{}, failing: map[string]bool{}}
-	connecting := false
-	for addr, sub := range b.subs {
-		switch sub.state {
-		case connectivity.Ready:
-			p.ready[addr] = sub.sc
-		case connectivity.TransientFailure, connectivity.Shutdown:
-			p.failing[addr] = true
-		default:
-			connecting = true
+	if len(p.ready) == 0 || b.routing == nil {
+		if st.ConnectivityState == connectivity.TransientFailure {
+			st.Picker = &wrapErr{st.Picker}
 		}
+		b.cc.UpdateState(st)
+		return
 	}
-	switch {
-	case len(p.ready) > 0:
-		b.cc.UpdateState(balancer.State{ConnectivityState: connectivity.Ready, Picker: p})
-	case connecting:
-		b.cc.UpdateState(balancer.State{ConnectivityState: connectivity.Connecting, Picker: base.NewErrPicker(balancer.ErrNoSubConnAvailable)})
-	default:
-		err := b.lastErr
-		if err == nil {
-			err = errors.New("no node to connect to")
-		}
-		b.cc.UpdateState(balancer.State{ConnectivityState: connectivity.TransientFailure, Picker: base.NewErrPicker(status.Errorf(codes.Unavailable, "routergrpc: no ready node: %v", err))})
-	}
+	b.cc.UpdateState(balancer.State{ConnectivityState: connectivity.Ready, Picker: p})
 }
 
-// picker picks with the router among the ready SubConns. It is immutable.
+// wrapErr says which balancer failed, keeping the children's error.
+type wrapErr struct{ p balancer.Picker }
+
+func (w *wrapErr) Pick(info balancer.PickInfo) (balancer.PickResult, error) {
+	res, err := w.p.Pick(info)
+	if err != nil && err != balancer.ErrNoSubConnAvailable {
+		err = status.Errorf(codes.Unavailable, "routergrpc: no ready node: %v", status.Convert(err).Message())
+	}
+	return res, err
+}
+
+// picker picks with the router among the ready children (one per node,
+// by address). It is immutable.
 type picker struct {
 	routing *routing
-	ready   map[string]balancer.SubConn
+	ready   map[string]balancer.Picker
 	failing map[string]bool
 }
 
@@ -163,8 +117,8 @@ func (p *picker) Pick(info balancer.PickInfo) (balancer.PickResult, error) {
 	ctx := info.Ctx
 	if n, ok := ctx.Value(pinKey{}).(*router.Node); ok {
 		// The interceptor picked (and reports) this attempt's node.
-		if sc := p.ready[n.Address]; sc != nil {
-			return balancer.PickResult{SubConn: sc}, nil
+		if child := p.ready[n.Address]; child != nil {
+			return child.Pick(info)
 		}
 		if p.failing[n.Address] {
 			return balancer.PickResult{}, status.Errorf(codes.Unavailable, "routergrpc: node %s is not reachable", n.Address)
@@ -179,8 +133,8 @@ func (p *picker) Pick(info balancer.PickInfo) (balancer.PickResult, error) {
 			}
 			return balancer.PickResult{}, status.Error(codes.Unavailable, err.Error())
 		}
-		sc := p.ready[picked.Node.Address]
-		if sc == nil {
+		child := p.ready[picked.Node.Address]
+		if child == nil {
 			if p.failing[picked.Node.Address] {
 				// Unreachable (TransientFailure) counts against the node, so
 				// that the router ejects it and P2C stops choosing it.
@@ -190,15 +144,25 @@ func (p *picker) Pick(info balancer.PickInfo) (balancer.PickResult, error) {
 			}
 			continue
 		}
+		res, err := child.Pick(info)
+		if err != nil {
+			picked.Done(context.Canceled, 0) // the connection just went: not a result
+			return res, err
+		}
 		start := time.Now()
-		return balancer.PickResult{SubConn: sc, Done: func(di balancer.DoneInfo) {
+		childDone := res.Done
+		res.Done = func(di balancer.DoneInfo) {
+			if childDone != nil {
+				childDone(di)
+			}
 			picked.Done(nodeError(di.Err), time.Since(start))
-		}}, nil
+		}
+		return res, nil
 	}
 	// The router kept choosing nodes without a connection: rather than
 	// make the call wait for a new picker, send it to any ready node.
-	for _, sc := range p.ready {
-		return balancer.PickResult{SubConn: sc}, nil
+	for _, child := range p.ready {
+		return child.Pick(info)
 	}
 	return balancer.PickResult{}, balancer.ErrNoSubConnAvailable
 }
