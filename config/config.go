@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/microos/go-os/internal/health"
 )
 
 // Config is the merged configuration of an ordered list of sources, kept
@@ -43,6 +45,7 @@ type sourceState struct {
 
 	mu     sync.Mutex
 	status SourceStatus
+	health health.Tracker // the last load, watch or reload of this source
 }
 
 // SourceStatus is the health of one source.
@@ -91,10 +94,10 @@ func New(ctx context.Context, sources []Source, opts ...Option) (*Config, error)
 			}
 			return nil, fmt.Errorf("config: new: source %d is nil", i)
 		}
-		c.sources = append(c.sources, &sourceState{src: s, status: SourceStatus{Name: s.Name()}})
+		c.sources = append(c.sources, c.newSourceState(s))
 		if ov, ok := s.(Overlayer); ok && c.opts.env != "" {
 			if o := ov.Overlay(c.opts.env); o != nil {
-				c.sources = append(c.sources, &sourceState{src: o, status: SourceStatus{Name: o.Name()}})
+				c.sources = append(c.sources, c.newSourceState(o))
 			}
 		}
 	}
@@ -131,6 +134,50 @@ func New(ctx context.Context, sources []Source, opts ...Option) (*Config, error)
 		go c.poll(bg)
 	}
 	return c, nil
+}
+
+func (c *Config) newSourceState(s Source) *sourceState {
+	st := &sourceState{src: s, status: SourceStatus{Name: s.Name()}}
+	st.health.Now = c.opts.now
+	return st
+}
+
+// Check reports the health of the sources: nil while the latest load,
+// watch or reload of every source succeeded, else an error wrapping the
+// sentinel of the latest failure (ErrUnavailable for a backend that cannot
+// be reached, ErrForbidden, ErrParse, ErrInvalid for a rejected reload;
+// oserr.Code tells the class), the failure itself and its age, one per
+// failing source, joined. After Close it returns ErrClosed. Reads keep
+// serving the last good snapshot meanwhile. Check makes no call to a
+// backend: it answers from what the loads and watches saw. It never blocks
+// and is safe for concurrent use.
+func (c *Config) Check(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	var errs []error
+	for _, st := range c.sources {
+		st.mu.Lock()
+		last := st.status.LastError
+		st.mu.Unlock()
+		if err := st.health.Check(ctx, sentinelOf(last)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// sentinelOf is the sentinel err carries, ErrUnavailable when none.
+func sentinelOf(err error) error {
+	for _, s := range []error{ErrForbidden, ErrNotFound, ErrParse, ErrInvalid, ErrType, ErrUnavailable} {
+		if errors.Is(err, s) {
+			return s
+		}
+	}
+	return ErrUnavailable
 }
 
 // Get returns the value at path in the current snapshot:
@@ -290,8 +337,9 @@ func (c *Config) report(st *sourceState, op string, err error) error {
 		se = &SourceError{Source: st.status.Name, Op: op, Err: err}
 	}
 	st.mu.Lock()
-	st.status.LastError, st.status.LastErrorAt = se, time.Now()
+	st.status.LastError, st.status.LastErrorAt = se, c.now()
 	st.mu.Unlock()
+	st.health.Failure(se)
 	for _, h := range c.opts.onError {
 		h(se)
 	}
@@ -305,6 +353,14 @@ func (st *sourceState) succeeded(at time.Time) {
 	st.mu.Lock()
 	st.status.LastSuccess = at
 	st.mu.Unlock()
+	st.health.Success()
+}
+
+func (c *Config) now() time.Time {
+	if c.opts.now != nil {
+		return c.opts.now()
+	}
+	return time.Now()
 }
 
 func (st *sourceState) setWatching(on bool) {

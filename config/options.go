@@ -19,7 +19,12 @@ type options struct {
 	secrets    []string
 	retryMin   time.Duration
 	retryMax   time.Duration
+	now        func() time.Time
 }
+
+// WithClock sets the clock that dates failures (Status, and the age Check
+// reports); time.Now without it.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // WithEnvironment selects the environment ("dev", "staging", "prod") whose
 // overlays override the base sources: every source that is an Overlayer is

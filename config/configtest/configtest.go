@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/microos/go-os/config"
+	"github.com/microos/go-os/oserr"
 )
 
 // Backend is one fresh, isolated source under test and the means to
@@ -30,6 +31,10 @@ type Backend struct {
 	// SetOverlay replaces what the overlay for env holds; nil when the
 	// source is not an Overlayer.
 	SetOverlay func(ctx context.Context, env string, tree map[string]any) error
+	// Cut makes the backend unreachable for Source, as a dead server would
+	// (a testenv.Proxy stopped), and Restore brings it back on the same
+	// address; nil when the source has no backend to lose (memory, file).
+	Cut, Restore func(t *testing.T)
 }
 
 // Timeout bounds every wait of the suite for a change to show.
@@ -55,6 +60,10 @@ func Run(t *testing.T, newBackend func(t *testing.T) Backend) {
 	}
 	if probe.SetGarbage != nil {
 		t.Run("GarbageKeepsLastGood", func(t *testing.T) { testGarbage(t, newBackend(t)) })
+	}
+	t.Run("CheckHealthy", func(t *testing.T) { testCheckHealthy(t, newBackend(t)) })
+	if probe.Cut != nil {
+		t.Run("CheckBackendDown", func(t *testing.T) { testCheckDown(t, newBackend(t)) })
 	}
 	if overlayer && probe.SetOverlay != nil {
 		t.Run("Overlay", func(t *testing.T) { testOverlay(t, newBackend) })
@@ -363,3 +372,56 @@ type staticSource map[string]any
 
 func (s staticSource) Name() string                                 { return "static" }
 func (s staticSource) Load(context.Context) (map[string]any, error) { return s, nil }
+
+// checkCtx bounds one Check: it must answer from memory, well within.
+func checkCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func testCheckHealthy(t *testing.T, b Backend) {
+	set(t, b, sample)
+	c := newConfig(t, []config.Source{b.Source})
+	if err := c.Check(checkCtx(t)); err != nil {
+		t.Fatalf("Check of a healthy source: %v", err)
+	}
+	if err := c.Reload(ctxFor(t)); err != nil {
+		t.Fatalf("Reload: %v", err)
+	}
+	if err := c.Check(checkCtx(t)); err != nil {
+		t.Fatalf("Check after a reload: %v", err)
+	}
+	c.Close()
+	if err := c.Check(checkCtx(t)); !errors.Is(err, config.ErrClosed) || oserr.Code(err) != oserr.Closed {
+		t.Fatalf("Check after Close = %v, want ErrClosed", err)
+	}
+}
+
+// testCheckDown: the backend lost, Check says unavailable (with the last
+// failure) while reads keep the last good snapshot; back, Check is nil.
+func testCheckDown(t *testing.T, b Backend) {
+	set(t, b, sample)
+	c := newConfig(t, []config.Source{b.Source})
+	if err := c.Check(checkCtx(t)); err != nil {
+		t.Fatalf("Check before the cut: %v", err)
+	}
+	b.Cut(t)
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	defer cancel()
+	if err := c.Reload(ctx); err == nil {
+		t.Fatal("Reload with the backend cut succeeded")
+	}
+	err := c.Check(checkCtx(t))
+	if !errors.Is(err, oserr.Unavailable) || !errors.Is(err, config.ErrUnavailable) {
+		t.Fatalf("Check with the backend cut = %v (class %v), want ErrUnavailable", err, oserr.Code(err))
+	}
+	if got := c.Get("service", "name").String(""); got != "billing" {
+		t.Errorf("reads during the outage: %q, want the last good value", got)
+	}
+	b.Restore(t)
+	eventually(t, "Check to be nil once the backend is back", func() bool {
+		c.Reload(ctx)
+		return c.Check(checkCtx(t)) == nil
+	})
+}

@@ -82,8 +82,13 @@ func TestTreeConformance(t *testing.T) {
 	configtest.Run(t, func(t *testing.T) configtest.Backend {
 		c := newClient(t, addr)
 		prefix := freshPrefix(t, c)
+		// The source reaches Consul through a proxy the test can cut.
+		p := testenv.NewProxy(t, addr)
+		p.Start()
 		return configtest.Backend{
-			Source: consulconfig.New(c, prefix),
+			Source:  consulconfig.New(newClient(t, p.Addr()), prefix),
+			Cut:     func(*testing.T) { p.Stop() },
+			Restore: func(*testing.T) { p.Start() },
 			Set: func(ctx context.Context, tree map[string]any) error {
 				// The overlays live under the prefix: keep them.
 				ops, err := keepOverlays(ctx, c, prefix)
