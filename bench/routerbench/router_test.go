@@ -1,6 +1,8 @@
 // Package routerbench compares the router's hot paths with the peers the
 // issue names: go-kit's sd/lb pickers, grpc-go's round_robin picker,
-// sony/gobreaker and golang.org/x/time/rate, doing the same work.
+// sony/gobreaker (against outlier ejection, the router's breaker; the
+// adaptive throttle is an extra row under its own name) and
+// golang.org/x/time/rate, doing the same work.
 package routerbench
 
 import (
@@ -17,6 +19,7 @@ import (
 	"google.golang.org/grpc/balancer"
 
 	"github.com/microos/go-os/bench/internal/compare"
+	"github.com/microos/go-os/discovery"
 	"github.com/microos/go-os/router"
 )
 
@@ -93,18 +96,34 @@ func TestComparePick(t *testing.T) {
 	)
 }
 
-// A closed breaker: the check and the success report every request makes.
+// The router's breaker is outlier ejection: every request's Pick checks
+// that its node is not ejected and its Done feeds the node's failure
+// counters, as a closed gobreaker's Allow and success report do. Same work
+// on both sides: one service, one node, a success per request, the
+// adaptive throttle off so that only the ejection path runs.
 func TestCompareBreaker(t *testing.T) {
-	th := router.NewThrottle(2, time.Minute)
-	cb := gobreaker.NewCircuitBreaker(gobreaker.Settings{Name: "bench"})
-	two := gobreaker.NewTwoStepCircuitBreaker(gobreaker.Settings{Name: "bench"})
-	ours := func() bool {
-		if !th.Allow() {
+	ctx := context.Background()
+	reg := discovery.NewMemory()
+	defer reg.Close()
+	if err := reg.Register(ctx, &discovery.Service{Name: "svc", Nodes: []*discovery.Node{{ID: "svc-1", Address: "10.0.0.1", Port: 80}}}); err != nil {
+		t.Fatal(err)
+	}
+	r := router.New(reg, router.WithThrottle(0), router.WithStrategy(router.RoundRobin()),
+		router.WithEjection(router.Ejection{ConsecutiveFailures: 5}))
+	defer r.Close()
+	if _, err := r.Pick(ctx, "svc", ""); err != nil {
+		t.Fatal(err)
+	}
+	ejection := func() bool {
+		p, err := r.Pick(ctx, "svc", "")
+		if err != nil {
 			return false
 		}
-		th.Record(true)
+		p.Done(nil, time.Millisecond)
 		return true
 	}
+	cb := gobreaker.NewCircuitBreaker(gobreaker.Settings{Name: "bench"})
+	two := gobreaker.NewTwoStepCircuitBreaker(gobreaker.Settings{Name: "bench"})
 	execute := func() bool {
 		_, err := cb.Execute(func() (any, error) { return nil, nil })
 		return err == nil
@@ -117,10 +136,21 @@ func TestCompareBreaker(t *testing.T) {
 		done(true)
 		return true
 	}
+	// Not a breaker: the adaptive throttle (Google SRE) on the same
+	// request path, kept as an extra row under its own name.
+	th := router.NewThrottle(2, time.Minute)
+	throttle := func() bool {
+		if !th.Allow() {
+			return false
+		}
+		th.Record(true)
+		return true
+	}
 	compare.Run(t,
-		compare.Case{Name: "closed breaker vs gobreaker Execute", Ours: serial(ours), Peer: serial(execute)},
-		compare.Case{Name: "closed breaker vs gobreaker TwoStep", Ours: serial(ours), Peer: serial(twoStep)},
-		compare.Case{Name: "closed breaker vs gobreaker (parallel)", Ours: parallel(ours), Peer: parallel(execute)},
+		compare.Case{Name: "ejection Pick+Done vs gobreaker TwoStep Allow+done", Ours: serial(ejection), Peer: serial(twoStep)},
+		compare.Case{Name: "ejection Pick+Done vs gobreaker Execute", Ours: serial(ejection), Peer: serial(execute)},
+		compare.Case{Name: "ejection Pick+Done vs gobreaker Execute (parallel)", Ours: parallel(ejection), Peer: parallel(execute)},
+		compare.Case{Name: "extra: adaptive throttle Allow+Record vs gobreaker TwoStep", Ours: serial(throttle), Peer: serial(twoStep)},
 	)
 }
 
