@@ -3,6 +3,7 @@ package consuldiscovery_test
 import (
 	"context"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -18,8 +19,11 @@ func nodeIDs(svcs []*discovery.Service) []string {
 	return out
 }
 
-// TestPropagation measures how long a node registered by one client takes
-// to show in another client's cache (the bound: under 1 s).
+// TestPropagation checks that a node registered by one client shows in
+// another client's cache because the cache's blocking query woke up on
+// the change, not because its wait ran out: every round must take well
+// under the query's wait time (1 min). That bound holds on a loaded
+// machine; the number itself (milliseconds) is BenchmarkPropagation's.
 func TestPropagation(t *testing.T) {
 	writer, reader := open(t), open(t)
 	defer writer.Close()
@@ -59,8 +63,42 @@ func TestPropagation(t *testing.T) {
 	}
 	t.Logf("propagation register → other client's cache over %d rounds: mean %s, worst %s",
 		rounds, (total / rounds).Round(time.Microsecond), worst.Round(time.Microsecond))
-	if worst >= time.Second {
-		t.Fatalf("worst propagation %s, want under 1s", worst)
+	if worst >= 5*time.Second {
+		t.Fatalf("worst propagation %s: the watch did not wake up on the change", worst)
+	}
+}
+
+// BenchmarkPropagation measures register → seen in another client's
+// cache, per registration.
+func BenchmarkPropagation(b *testing.B) {
+	writer, reader := open(b), open(b)
+	defer writer.Close()
+	defer reader.Close()
+	cache := discovery.NewCache(reader)
+	defer cache.Close()
+	ctx := context.Background()
+	name := discoverytest.Name(b)
+	if _, err := cache.GetService(ctx, name); err != discovery.ErrNotFound {
+		b.Fatalf("first lookup = %v, want ErrNotFound", err)
+	}
+	i := 0
+	for b.Loop() {
+		i++
+		n := &discovery.Node{ID: name + "-" + strconv.Itoa(i), Address: "10.0.0.1", Port: 80}
+		svc := &discovery.Service{Name: name, Nodes: []*discovery.Node{n}}
+		if err := writer.Register(ctx, svc, discovery.WithTTL(10*time.Second)); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			svcs, _ := cache.GetService(ctx, name)
+			if slices.Contains(nodeIDs(svcs), n.ID) {
+				break
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+		b.StopTimer()
+		writer.Deregister(ctx, svc)
+		b.StartTimer()
 	}
 }
 
