@@ -1,6 +1,9 @@
 package metrics
 
-import "fmt"
+import (
+	"context"
+	"fmt"
+)
 
 // Kind is what a metric measures.
 type Kind uint8
@@ -82,6 +85,20 @@ type GaugeSeries interface {
 
 // HistogramSeries is one series of a histogram or timer.
 type HistogramSeries interface{ Observe(v float64) }
+
+// Checker is implemented by drivers that deliver to a backend and can
+// tell whether it takes what they send (statsd); Metrics.Check uses it.
+// Check must answer from what the driver saw, without a call of its own.
+type Checker interface {
+	Check(ctx context.Context) error
+}
+
+// Shutdowner is implemented by drivers whose Close can wait on the network
+// (a last flush, a server to stop): Metrics.Shutdown hands them its ctx.
+// Without it Metrics.Shutdown calls Close.
+type Shutdowner interface {
+	Shutdown(ctx context.Context) error
+}
 
 // Snapshotter is implemented by drivers that can read their values back
 // (memory, Prometheus); Metrics.Snapshot uses it.

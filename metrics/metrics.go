@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"fmt"
 	"hash/maphash"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/microos/go-os/internal/lifecycle"
 	"github.com/microos/go-os/metrics/internal/cell"
 )
 
@@ -23,6 +25,8 @@ const OverflowValue = "_overflow"
 const overflowMetric = "metrics.overflow_total"
 
 // Metrics makes counters, gauges, histograms and timers on one backend.
+// A nil *Metrics is a valid no-op: its metrics record nothing, as a nil
+// *trace.Tracer's spans do, so that a library can take one optionally.
 // Every constructor in this module (New, NewMemory, Open) returns one, so
 // name sanitising, namespacing, global tags, label binding and the
 // cardinality cap behave the same on every backend.
@@ -107,6 +111,9 @@ type ErrorReporter interface {
 // another kind or labels it reports ErrRedefined and returns a counter that
 // records nothing.
 func (m *Metrics) Counter(name string, opts ...MetricOption) *Counter {
+	if m == nil {
+		return &Counter{s: nopSeries{}}
+	}
 	return define(m, KindCounter, name, opts, func(f *family[Counter], values []string) *Counter {
 		c := &Counter{f: f, values: values}
 		if values == nil {
@@ -128,6 +135,9 @@ func (m *Metrics) Counter(name string, opts ...MetricOption) *Counter {
 
 // Gauge returns the gauge called name, defining it on first use (see Counter).
 func (m *Metrics) Gauge(name string, opts ...MetricOption) *Gauge {
+	if m == nil {
+		return &Gauge{s: nopSeries{}}
+	}
 	return define(m, KindGauge, name, opts, func(f *family[Gauge], values []string) *Gauge {
 		g := &Gauge{f: f, values: values}
 		if values == nil {
@@ -147,6 +157,9 @@ func (m *Metrics) Gauge(name string, opts ...MetricOption) *Gauge {
 // Histogram returns the histogram called name, defining it on first use
 // (see Counter).
 func (m *Metrics) Histogram(name string, opts ...MetricOption) *Histogram {
+	if m == nil {
+		return &Histogram{s: nopSeries{}}
+	}
 	return define(m, KindHistogram, name, opts, func(f *family[Histogram], values []string) *Histogram {
 		return &Histogram{f: f, values: values, s: m.histogramSeries(f.desc, values, f)}
 	}, func() *Histogram { return &Histogram{s: nopSeries{}} })
@@ -156,6 +169,9 @@ func (m *Metrics) Histogram(name string, opts ...MetricOption) *Histogram {
 // Counter). A timer is a histogram of durations that every backend records
 // in its own unit: seconds on Prometheus, milliseconds on statsd.
 func (m *Metrics) Timer(name string, opts ...MetricOption) *Timer {
+	if m == nil {
+		return &Timer{s: nopSeries{}}
+	}
 	return define(m, KindTimer, name, opts, func(f *family[Timer], values []string) *Timer {
 		return &Timer{f: f, values: values, s: m.histogramSeries(f.desc, values, f)}
 	}, func() *Timer { return &Timer{s: nopSeries{}} })
@@ -279,6 +295,9 @@ type Stats struct {
 
 // Stats returns what the Metrics counted so far.
 func (m *Metrics) Stats() Stats {
+	if m == nil {
+		return Stats{}
+	}
 	m.mu.Lock()
 	n := len(m.families)
 	m.mu.Unlock()
@@ -289,6 +308,9 @@ func (m *Metrics) Stats() Stats {
 // on backends that can read their values back (memory, Prometheus); others
 // return ErrUnsupported.
 func (m *Metrics) Snapshot() (Snapshot, error) {
+	if m == nil {
+		return nil, nil
+	}
 	s, ok := m.d.(Snapshotter)
 	if !ok {
 		return nil, &Error{Op: "snapshot", Err: ErrUnsupported}
@@ -300,6 +322,9 @@ func (m *Metrics) Snapshot() (Snapshot, error) {
 // monitoring page lists, and what a test reading a backend back needs to
 // know of each name.
 func (m *Metrics) Descs() []*Desc {
+	if m == nil {
+		return nil
+	}
 	m.mu.Lock()
 	out := make([]*Desc, 0, len(m.families))
 	for _, def := range m.families {
@@ -310,19 +335,77 @@ func (m *Metrics) Descs() []*Desc {
 	return out
 }
 
-// Driver returns the backend's driver, for what only it offers (the
-// Prometheus driver's http.Handler, the statsd driver's Stats).
-func (m *Metrics) Driver() Driver { return m.d }
+// Driver returns the backend's driver (nil for a nil *Metrics). To reach
+// the backend's client, As is the way that needs no type assertion.
+func (m *Metrics) Driver() Driver {
+	if m == nil {
+		return nil
+	}
+	return m.d
+}
 
-// Close flushes what the backend buffers and releases what it owns. It is
-// idempotent; what is recorded afterwards is dropped.
-func (m *Metrics) Close() error {
+// As sets *target to the backend's client when the driver has one of
+// that type, and reports whether it did (gocloud.dev's escape hatch):
+//
+//	var h http.Handler
+//	if m.As(&h) { mux.Handle("/metrics", h) } // Prometheus exposition
+//
+// The Prometheus driver answers *http.Handler, *prometheus.Gatherer and
+// *prometheus.Registerer; the statsd driver *statsd.Statter (cactus) and
+// **statsdmetrics.Driver (for Stats and Flush).
+func (m *Metrics) As(target any) bool {
+	if m == nil {
+		return false
+	}
+	if a, ok := m.d.(interface{ As(any) bool }); ok {
+		return a.As(target)
+	}
+	return false
+}
+
+// Check reports the backend's health: nil while the driver delivers (or
+// has nothing to deliver: memory, a Prometheus registry that is scraped),
+// else an error wrapping ErrUnavailable with the last failure and its age
+// (statsd: packets the daemon refused). After Shutdown it returns
+// ErrClosed. It makes no call of its own, never blocks and is safe for
+// concurrent use. A nil *Metrics is healthy.
+func (m *Metrics) Check(ctx context.Context) error {
+	if m == nil {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if m.closed.Load() {
+		return ErrClosed
+	}
+	if c, ok := m.d.(Checker); ok {
+		return c.Check(ctx)
+	}
+	return nil
+}
+
+// Shutdown flushes what the backend buffers (statsd's last packets) and
+// releases what it owns (the Prometheus server Serve started), within
+// ctx; what is recorded afterwards is dropped. It is idempotent: later
+// calls return the first one's result.
+func (m *Metrics) Shutdown(ctx context.Context) error {
+	if m == nil {
+		return nil
+	}
 	m.closeOnce.Do(func() {
 		m.closed.Store(true)
+		if s, ok := m.d.(Shutdowner); ok {
+			m.closeErr = s.Shutdown(ctx)
+			return
+		}
 		m.closeErr = m.d.Close()
 	})
 	return m.closeErr
 }
+
+// Close is Shutdown bounded by lifecycle.CloseTimeout (5 s).
+func (m *Metrics) Close() error { return lifecycle.Close(m.Shutdown) }
 
 // Counter is a running total that only goes up. The *Counter a Metrics
 // returns records into the series whose labels are all empty; With binds
@@ -336,6 +419,9 @@ type Counter struct {
 
 // Add adds delta, which must be finite and ≥ 0 (ErrInvalidValue otherwise).
 func (c *Counter) Add(delta float64) {
+	if c == nil {
+		return
+	}
 	if !(delta >= 0 && delta <= math.MaxFloat64) {
 		c.f.invalid("add", delta)
 		return
@@ -349,6 +435,9 @@ func (c *Counter) Add(delta float64) {
 
 // Inc adds 1.
 func (c *Counter) Inc() {
+	if c == nil {
+		return
+	}
 	if c.cell != nil {
 		c.cell.Inc()
 		return
@@ -360,7 +449,7 @@ func (c *Counter) Inc() {
 // given key/value pairs bound: With("route", "/users", "code", "2xx").
 // Keep the result to record on it repeatedly: binding costs a lookup.
 func (c *Counter) With(kv ...string) *Counter {
-	if c.f == nil {
+	if c == nil || c.f == nil {
 		return c
 	}
 	return c.f.with(c.values, kv)
@@ -375,6 +464,9 @@ type Gauge struct {
 
 // Set sets the value; a NaN or an infinity is ErrInvalidValue.
 func (g *Gauge) Set(v float64) {
+	if g == nil {
+		return
+	}
 	if !finite(v) {
 		g.f.invalid("set", v)
 		return
@@ -384,6 +476,9 @@ func (g *Gauge) Set(v float64) {
 
 // Add adds delta (negative to subtract); a NaN or an infinity is ErrInvalidValue.
 func (g *Gauge) Add(delta float64) {
+	if g == nil {
+		return
+	}
 	if !finite(delta) {
 		g.f.invalid("add", delta)
 		return
@@ -393,7 +488,7 @@ func (g *Gauge) Add(delta float64) {
 
 // With returns the gauge of the series with the given labels bound (see Counter.With).
 func (g *Gauge) With(kv ...string) *Gauge {
-	if g.f == nil {
+	if g == nil || g.f == nil {
 		return g
 	}
 	return g.f.with(g.values, kv)
@@ -408,6 +503,9 @@ type Histogram struct {
 
 // Observe records v; a NaN or an infinity is ErrInvalidValue.
 func (h *Histogram) Observe(v float64) {
+	if h == nil {
+		return
+	}
 	if !finite(v) {
 		h.f.invalid("observe", v)
 		return
@@ -417,7 +515,7 @@ func (h *Histogram) Observe(v float64) {
 
 // With returns the histogram of the series with the given labels bound (see Counter.With).
 func (h *Histogram) With(kv ...string) *Histogram {
-	if h.f == nil {
+	if h == nil || h.f == nil {
 		return h
 	}
 	return h.f.with(h.values, kv)
@@ -431,14 +529,22 @@ type Timer struct {
 }
 
 // Observe records d.
-func (t *Timer) Observe(d time.Duration) { t.s.Observe(d.Seconds()) }
+func (t *Timer) Observe(d time.Duration) {
+	if t != nil {
+		t.s.Observe(d.Seconds())
+	}
+}
 
 // Since records the time elapsed since start: defer t.Since(time.Now()).
-func (t *Timer) Since(start time.Time) { t.s.Observe(time.Since(start).Seconds()) }
+func (t *Timer) Since(start time.Time) {
+	if t != nil {
+		t.s.Observe(time.Since(start).Seconds())
+	}
+}
 
 // With returns the timer of the series with the given labels bound (see Counter.With).
 func (t *Timer) With(kv ...string) *Timer {
-	if t.f == nil {
+	if t == nil || t.f == nil {
 		return t
 	}
 	return t.f.with(t.values, kv)

@@ -11,6 +11,7 @@
 package metricstest
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -23,6 +24,7 @@ import (
 	"time"
 
 	"github.com/microos/go-os/metrics"
+	"github.com/microos/go-os/oserr"
 )
 
 // Harness connects the suite to a backend.
@@ -52,6 +54,13 @@ type Harness struct {
 	// once closed (Prometheus serving its page): the Close test then checks
 	// only that Close is idempotent and that recording after it is harmless.
 	NoReadAfterClose bool
+
+	// Cut makes the backend unreachable for the Metrics New returns, as a
+	// dead daemon would, and Restore brings it back on the same address;
+	// nil for backends with nothing to lose (memory, a scraped registry).
+	// Flush sends what m buffers now (nil when Read does nothing else).
+	Cut, Restore func(t *testing.T)
+	Flush        func(m *metrics.Metrics)
 }
 
 // Run runs the conformance suite.
@@ -73,6 +82,8 @@ func Run(t *testing.T, h Harness) {
 		{"InvalidInput", testInvalid},
 		{"Redefine", testRedefine},
 		{"Close", testClose},
+		{"Check", testCheck},
+		{"NilReceivers", testNil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -484,4 +495,104 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// testCheck: healthy, nil; the backend cut, unavailable (with the cause)
+// and recording never blocks; back, nil again and values arrive; after
+// Shutdown, closed.
+func testCheck(t *testing.T, s *suite) {
+	m := s.open(t)
+	c := m.Counter("check_total")
+	c.Inc()
+	s.eventually(t, m, s.value(s.name("check_total"), 1))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := m.Check(ctx); err != nil {
+		t.Fatalf("Check of a healthy backend: %v", err)
+	}
+	if s.h.Cut != nil {
+		s.h.Cut(t)
+		s.until(t, "Check to say unavailable with the backend cut", func() bool {
+			c.Inc()
+			s.h.Flush(m)
+			err := m.Check(ctx)
+			return errors.Is(err, oserr.Unavailable) && errors.Is(err, metrics.ErrUnavailable)
+		})
+		s.h.Restore(t)
+		s.until(t, "Check to be nil with the backend back", func() bool {
+			c.Inc()
+			s.h.Flush(m)
+			return m.Check(ctx) == nil
+		})
+		// What is recorded once it is back reaches it.
+		m.Counter("check_after_total").Add(7)
+		s.eventually(t, m, s.value(s.name("check_after_total"), 7))
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	if err := m.Shutdown(sctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if err := m.Shutdown(sctx); err != nil {
+		t.Fatalf("second Shutdown: %v", err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatalf("Close after Shutdown: %v", err)
+	}
+	if err := m.Check(ctx); !errors.Is(err, metrics.ErrClosed) || oserr.Code(err) != oserr.Closed {
+		t.Fatalf("Check after Shutdown = %v, want ErrClosed", err)
+	}
+}
+
+// until polls cond (each call doing its own work) until it holds or the
+// harness timeout passes.
+func (s *suite) until(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	timeout := s.h.Timeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition with a deadline
+	}
+}
+
+// testNil: a nil *Metrics and its instruments record nothing and never
+// panic, as a nil *trace.Tracer.
+func testNil(t *testing.T, s *suite) {
+	var m *metrics.Metrics
+	m.Counter("c").Inc()
+	m.Counter("c", metrics.Labels("k")).With("k", "v").Add(2)
+	m.Gauge("g").Set(1)
+	m.Gauge("g").With("k", "v").Add(1)
+	m.Histogram("h").Observe(1)
+	m.Histogram("h").With("k", "v").Observe(1)
+	m.Timer("t").Observe(time.Second)
+	m.Timer("t").With("k", "v").Since(time.Now())
+	var c *metrics.Counter
+	c.Inc()
+	c.Add(1)
+	c.With("a", "b").Inc()
+	var g *metrics.Gauge
+	g.Set(1)
+	g.Add(1)
+	var h *metrics.Histogram
+	h.Observe(1)
+	var tm *metrics.Timer
+	tm.Observe(1)
+	tm.Since(time.Now())
+	if err := m.Check(context.Background()); err != nil {
+		t.Errorf("nil Check: %v", err)
+	}
+	var x any
+	if m.As(&x) || m.Driver() != nil || m.Stats() != (metrics.Stats{}) || m.Descs() != nil {
+		t.Error("nil Metrics answered As, Driver, Stats or Descs")
+	}
+	if err := m.Shutdown(context.Background()); err != nil || m.Close() != nil {
+		t.Errorf("nil Shutdown/Close: %v", err)
+	}
 }

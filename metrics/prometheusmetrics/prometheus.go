@@ -31,6 +31,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/microos/go-os/internal/lifecycle"
 	"github.com/microos/go-os/metrics"
 	"github.com/microos/go-os/metrics/internal/promconv"
 )
@@ -129,15 +130,37 @@ func (d *Driver) Handler() http.Handler {
 // Registerer is where the Driver registers its collectors.
 func (d *Driver) Registerer() prometheus.Registerer { return d.reg }
 
-// Close unregisters the collectors it registered (so that a shared
+// As implements Metrics.As: *http.Handler gets Handler(),
+// *prometheus.Gatherer and *prometheus.Registerer the registry's, **Driver
+// the driver itself.
+func (d *Driver) As(target any) bool {
+	switch t := target.(type) {
+	case *http.Handler:
+		*t = d.Handler()
+	case *prometheus.Gatherer:
+		*t = d.gatherer
+	case *prometheus.Registerer:
+		*t = d.reg
+	case **Driver:
+		*t = d
+	default:
+		return false
+	}
+	return true
+}
+
+// Shutdown unregisters the collectors it registered (so that a shared
 // registry can take them again; those it found already there stay) and
-// stops the server Serve started.
-func (d *Driver) Close() error {
-	d.closeOnce.Do(func() { d.closeErr = d.close() })
+// stops the server Serve started, within ctx. It is idempotent.
+func (d *Driver) Shutdown(ctx context.Context) error {
+	d.closeOnce.Do(func() { d.closeErr = d.close(ctx) })
 	return d.closeErr
 }
 
-func (d *Driver) close() error {
+// Close is Shutdown bounded by lifecycle.CloseTimeout.
+func (d *Driver) Close() error { return lifecycle.Close(d.Shutdown) }
+
+func (d *Driver) close(ctx context.Context) error {
 	d.mu.Lock()
 	for _, v := range d.vecs {
 		if !v.adopted && release(d.reg, v.c) {
@@ -149,9 +172,10 @@ func (d *Driver) close() error {
 	if d.srv == nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	err := d.srv.Shutdown(ctx)
+	if err != nil {
+		d.srv.Close() // the deadline passed: cut the connections left
+	}
 	if serr := <-d.serveErr; !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
 	}

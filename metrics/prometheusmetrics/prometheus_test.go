@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -171,5 +173,29 @@ func TestSharedRegistryOutlivesOneClose(t *testing.T) {
 	m2.Close()
 	if v := value(); v != -1 {
 		t.Fatalf("jobs_total still registered (%v) after both closed", v)
+	}
+}
+
+// Serving the exposition needs no type assertion on Driver: As reaches it.
+func TestAsReachesTheHandler(t *testing.T) {
+	m := metrics.New(prometheusmetrics.New())
+	defer m.Close()
+	m.Counter("as_total").Add(2)
+	var h http.Handler
+	var g prometheus.Gatherer
+	if !m.As(&h) || !m.As(&g) {
+		t.Fatal("As did not reach the handler or the gatherer")
+	}
+	var other *int
+	if m.As(&other) {
+		t.Error("As answered a type it does not have")
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	if !strings.Contains(w.Body.String(), "as_total 2") {
+		t.Errorf("exposition lacks as_total 2:\n%s", w.Body.String())
+	}
+	if mfs, err := g.Gather(); err != nil || len(mfs) == 0 {
+		t.Errorf("Gather: %v, %d families", err, len(mfs))
 	}
 }

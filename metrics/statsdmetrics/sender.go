@@ -30,6 +30,33 @@ type packetSender struct {
 	lastReport             time.Time // when an error was last reported
 	lastErr                atomic.Pointer[sendError]
 	report                 atomic.Pointer[func(error)]
+
+	// The outcome of the flushes, for Check: whether the flush under way
+	// wrote a packet and whether one failed, whether the one before failed,
+	// and the outage that is on (nil when healthy). Only the flush (one at
+	// a time) writes them, but for outage.
+	wrote, failed, failedBefore bool
+	deadline                    time.Time // of Shutdown, when it has one
+	outage                      atomic.Pointer[outage]
+}
+
+type outage struct {
+	err       error
+	since, at time.Time
+}
+
+// flushed ends a flush: a daemon is down while a flush or the one before
+// it failed (a connected UDP socket fails only every other write, so one
+// clean flush proves nothing), and up again after two clean ones. A flush
+// that sent nothing says nothing.
+func (s *packetSender) flushed() {
+	if !s.wrote {
+		return
+	}
+	if !s.failed && !s.failedBefore {
+		s.outage.Store(nil)
+	}
+	s.failedBefore, s.wrote, s.failed = s.failed, false, false
 }
 
 // Send queues one line, sending the packet first when the line would not fit.
@@ -48,12 +75,24 @@ func (s *packetSender) flush() {
 	if len(s.buf) == 0 {
 		return
 	}
-	s.conn.SetWriteDeadline(time.Now().Add(sendTimeout))
+	dl := time.Now().Add(sendTimeout)
+	if !s.deadline.IsZero() && s.deadline.Before(dl) {
+		dl = s.deadline
+	}
+	s.conn.SetWriteDeadline(dl)
 	n, err := s.conn.Write(s.buf)
 	s.buf = s.buf[:0]
+	s.wrote = true
 	if err != nil {
+		now := time.Now()
+		s.failed = true
+		o := &outage{err: err, since: now, at: now}
+		if old := s.outage.Load(); old != nil {
+			o.since = old.since
+		}
+		s.outage.Store(o)
 		s.errors.Add(1)
-		s.lastErr.Store(&sendError{err: err, at: time.Now()})
+		s.lastErr.Store(&sendError{err: err, at: now})
 		if now := time.Now(); now.Sub(s.lastReport) >= reportEvery {
 			s.lastReport = now
 			if r := s.report.Load(); r != nil {

@@ -32,6 +32,8 @@ import (
 
 	"github.com/cactus/go-statsd-client/v5/statsd"
 
+	"github.com/microos/go-os/internal/health"
+	"github.com/microos/go-os/internal/lifecycle"
 	"github.com/microos/go-os/metrics"
 	"github.com/microos/go-os/metrics/internal/cell"
 )
@@ -173,6 +175,23 @@ func (d *Driver) flush() {
 		h.flush(d.client, d.o.sampleRate)
 	}
 	d.sender.flush()
+	d.sender.flushed()
+}
+
+// Check implements metrics.Checker: nil while the daemon takes the
+// packets, else an error wrapping metrics.ErrUnavailable with the last send
+// error and its age. A daemon that stops is seen at the second flush that
+// fails to reach it, one that comes back after two clean flushes; flushes
+// that send nothing change nothing. It makes no call of its own.
+func (d *Driver) Check(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	o := d.sender.outage.Load()
+	if o == nil {
+		return nil
+	}
+	return &health.Error{Kind: metrics.ErrUnavailable, Last: o.err, Since: o.since, Age: time.Since(o.at)}
 }
 
 // Stats returns what the driver counted.
@@ -187,19 +206,41 @@ func (d *Driver) Stats() Stats {
 	return st
 }
 
-// Close stops the flush loop, sends what is left and closes the socket. It
-// is idempotent.
-func (d *Driver) Close() error {
+// Shutdown stops the flush loop, sends what is left (each packet write
+// bounded by ctx's deadline too) and closes the socket. It is idempotent.
+func (d *Driver) Shutdown(ctx context.Context) error {
 	d.once.Do(func() {
 		close(d.stop)
 		<-d.loopDone
 		d.flushMu.Lock()
 		defer d.flushMu.Unlock()
-		d.flush()
+		if dl, ok := ctx.Deadline(); ok {
+			d.sender.deadline = dl
+		}
+		if ctx.Err() == nil {
+			d.flush()
+		}
 		d.closed = true
 		d.closeErr = d.client.Close()
 	})
 	return d.closeErr
+}
+
+// Close is Shutdown bounded by lifecycle.CloseTimeout.
+func (d *Driver) Close() error { return lifecycle.Close(d.Shutdown) }
+
+// As implements Metrics.As: *statsd.Statter gets the cactus client,
+// **Driver the driver itself (Stats, Flush).
+func (d *Driver) As(target any) bool {
+	switch t := target.(type) {
+	case *statsd.Statter:
+		*t = d.client
+	case **Driver:
+		*t = d
+	default:
+		return false
+	}
+	return true
 }
 
 func (d *Driver) series(desc *metrics.Desc, values []string) (string, []statsd.Tag) {

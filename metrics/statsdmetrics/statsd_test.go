@@ -20,15 +20,20 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func TestConformanceExporter(t *testing.T) {
 	for _, format := range []statsdmetrics.TagFormat{statsdmetrics.Datadog, statsdmetrics.Influx} {
 		t.Run(format.String(), func(t *testing.T) {
-			addr, metricsURL := testenv.Statsd(t)
+			daemon, metricsURL := testenv.Statsd(t)
+			// Through a relay the Check case cuts; the daemon is the real one.
+			relay := newUDPRelay(t, daemon)
 			metricstest.Run(t, metricstest.Harness{
 				New: func(t *testing.T, opts ...metrics.Option) *metrics.Metrics {
-					d, err := statsdmetrics.New(addr, statsdmetrics.WithTagFormat(format), statsdmetrics.WithFlushInterval(time.Hour))
+					d, err := statsdmetrics.New(relay.addr, statsdmetrics.WithTagFormat(format), statsdmetrics.WithFlushInterval(time.Hour))
 					if err != nil {
 						t.Fatal(err)
 					}
 					return metrics.New(d, opts...)
 				},
+				Cut:     relay.Cut,
+				Restore: relay.Restore,
+				Flush:   flush,
 				Read: func(t *testing.T, m *metrics.Metrics) metrics.Snapshot {
 					m.Driver().(*statsdmetrics.Driver).Flush()
 					snap, err := metricstest.Scrape(metricsURL)
@@ -60,4 +65,12 @@ func TestConformanceGraphite(t *testing.T) {
 		},
 		LabelValue: func(v string) string { return strings.ReplaceAll(v, "/", "-") },
 	})
+}
+
+// flush sends what m buffers, reaching the driver through As.
+func flush(m *metrics.Metrics) {
+	var d *statsdmetrics.Driver
+	if m.As(&d) {
+		d.Flush()
+	}
 }
