@@ -107,3 +107,39 @@ func BenchmarkHeartbeat(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkHeartbeatHooked is the heartbeat under a pass-through hook:
+// what a hook costs on a real call.
+func BenchmarkHeartbeatHooked(b *testing.B) {
+	m := discovery.NewMemory(discovery.WithHook(func(next discovery.Invoker) discovery.Invoker {
+		return func(ctx context.Context, c *discovery.Call) error { return next(ctx, c) }
+	}))
+	b.Cleanup(func() { m.Close() })
+	svc := &discovery.Service{Name: "api", Version: "1", Nodes: []*discovery.Node{{ID: "api-1", Address: "10.0.0.1", Port: 80, Metadata: map[string]string{"a": "b"}}}}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := m.Register(ctx, svc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCacheCheck is the health check a monitor polls.
+func BenchmarkCacheCheck(b *testing.B) {
+	m, names := benchRegistry(b, 100, 10)
+	c := discovery.NewCache(m)
+	b.Cleanup(func() { c.Close() })
+	ctx := context.Background()
+	for _, n := range names {
+		if _, err := c.GetService(ctx, n); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.Check(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
