@@ -162,7 +162,7 @@ func (a *Async) Write(p []byte) (int, error) {
 		}
 		if a.policy == Drop {
 			a.mu.Unlock()
-			a.dropped.Add(1)
+			a.drop()
 			return 0, ErrDropped
 		}
 		if a.space == nil {
@@ -174,7 +174,7 @@ func (a *Async) Write(p []byte) (int, error) {
 			deadline = time.NewTimer(a.blockFor)
 		}
 		if !waitFor(space, deadline) {
-			a.dropped.Add(1)
+			a.drop()
 			return 0, ErrDropped
 		}
 		a.mu.Lock()
@@ -254,7 +254,7 @@ func (a *Async) writeBatch() {
 			}
 		}
 		if ok {
-			a.written.Add(lines)
+			a.ok(uint64(lines))
 		}
 	}
 	if cap(batch) > 4*a.limit { // one huge line: do not keep its memory

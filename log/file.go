@@ -152,7 +152,7 @@ func (l *File) Write(p []byte) (int, error) {
 		return n, l.count(outputError(err))
 	}
 	l.failures = 0
-	l.written.Add(1)
+	l.ok(1)
 	return n, nil
 }
 

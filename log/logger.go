@@ -7,6 +7,10 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
+
+	"github.com/microos/go-os/internal/health"
+	"github.com/microos/go-os/internal/lifecycle"
 )
 
 // Logger is a *slog.Logger built from options, together with what it owns:
@@ -26,6 +30,7 @@ type Logger struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	closed    atomic.Bool
 }
 
 // New builds a Logger. The handler chain, outermost first, is: Sampler
@@ -115,7 +120,7 @@ func (c *countingOutput) Write(p []byte) (int, error) {
 	if err != nil {
 		return n, c.fail(err)
 	}
-	c.written.Add(1)
+	c.ok(1)
 	return n, nil
 }
 
@@ -149,14 +154,26 @@ func (f fanout) Close() error { return nil }
 
 // SetLevel changes the minimum level of the Logger and every logger
 // derived from it, at once and safely while others log.
-func (l *Logger) SetLevel(level slog.Level) { l.level.Set(level) }
+func (l *Logger) SetLevel(level slog.Level) {
+	if l != nil {
+		l.level.Set(level)
+	}
+}
 
 // Level returns the current minimum level.
-func (l *Logger) Level() slog.Level { return l.level.Level() }
+func (l *Logger) Level() slog.Level {
+	if l == nil {
+		return slog.LevelInfo
+	}
+	return l.level.Level()
+}
 
 // Reopen reopens every output that can (files: see File.Reopen), for a
 // SIGHUP from logrotate.
 func (l *Logger) Reopen() error {
+	if l == nil {
+		return nil
+	}
 	var errs []error
 	for _, o := range l.outputs {
 		if r, ok := o.(interface{ Reopen() error }); ok {
@@ -172,6 +189,9 @@ func (l *Logger) Reopen() error {
 // File keeps its own Stats too, which also count its failed rotations.
 func (l *Logger) Stats() Stats {
 	var s Stats
+	if l == nil {
+		return s
+	}
 	if l.async != nil {
 		s = l.async.Stats()
 	} else {
@@ -185,6 +205,9 @@ func (l *Logger) Stats() Stats {
 
 // Flush writes everything queued and syncs the outputs.
 func (l *Logger) Flush(ctx context.Context) error {
+	if l == nil {
+		return nil
+	}
 	if l.async != nil {
 		return l.async.Flush(ctx)
 	}
@@ -201,6 +224,10 @@ func (l *Logger) Flush(ctx context.Context) error {
 // Logger created (Open's); it honours ctx's deadline and is idempotent.
 // Logging after it returns errors that slog discards.
 func (l *Logger) Shutdown(ctx context.Context) error {
+	if l == nil {
+		return nil
+	}
+	l.closed.Store(true)
 	if l.async != nil {
 		// Async.Shutdown is idempotent: a call after one that timed out
 		// waits for the same end.
@@ -210,8 +237,44 @@ func (l *Logger) Shutdown(ctx context.Context) error {
 	return l.closeErr
 }
 
-// Close is Shutdown without a deadline.
-func (l *Logger) Close() error { return l.Shutdown(context.Background()) }
+// Close is Shutdown bounded by lifecycle.CloseTimeout (5 s): what the
+// outputs have not taken by then is counted as dropped.
+func (l *Logger) Close() error {
+	if l == nil {
+		return nil
+	}
+	return lifecycle.Close(l.Shutdown)
+}
+
+// Check reports whether lines reach the outputs: nil while the latest
+// write was taken (or none was made), else an error wrapping ErrOutput
+// (class oserr.Unavailable: disk full, a file removed, a connection lost)
+// or ErrDropped (class oserr.Limited: the async queue was full) with the
+// last failure and its age; the next line taken clears it. After Shutdown
+// it returns ErrClosed. It answers from what the writes saw, never blocks,
+// and is safe for concurrent use. A nil *Logger is healthy.
+func (l *Logger) Check(ctx context.Context) error {
+	if l == nil {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if l.closed.Load() {
+		return ErrClosed
+	}
+	var c *counters
+	if l.async != nil {
+		c = &l.async.counters
+	} else {
+		c = &l.direct.counters
+	}
+	err := c.health.Check(ctx, ErrOutput)
+	if he, ok := err.(*health.Error); ok && errors.Is(he.Last, ErrDropped) {
+		he.Kind = ErrDropped
+	}
+	return err
+}
 
 func (l *Logger) closeOutputs() error {
 	var errs []error
@@ -226,4 +289,9 @@ func (l *Logger) closeOutputs() error {
 }
 
 // Outputs returns the outputs lines go to (Open's mem:// is a *Memory).
-func (l *Logger) Outputs() []Output { return slices.Clone(l.outputs) }
+func (l *Logger) Outputs() []Output {
+	if l == nil {
+		return nil
+	}
+	return slices.Clone(l.outputs)
+}

@@ -3,6 +3,8 @@ package log
 import (
 	"errors"
 	"sync/atomic"
+
+	"github.com/microos/go-os/internal/health"
 )
 
 // Stats counts what happened to the lines given to an Output or Logger.
@@ -18,6 +20,19 @@ type Stats struct {
 type counters struct {
 	written, dropped, errs atomic.Uint64
 	last                   atomic.Pointer[error]
+	health                 health.Tracker // the latest write: taken, failed or dropped
+}
+
+// ok counts n lines taken by the outputs.
+func (c *counters) ok(n uint64) {
+	c.written.Add(n)
+	c.health.Success()
+}
+
+// drop counts a line the queue dropped.
+func (c *counters) drop() {
+	c.dropped.Add(1)
+	c.health.Failure(ErrDropped)
 }
 
 // fail counts err, wrapped as ErrOutput if it is not already, and returns it.
@@ -27,6 +42,7 @@ func (c *counters) fail(err error) error {
 	}
 	c.errs.Add(1)
 	c.last.Store(&err)
+	c.health.Failure(err)
 	return err
 }
 
