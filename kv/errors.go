@@ -5,34 +5,41 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/microos/go-os/oserr"
 )
 
-// The errors every backend maps its own onto. Test them with errors.Is.
+// The errors every backend maps its own onto. Test them with errors.Is,
+// or ask their class with oserr.Code (each is declared with oserr.New).
 var (
 	// ErrNotFound: the key has no value (never set, deleted or expired).
 	// It is returned as is, without wrapping, because a miss is ordinary.
-	ErrNotFound = errors.New("kv: not found")
+	ErrNotFound = oserr.New(oserr.NotFound, "kv: not found")
 	// ErrExists: Add found a value already there.
-	ErrExists = errors.New("kv: key exists")
+	ErrExists = oserr.New(oserr.Exists, "kv: key exists")
 	// ErrConflict: CompareAndSwap found another version than the one read.
-	ErrConflict = errors.New("kv: version conflict")
+	ErrConflict = oserr.New(oserr.Conflict, "kv: version conflict")
 	// ErrInvalidKey: the key is empty, longer than MaxKeyLen, or has a
 	// space or control character.
-	ErrInvalidKey = errors.New("kv: invalid key")
+	ErrInvalidKey = oserr.New(oserr.Invalid, "kv: invalid key")
 	// ErrInvalidItem: the item cannot be written as asked (negative TTL,
 	// CompareAndSwap without a version).
-	ErrInvalidItem = errors.New("kv: invalid item")
+	ErrInvalidItem = oserr.New(oserr.Invalid, "kv: invalid item")
 	// ErrCorrupt: the stored value cannot be read as an item: another
 	// client wrote it in its own format, or it is of another type.
-	ErrCorrupt = errors.New("kv: stored value unreadable")
+	ErrCorrupt = oserr.New(oserr.Corrupt, "kv: stored value unreadable")
 	// ErrTooLarge: the backend refused the value for its size.
-	ErrTooLarge = errors.New("kv: value too large")
+	ErrTooLarge = oserr.New(oserr.Invalid, "kv: value too large")
 	// ErrClosed: the store was closed.
-	ErrClosed = errors.New("kv: store closed")
+	ErrClosed = oserr.New(oserr.Closed, "kv: store closed")
 	// ErrUnavailable: the backend could not be reached or did not answer in
 	// time. Unlike ErrNotFound it says nothing about the key: the call may
 	// succeed when retried.
-	ErrUnavailable = errors.New("kv: backend unavailable")
+	ErrUnavailable = oserr.New(oserr.Unavailable, "kv: backend unavailable")
+	// ErrForbidden: the backend refused the client's credentials or its
+	// permissions (Redis NOAUTH, WRONGPASS, NOPERM; memcached SASL). Retrying
+	// with the same credentials cannot help.
+	ErrForbidden = oserr.New(oserr.Forbidden, "kv: backend refused the credentials")
 )
 
 // OpError is the error a Store returns for a failed call: it names the

@@ -6,7 +6,8 @@
 //
 // Counter kv.requests_total and timer kv.request_duration_seconds, labels
 // op (get, getmulti, set, add, cas, delete) and result (ok, not_found,
-// exists, conflict, invalid, unavailable, closed, error): a miss, a CAS
+// exists, conflict, invalid, unavailable, forbidden, closed,
+// error): a miss, a CAS
 // conflict and a backend outage are told apart on the dashboard as they
 // are in code.
 package kvmetrics
@@ -47,6 +48,8 @@ func Result(err error) string {
 		return "invalid"
 	case errors.Is(err, kv.ErrUnavailable):
 		return "unavailable"
+	case errors.Is(err, kv.ErrForbidden):
+		return "forbidden"
 	case errors.Is(err, kv.ErrClosed):
 		return "closed"
 	}

@@ -317,6 +317,11 @@ func mapErr(err error) error {
 		errors.Is(err, net.ErrClosed), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		// Refused, reset, timed out, or the connection ended mid-reply.
 		return kv.Unavailable(err)
+	case isAuthRefusal(err.Error()):
+		// memcached run with -Y (text-protocol auth) refuses a client that
+		// has not authenticated, or whose credentials are wrong; gomemcache
+		// reports it only as text. Retrying cannot help.
+		return kv.Wrap(kv.ErrForbidden, err)
 	case strings.Contains(err.Error(), "SERVER_ERROR object too large"):
 		// gomemcache reports the server's refusal only as text.
 		return kv.Wrap(kv.ErrTooLarge, err)
@@ -324,4 +329,12 @@ func mapErr(err error) error {
 	// Any other SERVER_ERROR (out of memory, ...) or an answer gomemcache
 	// could not parse: the server cannot serve this now.
 	return kv.Unavailable(err)
+}
+
+// isAuthRefusal tells memcached's refusals of an unauthenticated client
+// ("CLIENT_ERROR unauthenticated", "... authentication failure", "... bad
+// authentication token format").
+func isAuthRefusal(msg string) bool {
+	i := strings.Index(msg, "CLIENT_ERROR ")
+	return i >= 0 && (strings.Contains(msg[i:], "authenticat"))
 }

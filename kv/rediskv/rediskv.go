@@ -21,8 +21,9 @@
 //
 // redis.Nil maps to kv.ErrNotFound; a value without the header, or a key
 // of another type (WRONGTYPE), to kv.ErrCorrupt; connection failures,
+// NOAUTH, WRONGPASS and NOPERM to kv.ErrForbidden; connection failures,
 // deadlines and replies of a server that cannot serve (LOADING,
-// CLUSTERDOWN, TRYAGAIN, OOM, NOAUTH, ...) to kv.ErrUnavailable, with the
+// CLUSTERDOWN, TRYAGAIN, OOM, ...) to kv.ErrUnavailable, with the
 // go-redis error reachable by errors.As. GetMulti on one server is an MGET,
 // which reads a key of another type as missing.
 package rediskv
@@ -251,11 +252,18 @@ func mapErr(err error) error {
 		return kv.Wrap(kv.ErrClosed, err)
 	}
 	var reply redis.Error
-	if errors.As(err, &reply) && strings.HasPrefix(reply.Error(), "WRONGTYPE") {
-		return kv.Wrap(kv.ErrCorrupt, err) // another client's list, hash, ...
+	if errors.As(err, &reply) {
+		msg := reply.Error()
+		switch {
+		case strings.HasPrefix(msg, "WRONGTYPE"):
+			return kv.Wrap(kv.ErrCorrupt, err) // another client's list, hash, ...
+		case strings.HasPrefix(msg, "NOAUTH"), strings.HasPrefix(msg, "WRONGPASS"), strings.HasPrefix(msg, "NOPERM"):
+			// Credentials missing, wrong, or without the ACL for this
+			// command: retrying cannot help.
+			return kv.Wrap(kv.ErrForbidden, err)
+		}
 	}
 	// The connection (refused, reset, timed out, the ctx's deadline) or a
-	// server that cannot serve now (LOADING, CLUSTERDOWN, TRYAGAIN, OOM,
-	// NOAUTH, ...).
+	// server that cannot serve now (LOADING, CLUSTERDOWN, TRYAGAIN, OOM, ...).
 	return kv.Unavailable(err)
 }
