@@ -143,8 +143,8 @@ type check struct {
 	cfg  checkConfig
 	c    Checker
 
-	runMu   sync.Mutex    // one run at a time
-	running chan struct{} // closed when the in-flight call returns; nil when none
+	runMu    sync.Mutex    // one run at a time
+	running  chan struct{} // closed when the in-flight call returns; nil when none
 	runSince time.Time
 
 	// read lock-free by /health/ready

@@ -233,7 +233,10 @@ func TestTCPCheck(t *testing.T) {
 	}
 }
 
-type rw struct{ h http.Header; code int }
+type rw struct {
+	h    http.Header
+	code int
+}
 
 func (w *rw) Header() http.Header         { return w.h }
 func (w *rw) Write(b []byte) (int, error) { return len(b), nil }

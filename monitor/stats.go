@@ -20,13 +20,13 @@ type Stats struct {
 
 // RuntimeStats come from runtime/metrics.
 type RuntimeStats struct {
-	Goroutines   uint64        `json:"goroutines"`
-	HeapBytes    uint64        `json:"heap_bytes"` // live and unswept heap objects
-	TotalBytes   uint64        `json:"total_bytes"`
-	GCCycles     uint64        `json:"gc_cycles"`
-	GCPauseP50   time.Duration `json:"gc_pause_p50_ns"`
-	GCPauseP99   time.Duration `json:"gc_pause_p99_ns"`
-	GCPauseMax   time.Duration `json:"gc_pause_max_ns"`
+	Goroutines uint64        `json:"goroutines"`
+	HeapBytes  uint64        `json:"heap_bytes"` // live and unswept heap objects
+	TotalBytes uint64        `json:"total_bytes"`
+	GCCycles   uint64        `json:"gc_cycles"`
+	GCPauseP50 time.Duration `json:"gc_pause_p50_ns"`
+	GCPauseP99 time.Duration `json:"gc_pause_p99_ns"`
+	GCPauseMax time.Duration `json:"gc_pause_max_ns"`
 }
 
 // ProcessStats come from /proc/self on Linux; elsewhere Available is false

@@ -57,17 +57,17 @@ func (s CheckState) Err() error { return s.err }
 
 // Report is everything the monitor knows at one instant.
 type Report struct {
-	Service     Service          `json:"service"`
-	Status      Status           `json:"status"`
-	Since       time.Time        `json:"since"`
-	Time        time.Time        `json:"time"`
-	Uptime      time.Duration    `json:"uptime_ns"`
-	Ready       bool             `json:"ready"`
-	Transitions []Transition     `json:"transitions"`
-	Checks      []CheckState     `json:"checks"`
-	Stats       *Stats           `json:"stats,omitempty"`
-	Sinks       []SinkState      `json:"sinks,omitempty"`
-	Sections    map[string]any   `json:"sections,omitempty"`
+	Service     Service        `json:"service"`
+	Status      Status         `json:"status"`
+	Since       time.Time      `json:"since"`
+	Time        time.Time      `json:"time"`
+	Uptime      time.Duration  `json:"uptime_ns"`
+	Ready       bool           `json:"ready"`
+	Transitions []Transition   `json:"transitions"`
+	Checks      []CheckState   `json:"checks"`
+	Stats       *Stats         `json:"stats,omitempty"`
+	Sinks       []SinkState    `json:"sinks,omitempty"`
+	Sections    map[string]any `json:"sections,omitempty"`
 }
 
 func (c *check) state(now time.Time) CheckState {
