@@ -31,7 +31,6 @@ type Lease struct {
 	end  context.CancelCauseFunc
 
 	stopRenew chan struct{}
-	renewDone chan struct{}
 	renewCtx  context.Context
 	cancelRPC context.CancelFunc
 
@@ -44,7 +43,7 @@ type Lease struct {
 }
 
 func newLease(c *Client, name string, g Grant, o options, sent time.Time) *Lease {
-	l := &Lease{c: c, name: name, g: g, o: o, stopRenew: make(chan struct{}), renewDone: make(chan struct{})}
+	l := &Lease{c: c, name: name, g: g, o: o, stopRenew: make(chan struct{})}
 	l.ctx, l.end = context.WithCancelCause(context.Background())
 	l.renewCtx, l.cancelRPC = context.WithCancel(context.Background())
 	l.lossAt = sent.Add(o.ttl - o.lossMargin())
@@ -92,9 +91,12 @@ func (l *Lease) Unlock(ctx context.Context) error { return l.release(ctx, errUnl
 
 func (l *Lease) release(ctx context.Context, why error) error {
 	l.once.Do(func() {
+		// The renewer is told to stop but not waited for (Shutdown waits for
+		// it): a renewal racing the release finds the key gone or another
+		// owner's, and changes nothing; lost is set first, so it cannot
+		// declare a loss either.
 		close(l.stopRenew)
 		l.cancelRPC()
-		<-l.renewDone
 		l.mu.Lock()
 		lost := l.lost
 		l.lost = true
@@ -135,7 +137,6 @@ var errRenewLate = errors.New("no renewal confirmed before the TTL ran out")
 
 func (l *Lease) renew() {
 	defer l.c.wg.Done()
-	defer close(l.renewDone)
 	c := l.c
 	b := backoff.Backoff{Min: l.o.retryMin, Max: l.o.retryMax}
 	next := c.o.now().Add(jitter(l.o.renewEvery()))

@@ -98,7 +98,7 @@ func (r *resource) write(token uint64) bool {
 func (s suite) linearizable(t *testing.T) {
 	const clients = 8
 	ttl := s.ttl()
-	dur := 6 * s.expiry()
+	dur := 3 * s.expiry()
 	ctx := ctxT(t, dur+3*s.expiry()+time.Minute)
 	n := name(t)
 	start := time.Now()
