@@ -37,7 +37,7 @@ type Item struct {
 //
 // Stores are made by New from a Driver; every constructor in this module
 // (NewMemory, Open, rediskv.New, memcachekv.New) returns one, so key
-// validation, namespacing, use-after-Close and observers behave the same on
+// validation, namespacing, use-after-Close, health and hooks behave the same on
 // every backend.
 type Store interface {
 	// Get returns the item with its time left and version, or ErrNotFound.
@@ -63,7 +63,26 @@ type Store interface {
 	// Delete removes the key. Deleting a missing key is not an error.
 	Delete(ctx context.Context, key string) error
 
-	// Close releases the store's resources (and the backend client, when
-	// the store created it). It is idempotent.
+	// Check reports the backend's health, cheaply: nil while the Store's
+	// latest call got an answer, else an error wrapping ErrUnavailable or
+	// ErrForbidden with the latest failure and its age (oserr.Code tells
+	// which). It does one round trip (a ping) only when no call was made
+	// since the previous Check, and never blocks past ctx. ErrClosed after
+	// Close.
+	Check(ctx context.Context) error
+
+	// As sets target to the backend's client when it points to a type the
+	// backend has: *redis.Client, *redis.ClusterClient or
+	// redis.UniversalClient for rediskv, *memcache.Client for memcachekv.
+	// It returns false otherwise (the memory store has none).
+	As(target any) bool
+
+	// Shutdown refuses new calls, waits (within ctx) for the calls in
+	// flight, then releases the store's resources (and the backend
+	// client, when the store created it). It is idempotent.
+	Shutdown(ctx context.Context) error
+
+	// Close is Shutdown bounded by lifecycle.CloseTimeout (5 s). It is
+	// idempotent.
 	Close() error
 }

@@ -208,6 +208,9 @@ func (m *memory) closeSafe() {}
 
 // Close does nothing: the data lives as long as a Store refers to it, so
 // that Stores sharing the driver outlive each other.
+// System names the backend in traces and logs.
+func (m *memory) System() string { return "memory" }
+
 func (m *memory) Close() error { return nil }
 
 // clone copies v, keeping an empty value distinct from a missing one.

@@ -1,7 +1,7 @@
 package kv
 
 import (
-	"context"
+	"log/slog"
 	"time"
 )
 
@@ -10,8 +10,9 @@ type Option func(*options)
 
 type options struct {
 	namespace string
-	observers []Observer
+	hooks     []Hook
 	now       func() time.Time
+	logger    *slog.Logger
 }
 
 // WithNamespace prefixes every key with ns, so that services share one
@@ -19,16 +20,11 @@ type options struct {
 // "billing:user:1". The prefix counts towards MaxKeyLen.
 func WithNamespace(ns string) Option { return func(o *options) { o.namespace += ns } }
 
-// Observer is told of every call when it ends: the operation ("get", "set",
-// "add", "cas", "delete", "getmulti"), how many keys it touched, how long it
-// took and its error. It runs on the caller's goroutine and must not block;
-// metrics and tracing hook in here.
-type Observer func(ctx context.Context, op string, keys int, took time.Duration, err error)
-
-// WithObserver adds an observer. Without one a call reads no clock.
-func WithObserver(obs Observer) Option {
-	return func(o *options) { o.observers = append(o.observers, obs) }
-}
+// WithLogger sets where the Store logs: a Warn when the backend starts
+// failing (unavailable, credentials refused), an Info when it answers
+// again, a Warn when Shutdown's deadline passes with calls in flight.
+// Without it the Store logs nothing.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // WithClock sets the clock of the memory store, so that TTL tests advance
 // time instead of sleeping. Other backends expire items on the server's

@@ -1,8 +1,8 @@
 // Package kvmetrics records every kv call on the metrics package, through
-// the Store's observer hook:
+// a Store hook:
 //
 //	m, _ := metrics.Open(ctx, os.Getenv("METRICS_URL"))
-//	store, _ := kv.Open(ctx, os.Getenv("KV_URL"), kv.WithObserver(kvmetrics.Observer(m)))
+//	store, _ := kv.Open(ctx, os.Getenv("KV_URL"), kv.WithHook(kvmetrics.Hook(m)))
 //
 // Counter kv.requests_total and timer kv.request_duration_seconds, labels
 // op (get, getmulti, set, add, cas, delete) and result (ok, not_found,
@@ -21,15 +21,21 @@ import (
 	"github.com/microos/go-os/metrics"
 )
 
-// Observer returns a kv.Observer that records on m. Series are bound on
-// first use, so a call costs a label lookup and no allocation.
-func Observer(m *metrics.Metrics) kv.Observer {
+// Hook returns a kv.Hook that records every call on m. Series are bound
+// on first use, so recording costs a label lookup and no allocation. A nil
+// m records nothing.
+func Hook(m *metrics.Metrics) kv.Hook {
 	requests := m.Counter("kv.requests_total", metrics.Labels("op", "result"), metrics.Help("kv calls by operation and result."))
 	took := m.Timer("kv.request_duration_seconds", metrics.Labels("op", "result"), metrics.Help("kv call latency."))
-	return func(_ context.Context, op string, _ int, d time.Duration, err error) {
-		r := Result(err)
-		requests.With("op", op, "result", r).Inc()
-		took.With("op", op, "result", r).Observe(d)
+	return func(next kv.Invoker) kv.Invoker {
+		return func(ctx context.Context, c *kv.Call) error {
+			start := time.Now()
+			err := next(ctx, c)
+			r := Result(err)
+			requests.With("op", c.Op, "result", r).Inc()
+			took.With("op", c.Op, "result", r).Observe(time.Since(start))
+			return err
+		}
 	}
 }
 

@@ -4,16 +4,20 @@ import (
 	"context"
 	"testing"
 
+	"go.uber.org/goleak"
+
 	"github.com/microos/go-os/kv"
 	"github.com/microos/go-os/kv/kvmetrics"
 	"github.com/microos/go-os/metrics"
 )
 
-func TestObserverRecordsResults(t *testing.T) {
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestHookRecordsResults(t *testing.T) {
 	ctx := context.Background()
 	m := metrics.NewMemory()
 	defer m.Close()
-	s := kv.NewMemory(kv.WithObserver(kvmetrics.Observer(m)))
+	s := kv.NewMemory(kv.WithHook(kvmetrics.Hook(m)))
 	defer s.Close()
 	s.Set(ctx, kv.Item{Key: "a", Value: []byte("1")})
 	s.Get(ctx, "a")
@@ -33,10 +37,10 @@ func TestObserverRecordsResults(t *testing.T) {
 	}
 }
 
-func BenchmarkObservedGet(b *testing.B) {
+func BenchmarkHookedGet(b *testing.B) {
 	ctx := context.Background()
 	m := metrics.NewMemory()
-	s := kv.NewMemory(kv.WithObserver(kvmetrics.Observer(m)))
+	s := kv.NewMemory(kv.WithHook(kvmetrics.Hook(m)))
 	s.Set(ctx, kv.Item{Key: "a", Value: []byte("1")})
 	b.ReportAllocs()
 	for b.Loop() {

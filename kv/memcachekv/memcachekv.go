@@ -251,6 +251,36 @@ func (d *driver) Delete(ctx context.Context, key string) error {
 	return mapErr(err)
 }
 
+// Ping asks every server for its version, for Store.Check on an idle
+// Store. gomemcache takes no ctx: the ping runs on its own goroutine,
+// bounded by the client's timeout, and Ping returns when ctx ends if that
+// comes first.
+func (d *driver) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- d.c.Ping() }()
+	select {
+	case err := <-done:
+		return mapErr(err)
+	case <-ctx.Done():
+		return kv.Unavailable(ctx.Err())
+	}
+}
+
+// System names the backend in traces and logs.
+func (d *driver) System() string { return "memcached" }
+
+// As reaches the gomemcache client through Store.As (*memcache.Client).
+func (d *driver) As(target any) bool {
+	if t, ok := target.(**memcache.Client); ok {
+		*t = d.c
+		return true
+	}
+	return false
+}
+
 func (d *driver) Close() error {
 	if d.owned {
 		return d.c.Close()

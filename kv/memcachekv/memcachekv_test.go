@@ -29,6 +29,15 @@ func TestConformance(t *testing.T) {
 			return s
 		},
 		TTLResolution: time.Second,
+		Outage: func(t *testing.T) (kv.Store, func(), func()) {
+			p := testenv.NewProxy(t, addrs[0])
+			p.Start()
+			s, err := memcachekv.New([]string{p.Addr()}, []memcachekv.Option{memcachekv.WithTimeout(300 * time.Millisecond)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s, p.Stop, p.Start
+		},
 		Unreachable: func(t *testing.T) kv.Store {
 			s, err := memcachekv.New([]string{testenv.FreePort(t)}, []memcachekv.Option{memcachekv.WithTimeout(200 * time.Millisecond)})
 			if err != nil {

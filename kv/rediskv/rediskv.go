@@ -197,6 +197,35 @@ func (d *driver) Delete(ctx context.Context, key string) error {
 	return mapErr(d.c.Del(ctx, key).Err())
 }
 
+// Ping is one PING, for Store.Check on an idle Store.
+func (d *driver) Ping(ctx context.Context) error { return mapErr(d.c.Ping(ctx).Err()) }
+
+// System names the backend in traces and logs.
+func (d *driver) System() string { return "redis" }
+
+// As reaches the go-redis client through Store.As: *redis.Client or
+// *redis.ClusterClient (whichever it is), or redis.UniversalClient.
+func (d *driver) As(target any) bool {
+	switch t := target.(type) {
+	case *redis.UniversalClient:
+		*t = d.c
+		return true
+	case **redis.Client:
+		c, ok := d.c.(*redis.Client)
+		if ok {
+			*t = c
+		}
+		return ok
+	case **redis.ClusterClient:
+		c, ok := d.c.(*redis.ClusterClient)
+		if ok {
+			*t = c
+		}
+		return ok
+	}
+	return false
+}
+
 func (d *driver) Close() error {
 	if !d.owned {
 		return nil

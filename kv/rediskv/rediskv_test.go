@@ -48,6 +48,15 @@ func TestStandaloneConformance(t *testing.T) {
 		New:         func(t *testing.T, opts ...kv.Option) kv.Store { return rediskv.New(client, opts...) },
 		Unreachable: unreachable,
 		Hung:        hung,
+		Outage: func(t *testing.T) (kv.Store, func(), func()) {
+			p := testenv.NewProxy(t, testenv.Redis(t))
+			p.Start()
+			s, err := kv.Open(context.Background(), "redis://"+p.Addr()+"/0?dial_timeout=200ms")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s, p.Stop, p.Start
+		},
 	})
 }
 
