@@ -69,3 +69,26 @@ func BenchmarkMemoryGetParallel(b *testing.B) {
 		}
 	})
 }
+
+// A hook costs the Call it wraps (one allocation); without hooks Get
+// allocates nothing for them.
+func BenchmarkMemoryGetHooks(b *testing.B) {
+	passthrough := func(next kv.Invoker) kv.Invoker {
+		return func(ctx context.Context, c *kv.Call) error { return next(ctx, c) }
+	}
+	for _, n := range []int{0, 1} {
+		b.Run(strconv.Itoa(n)+"hooks", func(b *testing.B) {
+			var opts []kv.Option
+			for range n {
+				opts = append(opts, kv.WithHook(passthrough))
+			}
+			s := kv.NewMemory(opts...)
+			ctx := context.Background()
+			s.Set(ctx, kv.Item{Key: "a", Value: []byte("1")})
+			b.ReportAllocs()
+			for b.Loop() {
+				s.Get(ctx, "a")
+			}
+		})
+	}
+}

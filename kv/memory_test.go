@@ -1,8 +1,11 @@
 package kv_test
 
 import (
+	"context"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/microos/go-os/internal/fakeclock"
 	"github.com/microos/go-os/kv"
@@ -19,4 +22,22 @@ func TestMemoryConformance(t *testing.T) {
 		},
 		Advance: clock.Advance,
 	})
+}
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// A miss is the bare ErrNotFound and costs no allocation, with or without
+// the health tracking behind Check.
+func TestMissIsAllocationFree(t *testing.T) {
+	s := kv.NewMemory()
+	defer s.Close()
+	ctx := context.Background()
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := s.Get(ctx, "missing"); err != kv.ErrNotFound {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("a miss allocates %v times, want 0", allocs)
+	}
 }
