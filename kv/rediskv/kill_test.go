@@ -10,18 +10,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/microos/go-os/internal/testenv"
 	"github.com/microos/go-os/kv"
-	_ "github.com/microos/go-os/kv/rediskv"
+	"github.com/microos/go-os/kv/rediskv"
 )
 
-// TestRedisKilledDuringLoad kills Redis (SIGKILL) under a load: every call
-// must return within its deadline with ErrUnavailable, and calls must
-// succeed again within 1 s of Redis being back. goleak (TestMain) checks
-// that nothing is left running.
+// TestRedisKilledDuringLoad kills a Redis of the test's own (SIGKILL,
+// persistence on with appendfsync always) under a load of writes of
+// unique keys, then starts it again on the same data:
+//   - every write acknowledged before the kill is read back from Redis
+//     (through a client of its own, not our counters);
+//   - while Redis is down every call fails with ErrUnavailable and none
+//     blocks (a loose bound of 5× its deadline; DeadlineExceeded or a
+//     refused dial is what ends it);
+//   - every call started after recovery succeeds.
+//
+// goleak (TestMain) checks that nothing is left running.
 func TestRedisKilledDuringLoad(t *testing.T) {
 	addr := testenv.FreePort(t)
-	srv := testenv.StartRedis(t, addr)
+	dir := t.TempDir()
+	persist := []string{"--appendonly", "yes", "--appendfsync", "always"}
+	srv := startRedis(t, addr, dir, persist...)
 
 	s, err := kv.Open(context.Background(), "redis://"+addr+"/0?dial_timeout=100ms")
 	if err != nil {
@@ -30,45 +41,61 @@ func TestRedisKilledDuringLoad(t *testing.T) {
 	defer s.Close()
 
 	const callTimeout = 200 * time.Millisecond
+	const (
+		up = iota
+		down
+		recovered
+	)
 	var (
-		killed, stop atomic.Bool
-		wg           sync.WaitGroup
-		mu           sync.Mutex
-		problems     []string
-		downErrs     atomic.Int64
-		slowest      atomic.Int64
+		phase    atomic.Int32
+		stop     atomic.Bool
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		problems []string
+		acked    = map[string]string{} // key → value, writes Redis acknowledged
+		downErrs atomic.Int64
+		afterOK  atomic.Int64
+		slowest  atomic.Int64
+		workers  = 4
 	)
 	report := func(format string, args ...any) {
 		mu.Lock()
 		problems = append(problems, fmt.Sprintf(format, args...))
 		mu.Unlock()
 	}
-	for w := 0; w < 4; w++ {
+	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := 0; !stop.Load(); i++ {
-				key := "load-" + strconv.Itoa(w) + "-" + strconv.Itoa(i%50)
+				key := "kill-" + strconv.Itoa(w) + "-" + strconv.Itoa(i)
+				val := strconv.Itoa(i)
+				startPhase := phase.Load()
 				ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 				start := time.Now()
-				err := s.Set(ctx, kv.Item{Key: key, Value: []byte("v")})
-				if err == nil {
-					_, err = s.Get(ctx, key)
-				}
+				err := s.Set(ctx, kv.Item{Key: key, Value: []byte(val)})
 				took := time.Since(start)
 				cancel()
 				if int64(took) > slowest.Load() {
 					slowest.Store(int64(took))
 				}
-				if took > callTimeout+50*time.Millisecond { // Set and Get share the deadline
-					report("call took %v, past its %v deadline", took, callTimeout)
+				if took > 5*callTimeout {
+					report("Set blocked %v, its deadline was %v", took, callTimeout)
 				}
 				switch {
 				case err == nil:
-				case errors.Is(err, kv.ErrUnavailable) && killed.Load():
+					mu.Lock()
+					acked[key] = val
+					mu.Unlock()
+					if startPhase == recovered {
+						afterOK.Add(1)
+					}
+				case startPhase == recovered:
+					report("Set %s started after recovery failed: %v", key, err)
+				case errors.Is(err, kv.ErrUnavailable) && phase.Load() != up:
 					downErrs.Add(1)
 				default:
-					report("error %v (killed=%v): want ErrUnavailable", err, killed.Load())
+					report("Set %s: %v (phase %d): want ErrUnavailable", key, err, phase.Load())
 				}
 			}
 		}()
@@ -85,25 +112,47 @@ func TestRedisKilledDuringLoad(t *testing.T) {
 		}
 		return time.Since(start)
 	}
-	// Let the load run, then kill Redis mid-load.
-	ok := func() bool { return s.Set(ctx, kv.Item{Key: "probe", Value: []byte("x")}) == nil }
-	waitFor("load running", 5*time.Second, ok)
-	killed.Store(true)
+	ackedCount := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
+	waitFor("load running", 5*time.Second, func() bool { return ackedCount() >= 200 })
+	phase.Store(down)
 	srv.Process.Kill()
 	srv.Wait()
 	waitFor("calls failing with ErrUnavailable", 5*time.Second, func() bool { return downErrs.Load() >= 20 })
+	ackedBeforeKill := ackedCount()
 
-	testenv.StartRedis(t, addr)
-	recovered := waitFor("recovery after restart", time.Second, func() bool {
+	startRedis(t, addr, dir, persist...)
+	took := waitFor("recovery after restart", 5*time.Second, func() bool {
 		c, cancel := context.WithTimeout(ctx, callTimeout)
 		defer cancel()
-		return s.Set(c, kv.Item{Key: "probe", Value: []byte("x")}) == nil
+		return s.Set(c, kv.Item{Key: "kill-probe", Value: []byte("x")}) == nil
 	})
+	phase.Store(recovered)
+	waitFor("calls after recovery", 5*time.Second, func() bool { return afterOK.Load() >= 100 })
 	stop.Store(true)
 	wg.Wait()
 	for _, p := range problems {
 		t.Error(p)
 	}
-	t.Logf("unavailable errors while down: %d; slowest call: %v; recovered %v after restart",
-		downErrs.Load(), time.Duration(slowest.Load()), recovered)
+
+	// Read every acknowledged write back from Redis itself.
+	check := redis.NewClient(&redis.Options{Addr: addr})
+	defer check.Close()
+	reader := rediskv.New(check)
+	mu.Lock()
+	defer mu.Unlock()
+	lost := 0
+	for k, v := range acked {
+		it, err := reader.Get(ctx, k)
+		if err != nil || string(it.Value) != v {
+			lost++
+			if lost <= 5 {
+				t.Errorf("acknowledged write %s=%s read back as %q, %v", k, v, it.Value, err)
+			}
+		}
+	}
+	if lost > 0 {
+		t.Errorf("%d of %d acknowledged writes lost", lost, len(acked))
+	}
+	t.Logf("acked before kill: %d, in all: %d, lost: %d; unavailable errors while down: %d; slowest call: %v; recovered %v after restart",
+		ackedBeforeKill, len(acked), lost, downErrs.Load(), time.Duration(slowest.Load()), took)
 }
