@@ -196,3 +196,6 @@ func (m *Monitor) Check(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Service returns the identity set by WithService.
+func (m *Monitor) Service() Service { return m.o.service }
