@@ -29,7 +29,9 @@ type Server struct {
 func NewServer(m *monitor.Monitor) *Server { return &Server{m: m} }
 
 // Register registers the health service of m on s.
-func Register(s grpc.ServiceRegistrar, m *monitor.Monitor) { healthpb.RegisterHealthServer(s, NewServer(m)) }
+func Register(s grpc.ServiceRegistrar, m *monitor.Monitor) {
+	healthpb.RegisterHealthServer(s, NewServer(m))
+}
 
 func (s *Server) status(name string) (healthpb.HealthCheckResponse_ServingStatus, bool) {
 	serving := func(ok bool) healthpb.HealthCheckResponse_ServingStatus {
