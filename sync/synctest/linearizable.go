@@ -139,14 +139,19 @@ func (s suite) linearizable(t *testing.T) {
 					if l.Err() != nil {
 						break
 					}
-					if !res.write(l.Token()) {
+					// Every write made while the client believes it holds the
+					// lock is in the history, accepted or not: a stale holder
+					// still writing after another acquired breaks the model
+					// even when the resource's fencing refuses it.
+					accepted := res.write(l.Token())
+					lastHeld = stamp()
+					record(porcupine.Operation{ClientId: i, Input: lockIn{Kind: opWrite, Client: i, Token: l.Token()}, Call: call, Return: lastHeld})
+					if !accepted {
 						mu.Lock()
 						fenced++
 						mu.Unlock()
 						break
 					}
-					lastHeld = stamp()
-					record(porcupine.Operation{ClientId: i, Input: lockIn{Kind: opWrite, Client: i, Token: l.Token()}, Call: call, Return: lastHeld})
 					if !freeze && w == 3 {
 						break
 					}
