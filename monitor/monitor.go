@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -285,6 +287,30 @@ func TCP(addr string) Checker {
 			return err
 		}
 		return c.Close()
+	})
+}
+
+// HTTPGet returns a check that GETs url with client (nil:
+// http.DefaultClient) and passes on a 2xx or 3xx status.
+func HTTPGet(client *http.Client, url string) Checker {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	return CheckFunc(func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+		res.Body.Close()
+		if res.StatusCode >= 400 {
+			return fmt.Errorf("monitor: GET %s: %s", url, res.Status)
+		}
+		return nil
 	})
 }
 

@@ -233,6 +233,30 @@ func TestTCPCheck(t *testing.T) {
 	}
 }
 
+func TestHTTPGetAndNames(t *testing.T) {
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer ok.Close()
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }))
+	defer bad.Close()
+	if err := HTTPGet(nil, ok.URL).Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := HTTPGet(nil, bad.URL).Check(context.Background()); err == nil {
+		t.Fatal("500 passed")
+	}
+	m := New(manual())
+	defer m.Close()
+	if err := m.Register("", &toggle{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.CheckState("monitor.toggle"); !ok {
+		t.Fatalf("derived name: %v", m.Checks())
+	}
+	if err := m.Register("", &toggle{}); !errors.Is(err, ErrExists) {
+		t.Fatalf("duplicate: %v", err)
+	}
+}
+
 type rw struct {
 	h    http.Header
 	code int
