@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/microos/go-os/kv"
+	"github.com/microos/go-os/oserr"
 )
 
 func Example() {
@@ -89,4 +90,51 @@ func ExampleWithClock() {
 	_, err := store.Get(ctx, "session")
 	fmt.Println(err)
 	// Output: kv: not found
+}
+
+// Check is the Store's health for a readiness probe or the monitor
+// package: nil while the backend answers, an error of class Unavailable
+// (or Forbidden) otherwise, never blocking past ctx.
+func ExampleStore_Check() {
+	ctx := context.Background()
+	store := kv.NewMemory()
+	defer store.Close()
+
+	c, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	err := store.Check(c)
+	fmt.Println(err, oserr.Code(err) == oserr.Unavailable)
+
+	store.Close()
+	err = store.Check(ctx)
+	fmt.Println(errors.Is(err, kv.ErrClosed))
+	// Output:
+	// <nil> false
+	// true
+}
+
+// A Hook wraps every call: here it counts misses per operation. kv/kvtrace
+// and kv/kvmetrics are hooks too.
+func ExampleWithHook() {
+	ctx := context.Background()
+	misses := map[string]int{}
+	countMisses := func(next kv.Invoker) kv.Invoker {
+		return func(ctx context.Context, c *kv.Call) error {
+			err := next(ctx, c)
+			if errors.Is(err, kv.ErrNotFound) {
+				misses[c.Op]++
+			}
+			return err
+		}
+	}
+	store := kv.NewMemory(kv.WithHook(countMisses))
+	defer store.Close()
+
+	store.Set(ctx, kv.Item{Key: "a", Value: []byte("1")})
+	store.Get(ctx, "a")
+	store.Get(ctx, "b")
+	store.CompareAndSwap(ctx, kv.Item{Key: "c", Value: []byte("3"), Version: 7})
+	fmt.Println(misses)
+	// Output:
+	// map[cas:1 get:1]
 }
