@@ -389,10 +389,14 @@ func (m *Monitor) run(c *check) error {
 				c.running = done
 			}
 		}
-		cancel()
-		if err == nil && ctx.Err() != nil && time.Since(start) >= c.cfg.timeout {
-			err = fmt.Errorf("%w after %v", ErrTimeout, c.cfg.timeout)
+		if ctx.Err() == context.DeadlineExceeded && !errors.Is(err, ErrTimeout) {
+			if err == nil {
+				err = fmt.Errorf("%w after %v", ErrTimeout, c.cfg.timeout)
+			} else { // the check returned its ctx's error: say it was our timeout
+				err = fmt.Errorf("%w after %v: %w", ErrTimeout, c.cfg.timeout, err)
+			}
 		}
+		cancel()
 	}
 	m.record(c, err, time.Since(start))
 	return err
