@@ -93,6 +93,7 @@ func TestRedisKilledWhileHolding(t *testing.T) {
 	if !errors.Is(l.Err(), ossync.ErrLost) {
 		t.Fatalf("Err = %v, want ErrLost", l.Err())
 	}
+	t.Logf("TTL %s: lease context cancelled %s after the backend went away", ttl, time.Since(killed).Round(time.Millisecond))
 	cctx, cancel := context.WithTimeout(ctx, time.Second)
 	err = c.Check(cctx)
 	cancel()
