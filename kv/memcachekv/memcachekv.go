@@ -28,6 +28,16 @@
 // gomemcache takes no context: a call checks ctx before it starts and is
 // bounded by the client's timeout (default 500 ms; ?timeout= or
 // WithTimeout), not by ctx's deadline.
+//
+// # Errors, client and health
+//
+// A miss is kv.ErrNotFound; refused, reset or timed-out connections and
+// server errors are kv.ErrUnavailable; a server run with authentication
+// (-Y), which gomemcache cannot do, refuses every call with
+// kv.ErrForbidden. Store.As reaches the *memcache.Client. Store.Check
+// answers from the Store's calls and, on an idle Store, pings every
+// server (bounded by ctx and the client's timeout). Open refuses unknown
+// URL parameters.
 package memcachekv
 
 import (

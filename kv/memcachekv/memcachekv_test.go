@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bradfitz/gomemcache/memcache"
 	"go.uber.org/goleak"
 
 	"github.com/microos/go-os/internal/testenv"
@@ -119,5 +120,21 @@ func TestTooLarge(t *testing.T) {
 	err = s.Set(context.Background(), kv.Item{Key: "too-large", Value: make([]byte, 3<<20)})
 	if !errors.Is(err, kv.ErrTooLarge) {
 		t.Fatalf("Set of 3 MiB (server limit 2 MiB): %v, want ErrTooLarge", err)
+	}
+}
+
+// As reaches the gomemcache client behind the Store.
+func TestAsReachesTheClient(t *testing.T) {
+	s, err := memcachekv.New(testenv.Memcached(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var c *memcache.Client
+	if !s.As(&c) || c == nil {
+		t.Fatal("As(*memcache.Client) = false")
+	}
+	if err := c.Ping(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -54,6 +54,9 @@ func TestCredentialsRefusedAreForbidden(t *testing.T) {
 			if !errors.As(err, &re) {
 				t.Fatalf("Set: %v: the redis error is not reachable", err)
 			}
+			if err := s.Check(ctx); !errors.Is(err, kv.ErrForbidden) || oserr.Code(err) != oserr.Forbidden {
+				t.Fatalf("Check after a refusal: %v, want class Forbidden", err)
+			}
 		})
 	}
 

@@ -26,6 +26,13 @@
 // CLUSTERDOWN, TRYAGAIN, OOM, ...) to kv.ErrUnavailable, with the
 // go-redis error reachable by errors.As. GetMulti on one server is an MGET,
 // which reads a key of another type as missing.
+//
+// # Client and health
+//
+// Store.As reaches the go-redis client: *redis.Client or
+// *redis.ClusterClient (whichever it is) and redis.UniversalClient.
+// Store.Check answers from the Store's calls and, on an idle Store, sends
+// one PING. Open refuses URL parameters go-redis does not know.
 package rediskv
 
 import (

@@ -94,6 +94,12 @@ func TestOpenURLs(t *testing.T) {
 	if _, err := kv.Open(ctx, "redis://127.0.0.1:1/notadb"); err == nil {
 		t.Fatal("Open accepted a bad db number")
 	}
+	for _, bad := range []string{"redis://127.0.0.1:1/0?dial_timeuot=1s", "redis+cluster://127.0.0.1:1?bogus=1", "rediss://127.0.0.1:1/0?namespace=a:&x=1"} {
+		if s, err := kv.Open(ctx, bad); err == nil {
+			s.Close()
+			t.Errorf("Open(%q) accepted an unknown parameter", bad)
+		}
+	}
 	// rediss:// makes a TLS client; nothing listens, so calls are unavailable.
 	s, err := kv.Open(ctx, "rediss://"+testenv.FreePort(t)+"/0")
 	if err != nil {
@@ -201,5 +207,37 @@ func TestClusterGetMultiIsOneRoundTripPerMaster(t *testing.T) {
 	}
 	if n := rt.n.Load(); n != 3 {
 		t.Fatalf("GetMulti of 100 keys over 3 masters took %d round trips, want 3", n)
+	}
+}
+
+// As reaches the go-redis client behind the Store, Open's as New's.
+func TestAsReachesTheClient(t *testing.T) {
+	ctx := context.Background()
+	s, err := kv.Open(ctx, "redis://"+testenv.Redis(t)+"/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var c *redis.Client
+	if !s.As(&c) || c == nil {
+		t.Fatal("As(*redis.Client) = false")
+	}
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var u redis.UniversalClient
+	if !s.As(&u) || u != redis.UniversalClient(c) {
+		t.Fatal("As(redis.UniversalClient) did not give the same client")
+	}
+	var cc *redis.ClusterClient
+	if s.As(&cc) {
+		t.Fatal("As(*redis.ClusterClient) = true on a standalone client")
+	}
+	var other int
+	if s.As(&other) {
+		t.Fatal("As(*int) = true")
+	}
+	if kv.NewMemory().As(&c) {
+		t.Fatal("the memory store has no client")
 	}
 }
