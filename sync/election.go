@@ -66,8 +66,9 @@ func (c *Client) Campaign(ctx context.Context, election, candidate string, opts 
 	return ld, nil
 }
 
-// leadership is this Client's live leadership of election, or nil.
-func (c *Client) leadership(election string) *Leadership {
+// Leading is this Client's live leadership of election (won by Campaign,
+// neither lost nor resigned), or nil.
+func (c *Client) Leading(election string) *Leadership {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ld := c.leading[election]

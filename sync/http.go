@@ -20,7 +20,7 @@ const LeaderHeader = "X-Leader"
 func LeaderOnly(c *Client, election string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if c.leadership(election) != nil {
+			if c.Leading(election) != nil {
 				next.ServeHTTP(w, r)
 				return
 			}
