@@ -2,23 +2,27 @@ package consulmonitor_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/consul/api"
+	"github.com/microos/go-os/discovery/consuldiscovery"
 	"github.com/microos/go-os/internal/testenv"
 	"github.com/microos/go-os/monitor"
 	"github.com/microos/go-os/monitor/consulmonitor"
+	"github.com/microos/go-os/router"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"), goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"))
+	goleak.VerifyTestMain(m)
 }
 
 // The service registered in the real Consul with a critical check on a
@@ -32,7 +36,10 @@ func TestEndToEndRedisOutage(t *testing.T) {
 
 	svc := fmt.Sprintf("monitor-e2e-%d", time.Now().UnixNano())
 	id := svc + "-1"
-	owner, err := api.NewClient(&api.Config{Address: consulAddr})
+	tr := &http.Transport{} // closed at the end: no idle connection left for goleak
+	t.Cleanup(tr.CloseIdleConnections) // after the deregistration below
+	defer http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+	owner, err := api.NewClient(&api.Config{Address: consulAddr, HttpClient: &http.Client{Transport: tr}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +59,7 @@ func TestEndToEndRedisOutage(t *testing.T) {
 	srv := httptest.NewServer(m.Handler())
 	defer srv.Close()
 
-	other, _ := api.NewClient(&api.Config{Address: consulAddr})
+	other, _ := api.NewClient(&api.Config{Address: consulAddr, HttpClient: &http.Client{Transport: tr}})
 	passing := func() int {
 		es, _, err := other.Health().Service(svc, "", true, nil)
 		if err != nil {
@@ -92,7 +99,27 @@ func TestEndToEndRedisOutage(t *testing.T) {
 		}
 		return time.Since(start)
 	}
+	// the router of another client, on discovery's passing-only view of Consul
+	reg := consuldiscovery.New(other, consuldiscovery.WithWaitTime(2*time.Second))
+	defer reg.Close()
+	rt := router.New(reg)
+	defer rt.Close()
+	picks := func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		p, err := rt.Pick(ctx, svc, "")
+		if err != nil {
+			if !errors.Is(err, router.ErrNoNodes) {
+				t.Logf("pick: %v", err)
+			}
+			return false
+		}
+		p.Done(nil, time.Millisecond)
+		return p.Node.ID == id || strings.HasPrefix(p.Node.Address, "127.0.0.1")
+	}
+
 	waitFor("healthy at start", func() bool { return ready() == 200 && consulStatus() == api.HealthPassing && passing() == 1 })
+	waitFor("router picks at start", picks)
 
 	cmd.Process.Kill()
 	cmd.Wait()
@@ -103,6 +130,8 @@ func TestEndToEndRedisOutage(t *testing.T) {
 	tConsul := time.Since(killed)
 	waitFor("gone from passing lookup", func() bool { return passing() == 0 })
 	tGone := time.Since(killed)
+	waitFor("router stops picking", func() bool { return !picks() })
+	t.Logf("router stopped picking the node %v after the kill", time.Since(killed).Round(time.Millisecond))
 	t.Logf("redis killed → ready 503 after %v, consul check critical after %v, gone from another client's passing-only lookup after %v",
 		tReady.Round(time.Millisecond), tConsul.Round(time.Millisecond), tGone.Round(time.Millisecond))
 	if st := m.Status(); st != monitor.StatusUnhealthy {
@@ -116,6 +145,9 @@ func TestEndToEndRedisOutage(t *testing.T) {
 	waitFor("consul passing", func() bool { return consulStatus() == api.HealthPassing })
 	cb := time.Since(back)
 	waitFor("back in passing lookup", func() bool { return passing() == 1 })
+	pb := time.Since(back)
+	waitFor("router picks again", picks)
+	t.Logf("router picks the node again %v after Redis came back (passing lookup: %v)", time.Since(back).Round(time.Millisecond), pb.Round(time.Millisecond))
 	t.Logf("redis back → ready 200 after %v, consul check passing after %v, back in passing-only lookup after %v",
 		rb.Round(time.Millisecond), cb.Round(time.Millisecond), time.Since(back).Round(time.Millisecond))
 	if err := m.Check(context.Background()); err != nil {
