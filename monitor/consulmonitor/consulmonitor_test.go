@@ -36,7 +36,7 @@ func TestEndToEndRedisOutage(t *testing.T) {
 
 	svc := fmt.Sprintf("monitor-e2e-%d", time.Now().UnixNano())
 	id := svc + "-1"
-	tr := &http.Transport{} // closed at the end: no idle connection left for goleak
+	tr := &http.Transport{}            // closed at the end: no idle connection left for goleak
 	t.Cleanup(tr.CloseIdleConnections) // after the deregistration below
 	defer http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 	owner, err := api.NewClient(&api.Config{Address: consulAddr, HttpClient: &http.Client{Transport: tr}})
