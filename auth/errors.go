@@ -1,6 +1,10 @@
 package auth
 
-import "github.com/microos/go-os/oserr"
+import (
+	"errors"
+
+	"github.com/microos/go-os/oserr"
+)
 
 // Sentinels. Every rejection of a token wraps ErrInvalidToken (class
 // Unauthenticated) and one reason below, so that a caller can test both
@@ -41,3 +45,5 @@ type reason struct{ msg string }
 
 func (r *reason) Error() string { return r.msg }
 func (r *reason) Unwrap() error { return ErrInvalidToken }
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }
