@@ -97,6 +97,7 @@ func Run(t *testing.T, h Harness) {
 	if h.Hung != nil {
 		t.Run("Hung", func(t *testing.T) { testHung(t, h) })
 		t.Run("CloseWaitsForHungCall", func(t *testing.T) { testCloseWaitsForHungCall(t, h) })
+		t.Run("ShutdownHonoursItsDeadline", func(t *testing.T) { testShutdownDeadline(t, h) })
 	}
 	if h.Outage != nil {
 		t.Run("CheckOutage", func(t *testing.T) { testCheckOutage(t, h) })
@@ -591,6 +592,55 @@ func testCloseWaitsForHungCall(t *testing.T, h Harness) {
 		return
 	}
 	t.Fatal("in 50 rounds no call was in flight when Close ran")
+}
+
+// Shutdown with a call blocked in the driver for longer than Shutdown's
+// own deadline: Shutdown returns by its deadline (before the call's) with
+// an error of class DeadlineExceeded, and the call still returns.
+func testShutdownDeadline(t *testing.T, h Harness) {
+	for round := 0; round < 50; round++ {
+		s := h.Hung(t)
+		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		callDeadline, _ := c.Deadline()
+		started := make(chan struct{})
+		done := make(chan error, 1)
+		go func() {
+			close(started)
+			_, err := s.Get(c, "k")
+			done <- err
+		}()
+		<-started
+		runtime.Gosched()
+		sc, scancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		err := s.Shutdown(sc)
+		scancel()
+		returned := time.Now()
+		callErr := <-done
+		cancel()
+		if err == nil {
+			// No call was in flight: Shutdown came first.
+			if !errors.Is(callErr, kv.ErrClosed) {
+				t.Fatalf("Shutdown returned nil while a call was in flight (it got %v)", callErr)
+			}
+			continue
+		}
+		// The call in flight ends by its own deadline, or earlier with
+		// ErrClosed when the driver's Close cuts it.
+		if !errors.Is(callErr, kv.ErrUnavailable) && !errors.Is(callErr, kv.ErrClosed) {
+			t.Fatalf("the call in flight: %v, want ErrUnavailable or ErrClosed", callErr)
+		}
+		if oserr.Code(err) != oserr.DeadlineExceeded {
+			t.Fatalf("Shutdown with a call hung past its deadline: %v, want class DeadlineExceeded", err)
+		}
+		if !returned.Before(callDeadline) {
+			t.Fatal("Shutdown waited for the hung call instead of its own deadline")
+		}
+		if again := s.Close(); again == nil || again.Error() != err.Error() {
+			t.Fatalf("Close after Shutdown: %v, want Shutdown's result again (%v)", again, err)
+		}
+		return
+	}
+	t.Fatal("in 50 rounds no call was in flight when Shutdown ran")
 }
 
 func testHung(t *testing.T, h Harness) {

@@ -1,8 +1,13 @@
 package rediskv_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -240,4 +245,59 @@ func TestAsReachesTheClient(t *testing.T) {
 	if kv.NewMemory().As(&c) {
 		t.Fatal("the memory store has no client")
 	}
+}
+
+// WithLogger: the Store logs the backend failing and answering again.
+func TestLogsOutageAndRecovery(t *testing.T) {
+	p := testenv.NewProxy(t, testenv.Redis(t))
+	p.Start()
+	var buf syncBuffer
+	s, err := kv.Open(context.Background(), "redis://"+p.Addr()+"/0?dial_timeout=200ms",
+		kv.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	key := "rediskv-log-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	if err := s.Set(ctx, kv.Item{Key: key, Value: []byte("v")}); err != nil {
+		t.Fatal(err)
+	}
+	p.Stop()
+	if _, err := s.Get(ctx, key); !errors.Is(err, kv.ErrUnavailable) {
+		t.Fatalf("Get with Redis cut: %v", err)
+	}
+	if !strings.Contains(buf.String(), "kv: backend failing") || !strings.Contains(buf.String(), "system=redis") {
+		t.Fatalf("no failure logged: %q", buf.String())
+	}
+	p.Start()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := s.Get(ctx, key); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(buf.String(), "kv: backend answering again") {
+		t.Fatalf("no recovery logged: %q", buf.String())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
