@@ -189,7 +189,7 @@ func (c *Client) acquire(ctx context.Context, name string, o options) (*Lease, e
 	c.leases[l] = struct{}{}
 	c.wg.Add(1)
 	c.mu.Unlock()
-	go l.renew()
+	l.start()
 	return l, nil
 }
 
@@ -277,33 +277,7 @@ func (c *Client) Shutdown(ctx context.Context) error {
 // Close is Shutdown bounded by lifecycle.CloseTimeout.
 func (c *Client) Close() error { return lifecycle.Close(c.Shutdown) }
 
-// sleepUntil waits until the client clock reads t, stop closes or done
-// closes; it reports whether t came. The wait is measured on the real
-// clock for the time left on the client clock, re-read at most every
-// maxNap so that a test clock moved by hand is noticed.
-func (c *Client) sleepUntil(t time.Time, done <-chan struct{}) bool {
-	for {
-		d := t.Sub(c.o.now())
-		if d <= 0 {
-			return true
-		}
-		if c.fakeClock() {
-			d = min(d, maxNap)
-		}
-		tm := time.NewTimer(d)
-		select {
-		case <-tm.C:
-		case <-done:
-			tm.Stop()
-			return false
-		case <-c.stop:
-			tm.Stop()
-			return false
-		}
-	}
-}
-
-// maxNap is how often a Client on a test clock re-reads it.
+// maxNap is how often a lease on a test clock re-reads it.
 const maxNap = 5 * time.Millisecond
 
 func (c *Client) fakeClock() bool { return c.o.fake }

@@ -30,20 +30,28 @@ type Lease struct {
 	ctx  context.Context
 	end  context.CancelCauseFunc
 
-	stopRenew chan struct{}
 	renewCtx  context.Context
 	cancelRPC context.CancelFunc
 
-	mu     gosync.Mutex
-	lossAt time.Time
-	lost   bool
+	mu         gosync.Mutex
+	lossAt     time.Time
+	next       time.Time // of the next renewal
+	lost       bool
+	timer      *time.Timer
+	stopped    bool // by release
+	running    bool // a tick is under way
+	finishOnce gosync.Once
+
+	// Touched by ticks only, which never overlap.
+	b    backoff.Backoff
+	last error // why the lease will be lost if no renewal succeeds
 
 	once gosync.Once
 	err  error
 }
 
 func newLease(c *Client, name string, g Grant, o options, sent time.Time) *Lease {
-	l := &Lease{c: c, name: name, g: g, o: o, stopRenew: make(chan struct{})}
+	l := &Lease{c: c, name: name, g: g, o: o}
 	l.ctx, l.end = context.WithCancelCause(context.Background())
 	l.renewCtx, l.cancelRPC = context.WithCancel(context.Background())
 	l.lossAt = sent.Add(o.ttl - o.lossMargin())
@@ -95,8 +103,7 @@ func (l *Lease) release(ctx context.Context, why error) error {
 		// it): a renewal racing the release finds the key gone or another
 		// owner's, and changes nothing; lost is set first, so it cannot
 		// declare a loss either.
-		close(l.stopRenew)
-		l.cancelRPC()
+		l.stopRenewer()
 		l.mu.Lock()
 		lost := l.lost
 		l.lost = true
@@ -135,55 +142,111 @@ func jitter(d time.Duration) time.Duration { return d - rand.N(d/5+1) }
 
 var errRenewLate = errors.New("no renewal confirmed before the TTL ran out")
 
-func (l *Lease) renew() {
-	defer l.c.wg.Done()
-	c := l.c
-	b := backoff.Backoff{Min: l.o.retryMin, Max: l.o.retryMax}
-	next := c.o.now().Add(jitter(l.o.renewEvery()))
-	var last error = errRenewLate
-	for {
-		lossAt := l.Deadline()
-		at := next
-		if lossAt.Before(at) {
-			at = lossAt
-		}
-		if !c.sleepUntil(at, l.stopRenew) {
-			return
-		}
-		now := c.o.now()
-		if !now.Before(lossAt) {
-			l.lose(last)
-			return
-		}
-		if now.Before(next) {
-			continue
-		}
-		// The renewal must be confirmed before the lease would be given up:
-		// one that comes back later proves nothing about the time between.
-		rctx, cancel := context.WithTimeout(l.renewCtx, lossAt.Sub(now))
-		err := c.d.Renew(rctx, l.name, l.g, l.o.ttl)
-		cancel()
-		select {
-		case <-l.stopRenew:
-			return
-		default:
-		}
-		c.observe(err)
-		switch {
-		case err == nil:
-			l.mu.Lock()
-			l.lossAt = now.Add(l.o.ttl - l.o.lossMargin())
-			l.mu.Unlock()
-			next = now.Add(jitter(l.o.renewEvery()))
-			b.Reset()
-			last = errRenewLate
-		case errors.Is(err, ErrNotHeld):
-			l.lose(err)
-			return
-		default:
-			l.o.logger.Warn("sync: renewal failed; retrying", "lock", l.name, "token", l.g.Token, "err", err)
-			last = err
-			next = c.o.now().Add(b.Next())
-		}
+// The renewer is a timer, not a goroutine: a lease taken and released
+// between renewals costs no goroutine switch. Ticks never overlap: the
+// next is scheduled when one ends.
+
+func (l *Lease) start() {
+	l.next = l.c.o.now().Add(jitter(l.o.renewEvery()))
+	l.last = errRenewLate
+	l.b = backoff.Backoff{Min: l.o.retryMin, Max: l.o.retryMax}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.timer = time.AfterFunc(time.Hour, l.tick)
+	l.schedule()
+}
+
+// schedule sets the timer for the next renewal or the loss, whichever
+// comes first; l.mu is held.
+func (l *Lease) schedule() {
+	at := l.next
+	if l.lossAt.Before(at) {
+		at = l.lossAt
 	}
+	d := at.Sub(l.c.o.now())
+	if l.c.fakeClock() {
+		d = min(d, maxNap)
+	}
+	l.timer.Reset(max(d, 0))
+}
+
+// finish tells the Client the renewer is done.
+func (l *Lease) finish() { l.finishOnce.Do(l.c.wg.Done) }
+
+// stopRenewer is called by release: no tick runs after it returns but the
+// one under way, which finishes the renewer when it sees stopped.
+func (l *Lease) stopRenewer() {
+	l.mu.Lock()
+	l.stopped = true
+	running := l.running
+	if l.timer != nil {
+		l.timer.Stop()
+	}
+	l.mu.Unlock()
+	l.cancelRPC()
+	if !running {
+		l.finish()
+	}
+}
+
+func (l *Lease) tick() {
+	l.mu.Lock()
+	if l.stopped {
+		l.mu.Unlock()
+		return
+	}
+	l.running = true
+	lossAt, next := l.lossAt, l.next
+	l.mu.Unlock()
+	done := l.step(lossAt, next)
+	l.mu.Lock()
+	l.running = false
+	if done || l.stopped {
+		l.mu.Unlock()
+		l.finish()
+		return
+	}
+	l.schedule()
+	l.mu.Unlock()
+}
+
+// step renews if it is time; it reports whether the renewer is done.
+func (l *Lease) step(lossAt, next time.Time) bool {
+	c := l.c
+	now := c.o.now()
+	if !now.Before(lossAt) {
+		l.lose(l.last)
+		return true
+	}
+	if now.Before(next) {
+		return false
+	}
+	// The renewal must be confirmed before the lease would be given up:
+	// one that comes back later proves nothing about the time between.
+	rctx, cancel := context.WithTimeout(l.renewCtx, lossAt.Sub(now))
+	err := c.d.Renew(rctx, l.name, l.g, l.o.ttl)
+	cancel()
+	if l.renewCtx.Err() != nil {
+		return true
+	}
+	c.observe(err)
+	switch {
+	case err == nil:
+		l.mu.Lock()
+		l.lossAt = now.Add(l.o.ttl - l.o.lossMargin())
+		l.next = now.Add(jitter(l.o.renewEvery()))
+		l.mu.Unlock()
+		l.b.Reset()
+		l.last = errRenewLate
+	case errors.Is(err, ErrNotHeld):
+		l.lose(err)
+		return true
+	default:
+		l.o.logger.Warn("sync: renewal failed; retrying", "lock", l.name, "token", l.g.Token, "err", err)
+		l.last = err
+		l.mu.Lock()
+		l.next = c.o.now().Add(l.b.Next())
+		l.mu.Unlock()
+	}
+	return false
 }

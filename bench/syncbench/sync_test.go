@@ -86,6 +86,29 @@ func TestCompareRedis(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The same commands ours sends (its acquire and release scripts, as
+	// EVALSHA), without the Client: what the portable type costs.
+	acquireScript := redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local t = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. t .. ':' .. ARGV[3], 'PX', ARGV[2])
+return t`)
+	releaseScript := redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, #ARGV[1] + 1) == ARGV[1] .. ':' then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`)
+	keys := []string{"sync:{scripts-" + name + "}:lock", "sync:{scripts-" + name + "}:fence"}
+	scriptsOp := func() {
+		owner := "0123456789abcdef0123456789abcdef"
+		if err := acquireScript.Run(ctx, rawC, keys, owner, ttl.Milliseconds(), "").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := releaseScript.Run(ctx, rawC, keys[:1], owner).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	rsOp := func() {
 		m := rs.NewMutex("redsync-"+name, redsync.WithExpiry(ttl), redsync.WithTries(1))
 		if err := m.LockContext(ctx); err != nil {
@@ -125,6 +148,7 @@ func TestCompareRedis(t *testing.T) {
 	}
 	compare.Run(t,
 		compare.Case{Name: "sync/redis Lock+Unlock vs raw SETNX+CAD", Ours: loop(oursOp), Peer: loop(rawOp), Goal: 1.2},
+		compare.Case{Name: "sync/redis Lock+Unlock vs raw same scripts", Ours: loop(oursOp), Peer: loop(scriptsOp), Goal: 1.2},
 		compare.Case{Name: "sync/redis Lock+Unlock vs redsync", Ours: loop(oursOp), Peer: loop(rsOp)},
 		compare.Case{Name: "sync/redis Lock+Unlock vs bsm/redislock", Ours: loop(oursOp), Peer: loop(rlOp)},
 	)
