@@ -481,7 +481,7 @@ func (m *Monitor) notify() {
 }
 
 // Shutdown marks the monitor stopping (readiness false), publishes a last
-// report to the sinks within ctx, and stops every loop. It waits for hung
+// report to the sinks within ctx and the publish timeout, and stops every loop. It waits for hung
 // check calls within ctx. Idempotent.
 func (m *Monitor) Shutdown(ctx context.Context) error {
 	var err error
@@ -492,8 +492,10 @@ func (m *Monitor) Shutdown(ctx context.Context) error {
 		close(m.stopCh)
 		m.wg.Wait()
 		rep := m.Report()
+		pctx, cancel := context.WithTimeout(ctx, m.o.publishTimeout)
+		defer cancel()
 		for _, s := range m.sinks {
-			if e := s.publish(ctx, rep, m.now()); e != nil {
+			if e := s.publish(pctx, rep, m.now()); e != nil {
 				err = errors.Join(err, e)
 			}
 		}

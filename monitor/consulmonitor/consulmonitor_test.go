@@ -155,3 +155,31 @@ func TestEndToEndRedisOutage(t *testing.T) {
 	}
 	sink.Deregister(context.Background())
 }
+
+// A Consul agent that accepts and never answers: the publishes are cut at
+// their timeout, the monitor reports the sink failing, and the checks keep
+// running on their schedule meanwhile.
+func TestHungConsulNeverBlocksChecks(t *testing.T) {
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	c, err := api.NewClient(&api.Config{Address: testenv.Hung(t), HttpClient: &http.Client{Transport: tr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := consulmonitor.New(c, "nobody")
+	m := monitor.New(monitor.WithSink(sink), monitor.WithPublishInterval(100*time.Millisecond), monitor.WithRetry(10*time.Millisecond, 50*time.Millisecond))
+	defer m.Close()
+	m.Add("fast", func(context.Context) error { return nil }, monitor.Interval(10*time.Millisecond))
+	for m.Check(context.Background()) == nil { // the first publish is held by the hung agent until its timeout
+		<-m.Changed()
+	}
+	// while publishes are held (publish timeout 1s), checks still ran
+	cs, _ := m.CheckState("fast")
+	if cs.Runs < 5 {
+		t.Fatalf("only %d check runs while the sink hung", cs.Runs)
+	}
+	if err := m.Check(context.Background()); !errors.Is(err, monitor.ErrSink) {
+		t.Fatalf("Check %v, want ErrSink", err)
+	}
+	t.Logf("sink failing: %v (after %d check runs)", m.Check(context.Background()), cs.Runs)
+}
