@@ -40,6 +40,13 @@ type MemoryIssuer struct {
 	Introspections atomic.Int64
 	// JWKSFetches counts calls to the JWKS endpoint.
 	JWKSFetches atomic.Int64
+	// TokenRequests counts calls to the token endpoint.
+	TokenRequests atomic.Int64
+	// TokenTTL is the lifetime of tokens the token endpoint issues (an
+	// hour when zero). Set it before use.
+	TokenTTL time.Duration
+	// FailTokens makes the token endpoint answer 503 (an outage).
+	FailTokens atomic.Bool
 }
 
 type memClient struct {
@@ -136,6 +143,9 @@ func (m *MemoryIssuer) claims(t Token) map[string]any {
 		c[k] = v
 	}
 	c["iss"] = m.srv.URL
+	jti := make([]byte, 8)
+	rand.Read(jti)
+	c["jti"] = base64.RawURLEncoding.EncodeToString(jti)
 	if t.Issuer != "" {
 		c["iss"] = t.Issuer
 	}
@@ -251,6 +261,15 @@ func (m *MemoryIssuer) client(r *http.Request) (string, memClient, bool) {
 }
 
 func (m *MemoryIssuer) token(w http.ResponseWriter, r *http.Request) {
+	m.TokenRequests.Add(1)
+	if m.FailTokens.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	ttl := m.TokenTTL
+	if ttl == 0 {
+		ttl = time.Hour
+	}
 	id, c, ok := m.client(r)
 	if !ok {
 		w.WriteHeader(http.StatusUnauthorized)
@@ -266,7 +285,7 @@ func (m *MemoryIssuer) token(w http.ResponseWriter, r *http.Request) {
 	if s := r.PostFormValue("scope"); s != "" {
 		scopes = strings.Fields(s)
 	}
-	t := Token{Subject: id, ClientID: id, Scopes: scopes}
+	t := Token{Subject: id, ClientID: id, Scopes: scopes, Expiry: m.now().Add(ttl)}
 	if aud := r.PostFormValue("resource"); aud != "" {
 		t.Audience = []string{aud}
 	}
@@ -276,7 +295,7 @@ func (m *MemoryIssuer) token(w http.ResponseWriter, r *http.Request) {
 	} else {
 		tok = m.MintOpaque(t)
 	}
-	writeJSON(w, map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": 3600, "scope": strings.Join(scopes, " ")})
+	writeJSON(w, map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": int(ttl / time.Second), "scope": strings.Join(scopes, " ")})
 }
 
 func (m *MemoryIssuer) introspect(w http.ResponseWriter, r *http.Request) {
