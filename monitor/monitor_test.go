@@ -221,6 +221,40 @@ func TestSinkRetryAndCheck(t *testing.T) {
 	}
 }
 
+func TestShutdown(t *testing.T) {
+	s := NewMemorySink()
+	m := New(WithSink(s), WithPublishInterval(time.Hour))
+	m.Add("db", func(context.Context) error { return nil }, Critical(), Interval(time.Hour))
+	m.RunNow(context.Background(), "db")
+	if !m.Ready() {
+		t.Fatal("not ready")
+	}
+	if err := m.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if m.Ready() || m.Status() != StatusStopping {
+		t.Fatalf("after Shutdown: ready %v status %s", m.Ready(), m.Status())
+	}
+	reps := s.Reports()
+	if len(reps) == 0 || reps[len(reps)-1].Status != StatusStopping {
+		t.Fatalf("last report not stopping: %d reports", len(reps))
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal("second close:", err)
+	}
+	if err := m.Add("late", func(context.Context) error { return nil }); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Add after close: %v", err)
+	}
+	if err := m.Check(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Check after close: %v", err)
+	}
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/health/ready", nil))
+	if rec.Code != 503 {
+		t.Fatalf("ready after shutdown %d", rec.Code)
+	}
+}
+
 func TestTCPCheck(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	addr := srv.Listener.Addr().String()

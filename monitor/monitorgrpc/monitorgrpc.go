@@ -11,6 +11,7 @@ package monitorgrpc
 
 import (
 	"context"
+	"time"
 
 	"github.com/microos/go-os/monitor"
 	"google.golang.org/grpc"
@@ -71,9 +72,13 @@ func (s *Server) List(ctx context.Context, _ *healthpb.HealthListRequest) (*heal
 	return &healthpb.HealthListResponse{Statuses: out}, nil
 }
 
-// Watch sends the status at once and again on every change.
+// Watch sends the status at once and again on every change (a result
+// going stale is seen within a second).
 func (s *Server) Watch(req *healthpb.HealthCheckRequest, stream grpc.ServerStreamingServer[healthpb.HealthCheckResponse]) error {
 	last := healthpb.HealthCheckResponse_ServingStatus(-1)
+	// results also go stale without a run: look again every second
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 	for {
 		changed := s.m.Changed()
 		st, _ := s.status(req.GetService())
@@ -87,6 +92,7 @@ func (s *Server) Watch(req *healthpb.HealthCheckRequest, stream grpc.ServerStrea
 		case <-stream.Context().Done():
 			return status.FromContextError(stream.Context().Err()).Err()
 		case <-changed:
+		case <-tick.C:
 		}
 	}
 }
