@@ -25,6 +25,9 @@ type options struct {
 	clientSecret string
 	cacheSize    int
 	cacheMaxAge  time.Duration
+	queryToken   bool
+	realm        string
+	service      string
 }
 
 func newOptions(opts []Option) options {
