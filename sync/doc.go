@@ -57,8 +57,8 @@
 //
 // Client, Lease and Leadership are safe for concurrent use. Lock and
 // Campaign block until acquired, ctx is done or the Client closes. Each
-// Lease owns one renewal goroutine, each Observe one watcher; Close (or
-// Shutdown) releases every lease the Client holds and waits for all of
-// them: no goroutine outlives it. Check answers from the outcome of the
+// Lease has a renewal timer (a goroutine only while a renewal runs), each
+// Observe one watcher goroutine; Close (or Shutdown) releases every lease
+// the Client holds and waits for all of them: no goroutine outlives it. Check answers from the outcome of the
 // latest backend call, and pings the backend only when no lease is held.
 package sync
