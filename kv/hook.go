@@ -2,11 +2,29 @@ package kv
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
+var calls = sync.Pool{New: func() any { return new(Call) }}
+
+func newCall(op, system, key string) *Call {
+	c := calls.Get().(*Call)
+	c.Op, c.System, c.Key = op, system, key
+	return c
+}
+
+// release clears c (so that the pool keeps no value or map alive) and
+// returns it to the pool.
+func (c *Call) release() {
+	*c = Call{}
+	calls.Put(c)
+}
+
 // Call is one Store call as a Hook sees it: what was asked and, once next
-// returned, what came back.
+// returned, what came back. The Store reuses Calls: a hook must not keep
+// one (or hand it to another goroutine) after its Invoker returns; copy the
+// fields it needs.
 type Call struct {
 	// Op is "get", "getmulti", "set", "add", "cas" or "delete".
 	Op string
@@ -37,8 +55,9 @@ type Invoker func(ctx context.Context, call *Call) error
 // Shutdown and Close do not go through hooks.
 type Hook func(next Invoker) Invoker
 
-// WithHook adds a hook. Without hooks a call costs no allocation for
-// them and reads no clock; with one, a call allocates its Call.
+// WithHook adds a hook. Without hooks a call costs nothing for them and
+// reads no clock; with hooks, Calls come from a pool, so hooks that
+// allocate nothing themselves add no allocation.
 func WithHook(h Hook) Option {
 	return func(o *options) {
 		if h != nil {

@@ -41,3 +41,21 @@ func TestMissIsAllocationFree(t *testing.T) {
 		t.Fatalf("a miss allocates %v times, want 0", allocs)
 	}
 }
+
+// A hook that allocates nothing adds no allocation: Calls are pooled.
+func TestHookAddsNoAllocation(t *testing.T) {
+	passthrough := func(next kv.Invoker) kv.Invoker {
+		return func(ctx context.Context, c *kv.Call) error { return next(ctx, c) }
+	}
+	s := kv.NewMemory(kv.WithHook(passthrough))
+	defer s.Close()
+	ctx := context.Background()
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := s.Get(ctx, "missing"); err != kv.ErrNotFound {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("a hooked miss allocates %v times, want 0", allocs)
+	}
+}

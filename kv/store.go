@@ -142,9 +142,11 @@ func (s *store) Get(ctx context.Context, key string) (Item, error) {
 	if s.invoke == nil {
 		return s.get(ctx, key)
 	}
-	c := &Call{Op: "get", System: s.system, Key: key}
+	c := newCall("get", s.system, key)
 	err := s.invoke(ctx, c)
-	return c.Item, err
+	it := c.Item
+	c.release()
+	return it, err
 }
 
 func (s *store) get(ctx context.Context, key string) (Item, error) {
@@ -169,9 +171,12 @@ func (s *store) GetMulti(ctx context.Context, keys []string) (map[string]Item, e
 	if s.invoke == nil {
 		return s.getMulti(ctx, keys)
 	}
-	c := &Call{Op: "getmulti", System: s.system, Keys: keys}
+	c := newCall("getmulti", s.system, "")
+	c.Keys = keys
 	err := s.invoke(ctx, c)
-	return c.Items, err
+	m := c.Items
+	c.release()
+	return m, err
 }
 
 func (s *store) getMulti(ctx context.Context, keys []string) (map[string]Item, error) {
@@ -224,7 +229,11 @@ func (s *store) write(ctx context.Context, op string, item Item, do func(context
 	if s.invoke == nil {
 		return s.doWrite(ctx, op, item, do)
 	}
-	return s.invoke(ctx, &Call{Op: op, System: s.system, Key: item.Key, Item: item})
+	c := newCall(op, s.system, item.Key)
+	c.Item = item
+	err := s.invoke(ctx, c)
+	c.release()
+	return err
 }
 
 func (s *store) doWrite(ctx context.Context, op string, item Item, do func(context.Context, Item) error) error {
@@ -257,7 +266,10 @@ func (s *store) Delete(ctx context.Context, key string) error {
 	if s.invoke == nil {
 		return s.delete(ctx, key)
 	}
-	return s.invoke(ctx, &Call{Op: "delete", System: s.system, Key: key})
+	c := newCall("delete", s.system, key)
+	err := s.invoke(ctx, c)
+	c.release()
+	return err
 }
 
 func (s *store) delete(ctx context.Context, key string) error {
