@@ -41,7 +41,7 @@ func demoRouter(ctx context.Context, w io.Writer) error {
 
 	r := router.New(reg,
 		router.WithStrategy(router.RoundRobin()),
-		router.WithRetry(router.Retry{Attempts: 3, Backoff: time.Millisecond}),
+		router.WithRetryPolicy(router.Retry{Attempts: 3, Backoff: time.Millisecond}),
 		router.WithEjection(router.Ejection{ConsecutiveFailures: 3}),
 	)
 	defer r.Close()
