@@ -12,6 +12,8 @@ import (
 	"github.com/microos/go-os/trace"
 )
 
+type copyKey struct{}
+
 // The go-os middlewares stacked with a copying middleware between them
 // (each but the innermost holds an earlier copy of the request than the
 // one the mux saw) all see the pattern that served the request, as long
@@ -31,7 +33,7 @@ func TestStackedMiddlewaresSeeTheRoute(t *testing.T) {
 	// A third-party middleware that copies the request, as most do.
 	copying := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), struct{}{}, 1)))
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), copyKey{}, 1)))
 		})
 	}
 	h := metrics.Middleware(m)(copying(trace.Middleware(tr)(copying(log.Middleware(logger.Logger)(mux)))))

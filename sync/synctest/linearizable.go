@@ -167,6 +167,9 @@ func (s suite) linearizable(t *testing.T) {
 				call = stamp()
 				err = l.Unlock(ctx)
 				ret := stamp()
+				if err != nil {
+					t.Errorf("c%d: Unlock: %v", i, err)
+				}
 				if errors.Is(l.Err(), ossync.ErrLost) {
 					// Lost: its end lies somewhere after its last write.
 					call, ret = lastHeld, math.MaxInt64
