@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/microos/go-os/internal/health"
+	"github.com/microos/go-os/internal/redact"
 )
 
 // Config is the merged configuration of an ordered list of sources, kept
@@ -24,6 +25,8 @@ type Config struct {
 	// reloadMu makes reloads one at a time: it guards every
 	// sourceState.tree and the publication of snapshots.
 	reloadMu sync.Mutex
+
+	keys *redact.Keys // the secret keys of Redacted dumps
 
 	watchMu  sync.Mutex
 	watchers map[*watcher]struct{}
@@ -84,6 +87,7 @@ type Status struct {
 // validator. ctx bounds the initial loads only.
 func New(ctx context.Context, sources []Source, opts ...Option) (*Config, error) {
 	c := &Config{opts: collect(opts), watchers: map[*watcher]struct{}{}}
+	c.keys = redact.NewKeys(c.opts.secrets...)
 	for i, s := range sources {
 		if s == nil {
 			// New owns the sources: the ones it already took are closed.
@@ -320,7 +324,7 @@ func (c *Config) build(prevVersion uint64) (*Snapshot, error) {
 	for _, st := range c.sources {
 		root = merge(root, st.tree)
 	}
-	snap := &Snapshot{root: root, version: prevVersion + 1, loadedAt: time.Now(), secrets: c.opts.secrets}
+	snap := &Snapshot{root: root, version: prevVersion + 1, loadedAt: time.Now(), secrets: c.keys}
 	for _, validate := range c.opts.validators {
 		if err := validate(snap); err != nil {
 			return nil, &SourceError{Source: "merged configuration", Op: "validate", Err: Wrap(ErrInvalid, err)}

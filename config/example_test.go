@@ -29,7 +29,7 @@ func Example() {
 	// 25
 	// 5s
 	// 0
-	// {"db":{"host":"localhost","password":"******","pool":"25"},"http":{"timeout":"5s"}}
+	// {"db":{"host":"localhost","password":"[REDACTED]","pool":"25"},"http":{"timeout":"5s"}}
 }
 
 func ExampleConfig_Watch() {

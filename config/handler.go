@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"time"
+
+	"github.com/microos/go-os/internal/redact"
 )
 
 // Handler serves the configuration for debugging, as JSON: the current
@@ -40,7 +42,7 @@ func Handler(c *Config) http.Handler {
 				src.LastSuccess = &s.LastSuccess
 			}
 			if s.LastError != nil {
-				src.LastError = redactURL(s.LastError.Error())
+				src.LastError = redact.String(s.LastError.Error())
 				src.LastErrorAt = &s.LastErrorAt
 			}
 			out.Sources = append(out.Sources, src)

@@ -62,9 +62,10 @@ func WithPollInterval(d time.Duration) Option { return func(o *options) { o.poll
 // retried only when polling is on).
 func WithStrictStart() Option { return func(o *options) { o.strict = true } }
 
-// WithSecretKeys adds substrings that mark a key as secret in Redacted
-// dumps, matched case-insensitively, to the defaults (password, passwd,
-// secret, token, apikey, api_key, credential, private).
+// WithSecretKeys adds words that mark a key holding one anywhere as secret
+// in Redacted dumps, matched case-insensitively, to the defaults
+// (redact's DefaultWords: password, passwd, secret, token, apikey, api_key,
+// api-key, authorization, cookie, credential, private, session).
 func WithSecretKeys(substrings ...string) Option {
 	return func(o *options) {
 		for _, s := range substrings {
@@ -80,11 +81,8 @@ func WithRetry(min, max time.Duration) Option {
 	return func(o *options) { o.retryMin, o.retryMax = min, max }
 }
 
-var defaultSecrets = []string{"password", "passwd", "secret", "token", "apikey", "api_key", "credential", "private"}
-
 func collect(opts []Option) options {
 	o := options{retryMin: 500 * time.Millisecond, retryMax: 30 * time.Second}
-	o.secrets = append(o.secrets, defaultSecrets...)
 	for _, opt := range opts {
 		opt(&o)
 	}

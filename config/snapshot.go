@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/microos/go-os/internal/redact"
 )
 
 // Snapshot is one immutable version of the merged configuration. A Config
@@ -15,7 +17,7 @@ type Snapshot struct {
 	root     map[string]any
 	version  uint64
 	loadedAt time.Time
-	secrets  []string
+	secrets  *redact.Keys
 }
 
 // Get returns the value at path: Get("db", "pool") is the key pool of the
@@ -53,8 +55,11 @@ func (s *Snapshot) Version() uint64 { return s.version }
 func (s *Snapshot) LoadedAt() time.Time { return s.loadedAt }
 
 // Redacted returns a copy of the whole tree in which the values of
-// secret-looking keys are replaced by "******" and passwords in URLs are
-// masked, for logs and debug pages.
+// keys holding a secret word anywhere (password, AWS_SECRET_ACCESS_KEY,
+// api-key, ...: redact.DefaultWords and WithSecretKeys) are replaced by
+// "[REDACTED]", and passwords in URLs and DSNs and bearer tokens in string
+// values are masked, for logs and debug pages. It is the rule log's
+// RedactHandler applies too.
 func (s *Snapshot) Redacted() map[string]any {
 	return redactMap(s.root, s.secrets)
 }

@@ -69,7 +69,7 @@ func New(opts ...Option) (*Logger, error) {
 		h = NewJSONHandler(sink, &HandlerOptions{Level: l.level, AddSource: o.addSource, Context: contexts})
 	}
 	if !o.noRedact {
-		h = NewRedactHandler(h, append(slices.Clone(DefaultRedactKeys), o.redact...)...)
+		h = NewRedactHandler(h, o.redact...)
 	}
 	if o.sample != nil {
 		s, _ := NewSampler(h, o.sample.first, o.sample.thereafter, o.sample.per) // validated above

@@ -3,97 +3,45 @@ package log
 import (
 	"context"
 	"log/slog"
-	"strings"
+	"net/http"
+	"net/url"
+	"reflect"
+
+	"github.com/microos/go-os/internal/redact"
 )
 
-// DefaultRedactKeys are the attribute keys New redacts unless told
-// otherwise. Keys match whatever their case and whatever group they are
-// in, alone or at the end of a compound key (db_password, github-token).
-var DefaultRedactKeys = []string{
-	"password", "passwd", "secret", "client_secret", "token", "access_token",
-	"refresh_token", "id_token", "api_key", "api-key", "apikey", "authorization",
-	"cookie", "set-cookie", "private_key",
-}
+// DefaultRedactKeys are the secret words: an attribute whose key contains
+// one anywhere, whatever its case and group (password, db_password,
+// AWS_SECRET_ACCESS_KEY, githubToken), is redacted. They are the words of
+// the one go-os redaction rule, which config's redacted dump applies too.
+var DefaultRedactKeys = redact.DefaultWords
 
 // Redacted is what a redacted value is replaced with.
-const Redacted = "[REDACTED]"
+const Redacted = redact.Mask
 
-// RedactHandler replaces the values of the configured keys with Redacted,
-// in the record's attributes, in groups and in what LogValuers resolve to,
-// before the record reaches next: the secret never reaches an output. A
-// value logged under another key (a struct with a Password field logged
-// whole) is out of its reach: give such types a LogValue method.
+// RedactHandler keeps secrets out of the outputs, with the rule config's
+// redacted dump applies too: it replaces with Redacted the values of keys
+// holding a secret word; masks, in string values, the passwords of URLs and
+// DSNs (redis://:pw@host, postgres://u:pw@h/db) and the tokens after
+// "Bearer "; and in an http.Header or a gRPC metadata.MD logged as a value,
+// the values of Authorization, Proxy-Authorization, Cookie and Set-Cookie.
+// It does so in the record's attributes, in groups and in what LogValuers
+// resolve to, before the record reaches next. A secret inside a struct
+// logged whole is out of its reach: give such types a LogValue method.
 type RedactHandler struct {
 	next slog.Handler
-	keys *keySet
+	keys *redact.Keys
 }
 
-// NewRedactHandler returns a handler that redacts keys before next sees them.
+// NewRedactHandler returns a handler that redacts DefaultRedactKeys and
+// keys before next sees them.
 func NewRedactHandler(next slog.Handler, keys ...string) *RedactHandler {
-	return &RedactHandler{next: next, keys: newKeySet(keys)}
+	return &RedactHandler{next: next, keys: redact.NewKeys(keys...)}
 }
 
-// keySet matches keys whatever their case. Every attribute of every record
-// is looked up, so it compares only the keys of the same length and first
-// letter.
-type keySet struct {
-	byLen [64][]string // lower-cased keys by length; longer ones in long
-	long  []string
-}
+func (h *RedactHandler) secret(key string) bool { return h.keys.Secret(key) }
 
-func newKeySet(keys []string) *keySet {
-	s := &keySet{}
-	for _, k := range keys {
-		k = strings.ToLower(k)
-		if k == "" {
-			continue
-		}
-		if len(k) < len(s.byLen) {
-			s.byLen[len(k)] = append(s.byLen[len(k)], k)
-		} else {
-			s.long = append(s.long, k)
-		}
-	}
-	return s
-}
-
-// has reports whether key is one of the set, or a compound key that ends
-// in one after a separator ('_', '-' or '.') or at a camelCase boundary:
-// db_password, github-token, x.api_key and accessToken are secrets as much
-// as password, token, api_key and access_token.
-func (s *keySet) has(key string) bool {
-	if s.exact(key) {
-		return true
-	}
-	for i := 1; i < len(key); i++ {
-		c, prev := key[i], key[i-1]
-		switch {
-		case (prev == '_' || prev == '-' || prev == '.') && s.exact(key[i:]):
-			return true // db_password, github-token, X-Api-Key
-		case 'A' <= c && c <= 'Z' && 'a' <= prev && prev <= 'z' && s.exact(key[i:]):
-			return true // dbPassword, accessToken, clientSecret
-		}
-	}
-	return false
-}
-
-func (s *keySet) exact(key string) bool {
-	if key == "" {
-		return false
-	}
-	candidates := s.long
-	if len(key) < len(s.byLen) {
-		candidates = s.byLen[len(key)]
-	}
-	for _, k := range candidates {
-		if c := key[0]; (c == k[0] || c|0x20 == k[0]) && strings.EqualFold(k, key) {
-			return true
-		}
-	}
-	return false
-}
-
-func (h *RedactHandler) secret(key string) bool { return h.keys.has(key) }
+var headerType = reflect.TypeFor[map[string][]string]()
 
 // needs reports whether a must be rewritten: it holds a secret, or a
 // LogValuer that might resolve to one.
@@ -108,8 +56,57 @@ func (h *RedactHandler) needs(a slog.Attr) bool {
 			}
 		}
 		return false
+	case slog.KindString:
+		if redact.Needs(a.Value.String()) {
+			return true
+		}
+	case slog.KindAny:
+		switch v := a.Value.Any().(type) {
+		case http.Header, *url.URL, url.URL:
+			return true
+		case error:
+			if msg, ok := errorText(v); ok && redact.Needs(msg) {
+				return true // a dial error naming redis://:pw@host
+			}
+		case nil:
+		default:
+			if t := reflect.TypeOf(v); t.Kind() == reflect.Map && t.ConvertibleTo(headerType) {
+				return true // gRPC's metadata.MD, a map[string][]string
+			}
+		}
 	}
 	return h.secret(a.Key)
+}
+
+// value masks what a value holds, for a key that is not secret itself.
+func (h *RedactHandler) value(v slog.Value) slog.Value {
+	switch v.Kind() {
+	case slog.KindString:
+		return slog.StringValue(redact.String(v.String()))
+	case slog.KindAny:
+		switch x := v.Any().(type) {
+		case http.Header:
+			return slog.AnyValue(redact.Header(x, h.keys))
+		case *url.URL:
+			if x != nil {
+				return slog.StringValue(x.Redacted())
+			}
+		case url.URL:
+			return slog.StringValue(x.Redacted())
+		case error:
+			if msg, ok := errorText(x); ok {
+				return slog.StringValue(redact.String(msg))
+			}
+		default:
+			if x == nil {
+				break
+			}
+			if rv := reflect.ValueOf(x); rv.Kind() == reflect.Map && rv.Type().ConvertibleTo(headerType) {
+				return slog.AnyValue(redact.Header(rv.Convert(headerType).Interface().(map[string][]string), h.keys))
+			}
+		}
+	}
+	return v
 }
 
 func (h *RedactHandler) redact(a slog.Attr) slog.Attr {
@@ -117,14 +114,16 @@ func (h *RedactHandler) redact(a slog.Attr) slog.Attr {
 	if h.secret(a.Key) && !(a.Value.Kind() == slog.KindAny && a.Value.Any() == nil) {
 		return slog.String(a.Key, Redacted)
 	}
-	if a.Value.Kind() == slog.KindGroup {
-		members := a.Value.Group()
-		out := make([]slog.Attr, len(members))
-		for i, m := range members {
-			out[i] = h.redact(m)
-		}
-		a.Value = slog.GroupValue(out...)
+	if a.Value.Kind() != slog.KindGroup {
+		a.Value = h.value(a.Value)
+		return a
 	}
+	members := a.Value.Group()
+	out := make([]slog.Attr, len(members))
+	for i, m := range members {
+		out[i] = h.redact(m)
+	}
+	a.Value = slog.GroupValue(out...)
 	return a
 }
 
@@ -164,4 +163,14 @@ func (h *RedactHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 // WithGroup passes name to next: keys are redacted in every group.
 func (h *RedactHandler) WithGroup(name string) slog.Handler {
 	return &RedactHandler{next: h.next.WithGroup(name), keys: h.keys}
+}
+
+// errorText is err.Error(), ok false when it panics (a typed nil pointer).
+func errorText(err error) (msg string, ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return err.Error(), true
 }

@@ -1,0 +1,234 @@
+// Package redact is the one rule go-os uses to keep secrets out of what
+// it prints: log's RedactHandler and config's redacted dump both apply it.
+//
+//   - Keys: a key holding one of the secret words anywhere, whatever its
+//     case (password, AWS_SECRET_ACCESS_KEY, githubToken, X-Api-Key), has
+//     its value masked.
+//   - Headers: in an http.Header or a gRPC metadata.MD, the values of
+//     Authorization, Proxy-Authorization, Cookie and Set-Cookie (and of
+//     any key that is secret by the rule above) are masked.
+//   - Strings: the password of a URL or DSN (https://user:pass@host,
+//     redis://:pass@host, postgres://u:pass@h/db, u:pass@tcp(h)/db) and
+//     the token after "Bearer " are masked wherever they appear as a value.
+//
+// The checks are written for a hot path: a key or a string without a
+// secret costs a scan and no allocation.
+package redact
+
+import (
+	"net/url"
+	"strings"
+)
+
+// Mask replaces a secret value.
+const Mask = "[REDACTED]"
+
+// DefaultWords are the secret words: a key containing one is secret.
+var DefaultWords = []string{
+	"password", "passwd", "secret", "token", "apikey", "api_key", "api-key",
+	"authorization", "cookie", "credential", "private", "session",
+}
+
+// Keys matches keys that contain a secret word, whatever their case.
+type Keys struct {
+	// second[c] has bit b&31 set for every word starting with byte c
+	// (lower case) whose second byte is b: most positions of a key are
+	// ruled out by one lookup.
+	second [256]uint32
+	words  [256][]string // lower-case words by first byte
+	min    int           // the shortest word's length
+}
+
+// NewKeys returns the matcher of DefaultWords and extra.
+func NewKeys(extra ...string) *Keys {
+	k := &Keys{}
+	for _, w := range append(append([]string(nil), DefaultWords...), extra...) {
+		w = strings.ToLower(w)
+		if len(w) < 2 {
+			continue // a one-letter word would make every key a secret
+		}
+		if k.min == 0 || len(w) < k.min {
+			k.min = len(w)
+		}
+		c := w[0]
+		k.words[c] = append(k.words[c], w)
+		k.second[c] |= 1 << (w[1] & 31)
+		if 'a' <= c && c <= 'z' {
+			k.second[c-32] |= 1 << (w[1] & 31)
+		}
+	}
+	return k
+}
+
+// Secret reports whether key contains a secret word anywhere.
+func (k *Keys) Secret(key string) bool {
+	for i := 0; i+k.min <= len(key); i++ {
+		c := key[i]
+		if k.second[c]&(1<<(key[i+1]&31)) == 0 {
+			continue
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 32
+		}
+		for _, w := range k.words[c] {
+			if len(key)-i >= len(w) && strings.EqualFold(key[i:i+len(w)], w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sensitiveHeaders are masked whatever the key rule says.
+var sensitiveHeaders = []string{"authorization", "proxy-authorization", "cookie", "set-cookie"}
+
+// Header returns h with the values of sensitive keys masked, and the
+// strings of the others passed through String; h itself when nothing
+// needed masking (it is never modified). It serves http.Header and gRPC's
+// metadata.MD alike.
+func Header[M ~map[string][]string](h M, keys *Keys) M {
+	if !headerNeeds(h, keys) {
+		return h
+	}
+	out := make(M, len(h))
+	for name, vals := range h {
+		masked := make([]string, len(vals))
+		secret := headerSecret(name, keys)
+		for i, v := range vals {
+			if secret {
+				masked[i] = Mask
+			} else {
+				masked[i] = String(v)
+			}
+		}
+		out[name] = masked
+	}
+	return out
+}
+
+func headerNeeds[M ~map[string][]string](h M, keys *Keys) bool {
+	for name, vals := range h {
+		if headerSecret(name, keys) {
+			return true
+		}
+		for _, v := range vals {
+			if Needs(v) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func headerSecret(name string, keys *Keys) bool {
+	for _, s := range sensitiveHeaders {
+		if strings.EqualFold(name, s) {
+			return true
+		}
+	}
+	return keys.Secret(name)
+}
+
+// Needs reports whether s may hold a secret String masks: a URL or DSN
+// with a password, or a bearer token. It is the fast check.
+func Needs(s string) bool {
+	if strings.IndexByte(s, '@') >= 0 {
+		return true
+	}
+	// A bearer token follows "bearer" (any case) and a space: look only
+	// at the spaces.
+	for i := strings.IndexByte(s, ' '); i >= 0; {
+		if i >= 6 && s[i-1]|0x20 == 'r' && strings.EqualFold(s[i-6:i], "bearer") {
+			return true
+		}
+		j := strings.IndexByte(s[i+1:], ' ')
+		if j < 0 {
+			break
+		}
+		i += j + 1
+	}
+	return false
+}
+
+// String masks the passwords of the URLs and DSNs in s and the bearer
+// tokens; s itself when it has none.
+func String(s string) string {
+	if !Needs(s) {
+		return s
+	}
+	if strings.ContainsAny(s, " \t\n") {
+		return bearer(maskWords(s))
+	}
+	return URL(s)
+}
+
+// maskWords applies URL to every space-separated word of s.
+func maskWords(s string) string {
+	if strings.IndexByte(s, '@') < 0 {
+		return s
+	}
+	fields := strings.SplitAfter(s, " ")
+	for i, f := range fields {
+		trimmed := strings.TrimRight(f, " \t\n")
+		fields[i] = URL(trimmed) + f[len(trimmed):]
+	}
+	return strings.Join(fields, "")
+}
+
+// bearer masks the token after every "Bearer " (any case).
+func bearer(s string) string {
+	lower := strings.ToLower(s)
+	var b strings.Builder
+	last := 0
+	for i := 0; ; {
+		j := strings.Index(lower[i:], "bearer ")
+		if j < 0 {
+			break
+		}
+		start := i + j + len("bearer ")
+		end := start
+		for end < len(s) && s[end] != ' ' && s[end] != '\t' && s[end] != '\n' && s[end] != '"' && s[end] != ',' {
+			end++
+		}
+		if end > start {
+			b.WriteString(s[last:start])
+			b.WriteString(Mask)
+			last = end
+		}
+		i = max(end, start)
+		if i >= len(s) {
+			break
+		}
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// URL masks the password of a URL or DSN such as redis://u:pw@host or
+// app:pw@tcp(db:3306)/app, which hide secrets under innocent keys like
+// "dsn". A password that url.Parse cannot read (one with '#', '/' or '?'
+// unescaped, or a DSN without a scheme) is masked by its text: everything
+// between the user's ':' and the last '@'.
+func URL(s string) string {
+	at := strings.LastIndexByte(s, '@')
+	if at < 0 {
+		return s
+	}
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		if _, has := u.User.Password(); has {
+			return u.Redacted()
+		}
+	}
+	start := 0
+	if i := strings.Index(s, "://"); i >= 0 && i < at {
+		start = i + 3
+	}
+	colon := strings.IndexByte(s[start:at], ':')
+	if colon < 0 {
+		return s // a user without a password
+	}
+	return s[:start+colon+1] + "xxxxx" + s[at:]
+}
