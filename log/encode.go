@@ -246,12 +246,6 @@ func appendUint(b []byte, u uint64) []byte {
 	return append(b, tmp[i:]...)
 }
 
-// appendValue appends v, already resolved, as a JSON value; groups are
-// handled by the caller.
-func appendValue(b []byte, v slog.Value) []byte {
-	return appendValueOf(b, v.Kind(), v)
-}
-
 func appendValueOf(b []byte, kind slog.Kind, v slog.Value) []byte {
 	switch kind {
 	case slog.KindString:
