@@ -153,3 +153,20 @@ func TestDoubleShutdown(t *testing.T) {
 		t.Fatalf("Close after Shutdown: %v", err)
 	}
 }
+
+// The trace ids go at the top level of a JSON record, even from a logger
+// with a group open: log.WithTraceIDs is the one bridge.
+func TestTraceIDsAtTopLevel(t *testing.T) {
+	var out strings.Builder
+	ids := log.TraceIDs(func(ctx context.Context) (string, string, bool) { return "t-1", "s-1", true })
+	l, err := log.New(log.WithOutput(log.WriterOutput(&out)), log.WithTraceIDs(ids))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.WithValue(context.Background(), struct{}{}, 1)
+	l.WithGroup("req").InfoContext(ctx, "grouped", "k", "v")
+	l.Close()
+	if !strings.Contains(out.String(), `"trace_id":"t-1","span_id":"s-1","req":{"k":"v"}`) {
+		t.Fatalf("trace ids not at the top level: %s", out.String())
+	}
+}

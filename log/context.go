@@ -13,8 +13,11 @@ import (
 type ContextFunc func(ctx context.Context, attrs []slog.Attr) []slog.Attr
 
 // TraceIDs reads the ids of the span ctx carries, ok false when it has
-// none. The trace package provides one; any tracer can (OpenTelemetry's
-// trace.SpanContextFromContext, for example).
+// none. It is the one trace ↔ log bridge: log.WithTraceIDs(trace.LogIDs)
+// with go-os's tracer, or a func of this signature over any other
+// (OpenTelemetry's trace.SpanContextFromContext, for example). With the
+// JSON format the ids are written at the top level of the record, outside
+// any group opened with WithGroup.
 type TraceIDs func(ctx context.Context) (traceID, spanID string, ok bool)
 
 // TraceContext returns the ContextFunc that adds "trace_id" and "span_id",
@@ -51,8 +54,10 @@ func RequestIDContext(ctx context.Context, attrs []slog.Attr) []slog.Attr {
 }
 
 // ContextHandler adds the attributes its ContextFuncs take from the ctx
-// of every record before passing it on. Like every attribute of a record,
-// they land inside the groups opened with WithGroup on the logger.
+// of every record before passing it on, for handlers other than
+// JSONHandler (the Text format): like every attribute of a record, they
+// land inside the groups opened with WithGroup on the logger. JSONHandler
+// runs the ContextFuncs itself and writes their fields at the top level.
 type ContextHandler struct {
 	next  slog.Handler
 	funcs []ContextFunc
