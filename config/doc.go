@@ -62,7 +62,9 @@
 // Sources wrap their failures onto the sentinels ErrNotFound (a missing
 // file or key), ErrParse (a malformed document), ErrUnavailable (the
 // backend cannot be reached), and the Config adds ErrInvalid (a validator
-// refused the result) and ErrClosed; test them with errors.Is. The Config
+// refused the result) and ErrClosed; test them with errors.Is, or ask
+// their class: ErrParse, ErrInvalid and ErrType are oserr.Invalid,
+// ErrUnavailable oserr.Unavailable, ErrForbidden oserr.Forbidden. The Config
 // reports each failure as a *SourceError naming the source and the step
 // ("load", "watch", "validate"), which unwraps to the sentinel and to the
 // backend's own error. Reads never fail: a getter returns its default, and
@@ -72,6 +74,31 @@
 // others (watched sources retry with capped exponential backoff and
 // jitter; WithStrictStart makes New fail instead). New fails when the
 // merged result fails a validator, as there is no last good snapshot yet.
+//
+// # Health and lifecycle
+//
+// Config.Check(ctx) reports the sources: the latest load, watch or
+// reload of each, a rejected reload included; Close stops the watches and
+// is idempotent. Check(ctx) is the one health check every long-lived go-os type
+// has: nil when healthy, else an error wrapping the package's sentinel (its
+// oserr class answers "unavailable?", "forbidden?", "closed?") with the
+// last failure and its age. It answers from what the type's own calls saw,
+// never blocks past ctx, and is safe for concurrent use; the monitor
+// package calls it through a one-method interface.
+//
+// # Wrapper order
+//
+// On the server side the go-os wrappers go, outermost first:
+// recover → trace → metrics → log → auth → config snapshot → mux.
+// The tracer first, so that the span covers everything and its ids reach
+// the log lines; metrics before log, so that the time measured includes
+// the logging; auth inside them, so that refused requests are still
+// traced, counted and logged; the config snapshot innermost, so that the
+// handler reads one version of the configuration. Every go-os wrapper that
+// copies the request joins the route slot, so any order still gives the
+// same route to all of them (tested over every permutation). On the client
+// side: trace → metrics → log → auth → router → base transport (metrics
+// outside the router, or the route label becomes a node address).
 //
 // # Concurrency
 //

@@ -9,8 +9,12 @@ import (
 
 // Env is a Source reading environment variables that start with a prefix:
 // with prefix "APP_", APP_DB_POOL=10 is the value "10" at path db, pool.
-// Names are lower-cased and split on the separator ("_" by default; use
-// EnvSeparator("__") when keys contain underscores). Values stay strings;
+// Names are lower-cased and split on the separator, "_" by default: every
+// underscore starts a new level, so with prefix "ORDERS_" the variable
+// ORDERS_ADVERTISE_ADDR is the path advertise, addr (read it with
+// Get("advertise", "addr")), not the key advertise_addr. When keys contain
+// underscores, use EnvSeparator("__"): ORDERS_ADVERTISE_ADDR is then the
+// key advertise_addr and ORDERS_DB__POOL the path db, pool. Values stay strings;
 // the getters and Scan convert them. When a name is both a value and a
 // map (APP_DB=x and APP_DB_POOL=10), the map wins.
 type Env struct {

@@ -59,6 +59,33 @@
 // reopened after a capped, jittered backoff, so writing resumes by itself
 // when it can.
 //
+// # Health and lifecycle
+//
+// Logger.Check(ctx) says whether lines reach the outputs (ErrOutput,
+// class unavailable; ErrDropped, class limited). Shutdown(ctx) flushes the
+// queue and syncs the outputs within ctx; Close is Shutdown bounded by
+// lifecycle.CloseTimeout; both are idempotent, and a nil *Logger is a
+// no-op. Check(ctx) is the one health check every long-lived go-os type
+// has: nil when healthy, else an error wrapping the package's sentinel (its
+// oserr class answers "unavailable?", "forbidden?", "closed?") with the
+// last failure and its age. It answers from what the type's own calls saw,
+// never blocks past ctx, and is safe for concurrent use; the monitor
+// package calls it through a one-method interface.
+//
+// # Wrapper order
+//
+// On the server side the go-os wrappers go, outermost first:
+// recover → trace → metrics → log → auth → config snapshot → mux.
+// The tracer first, so that the span covers everything and its ids reach
+// the log lines; metrics before log, so that the time measured includes
+// the logging; auth inside them, so that refused requests are still
+// traced, counted and logged; the config snapshot innermost, so that the
+// handler reads one version of the configuration. Every go-os wrapper that
+// copies the request joins the route slot, so any order still gives the
+// same route to all of them (tested over every permutation). On the client
+// side: trace → metrics → log → auth → router → base transport (metrics
+// outside the router, or the route label becomes a node address).
+//
 // # Concurrency
 //
 // Loggers, handlers and outputs are safe for concurrent use; an Output
