@@ -13,7 +13,12 @@ import (
 var backends = urlopen.New[Driver]("metrics")
 
 func init() {
-	Register("mem", func(context.Context, *url.URL) (Driver, error) { return newMemory(), nil })
+	Register("mem", func(_ context.Context, u *url.URL) (Driver, error) {
+		if len(u.Query()) > 0 {
+			return nil, fmt.Errorf("metrics: mem:// takes no parameters but namespace, tag and max_series, has %q", u.RawQuery)
+		}
+		return newMemory(), nil
+	})
 }
 
 // Register makes Open understand scheme. Adapters call it from init:
