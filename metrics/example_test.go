@@ -104,3 +104,15 @@ func ExampleMiddleware() {
 	// GET /users/{id} 2xx 1
 	// unmatched 4xx 1
 }
+
+func ExampleWithService() {
+	m := metrics.NewMemory(metrics.WithService("orders", "1.4.2", "orders-7f9c"))
+	defer m.Close()
+	m.Counter("requests_total").Inc()
+	snap, _ := m.Snapshot()
+	for _, p := range snap {
+		fmt.Println(p.Name, p.Labels, p.Value)
+	}
+	// Output:
+	// requests_total [{instance orders-7f9c} {service orders} {version 1.4.2}] 1
+}

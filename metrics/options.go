@@ -41,6 +41,20 @@ func WithTags(kv ...string) Option {
 	return func(o *options) { o.tags = append(o.tags, kv...) }
 }
 
+// WithService tags every series with the service speaking: service,
+// version and instance, as log.WithService and trace.WithService name it.
+// Empty values are left out. Like WithTags, these are global tags: they do
+// not count against a metric's label cardinality.
+func WithService(name, version, instance string) Option {
+	return func(o *options) {
+		for _, kv := range [][2]string{{"service", name}, {"version", version}, {"instance", instance}} {
+			if kv[1] != "" {
+				o.tags = append(o.tags, kv[0], kv[1])
+			}
+		}
+	}
+}
+
 // WithMaxSeries sets the default cap of distinct label sets per metric
 // (DefaultMaxSeries without it); MaxSeries overrides it per metric.
 func WithMaxSeries(n int) Option { return func(o *options) { o.maxSeries = n } }

@@ -11,8 +11,8 @@ func TestCounter(t *testing.T) {
 	c.Inc()
 	c.Add(2)
 	c.Add(0.25)
-	c.Add(1 << 60) // whole, beyond float precision of the fractional part
-	c.Add(-0.0)
+	c.Add(1 << 60)              // whole, beyond float precision of the fractional part
+	c.Add(math.Copysign(0, -1)) // a negative zero adds nothing
 	if got, want := c.Load(), float64(1<<60)+3.25; got != want {
 		t.Fatalf("Load = %v, want %v", got, want)
 	}
