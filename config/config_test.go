@@ -485,7 +485,7 @@ func TestOpen(t *testing.T) {
 	path := filepath.Join(dir, "app.conf")
 	os.WriteFile(path, []byte(`{"from":"file"}`), 0o644)
 	ctx := context.Background()
-	srcs, err := config.OpenAll(ctx, "mem://", "file://"+path+"?format=json", "file:"+filepath.Join(dir, "none.json")+"?optional=true", "env://GOOS_TEST_?sep=__")
+	srcs, err := config.OpenSources(ctx, "mem://", "file://"+path+"?format=json", "file:"+filepath.Join(dir, "none.json")+"?optional=true", "env://GOOS_TEST_?sep=__")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -495,11 +495,11 @@ func TestOpen(t *testing.T) {
 		t.Errorf("opened config = %v", c.Get().Interface())
 	}
 	for _, bad := range []string{"nope://x", "file://?format=json", "file:a.json?optional=maybe", "::"} {
-		if _, err := config.Open(ctx, bad); err == nil {
+		if _, err := config.OpenSource(ctx, bad); err == nil {
 			t.Errorf("Open(%q): no error", bad)
 		}
 	}
-	_, err = config.Open(ctx, "consul://127.0.0.1:8500/x")
+	_, err = config.OpenSource(ctx, "consul://127.0.0.1:8500/x")
 	if err == nil || !strings.Contains(err.Error(), "imported") {
 		t.Errorf("Open of an unregistered scheme: %v, want a hint about the import", err)
 	}
@@ -605,5 +605,27 @@ func TestMiddleware(t *testing.T) {
 	}
 	if config.FromContext(context.Background()) != nil {
 		t.Error("FromContext of a bare context")
+	}
+}
+
+// Open builds the Config from URLs, as every package's Open returns its
+// portable type; a bad URL is refused and opens nothing.
+func TestOpenConfigFromURLs(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.json")
+	if err := os.WriteFile(path, []byte(`{"http":{"port":9090}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Open(ctx, []string{"mem://", "file://" + path + "?format=json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cfg.Close()
+	if got := cfg.Get("http", "port").Int(0); got != 9090 {
+		t.Fatalf("http.port = %d, want 9090 from the file", got)
+	}
+	if _, err := config.Open(ctx, []string{"mem://", "nope://x"}); err == nil {
+		t.Fatal("config.Open accepted an unknown scheme")
 	}
 }

@@ -53,7 +53,7 @@
 //   - NewFlags: the flags set on a flag.FlagSet.
 //
 // In config/consulconfig: a Consul key prefix as a tree, or one key holding
-// a document; URL consul://host:port/config/app/. Open picks a source from
+// a document; URL consul://host:port/config/app/. OpenSource picks a source from
 // a URL; the adapter package must be imported for its scheme. Every source
 // passes config/configtest, the conformance suite.
 //

@@ -53,7 +53,7 @@ func FuzzOpen(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, url string) {
-		src, err := config.Open(context.Background(), url)
+		src, err := config.OpenSource(context.Background(), url)
 		if err != nil {
 			return
 		}

@@ -3,6 +3,7 @@ package config
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -20,14 +21,14 @@ func init() {
 	Register("env", openEnv)
 }
 
-// Register makes Open understand scheme. Adapters call it from init:
+// Register makes OpenSource understand scheme. Adapters call it from init:
 // importing config/consulconfig registers consul. It panics if the scheme
 // is taken.
 func Register(scheme string, open func(ctx context.Context, u *url.URL) (Source, error)) {
 	schemes.Register(scheme, open)
 }
 
-// Open returns the Source the URL names, so that an application lists its
+// OpenSource returns the Source the URL names, so that an application lists its
 // sources as strings (flags, an environment variable):
 //
 //	mem://
@@ -36,16 +37,22 @@ func Register(scheme string, open func(ctx context.Context, u *url.URL) (Source,
 //	consul://127.0.0.1:8500/config/app/    (import config/consulconfig)
 //
 // The source's adapter must be imported (blank, if only its URL is used).
-func Open(ctx context.Context, rawURL string) (Source, error) {
+func OpenSource(ctx context.Context, rawURL string) (Source, error) {
 	return schemes.Open(ctx, rawURL)
 }
 
-// OpenAll opens every URL in order.
-func OpenAll(ctx context.Context, rawURLs ...string) ([]Source, error) {
+// OpenSources opens every URL in order. When one fails, the sources
+// already opened are closed.
+func OpenSources(ctx context.Context, rawURLs ...string) ([]Source, error) {
 	out := make([]Source, 0, len(rawURLs))
 	for _, u := range rawURLs {
-		s, err := Open(ctx, u)
+		s, err := OpenSource(ctx, u)
 		if err != nil {
+			for _, o := range out {
+				if c, ok := o.(io.Closer); ok {
+					c.Close()
+				}
+			}
 			return nil, err
 		}
 		out = append(out, s)
@@ -108,4 +115,20 @@ func onlyParams(q url.Values, known ...string) error {
 		}
 	}
 	return nil
+}
+
+// Open is the Config of the sources the URLs name, merged in order (a
+// later source overrides an earlier one), as every go-os package's Open
+// returns its portable type:
+//
+//	cfg, err := config.Open(ctx, []string{"file:app.yaml", "env://APP_?sep=__"}, config.WithEnvironment("prod"))
+//
+// The Config owns the sources: Close closes them. A source that fails to
+// open closes the ones opened before it.
+func Open(ctx context.Context, rawURLs []string, opts ...Option) (*Config, error) {
+	srcs, err := OpenSources(ctx, rawURLs...)
+	if err != nil {
+		return nil, err
+	}
+	return New(ctx, srcs, opts...)
 }

@@ -97,7 +97,7 @@ func TestRedactedDumpMasksUnparsablePasswords(t *testing.T) {
 
 func TestOpenRefusesUnknownParameters(t *testing.T) {
 	for _, raw := range []string{"file:///etc/app.json?optinal=true", "env://APP_?separator=__"} {
-		if _, err := config.Open(context.Background(), raw); err == nil {
+		if _, err := config.OpenSource(context.Background(), raw); err == nil {
 			t.Errorf("Open(%q) accepted it", raw)
 		}
 	}

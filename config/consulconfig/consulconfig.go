@@ -14,7 +14,7 @@
 //
 // With WithEnvironment("prod"), the overlay config/billing/prod/ overrides
 // config/billing/. Importing this package registers the consul URL scheme
-// with config.Open:
+// with config.OpenSource:
 //
 //	consul://127.0.0.1:8500/config/billing/?token=T&datacenter=dc1&tls=1
 //	consul://127.0.0.1:8500/config/billing.yaml?format=yaml   (Document)

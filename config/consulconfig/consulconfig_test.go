@@ -201,7 +201,7 @@ func TestOpen(t *testing.T) {
 	if err := put(ctx, c, prefix+"doc.json", []byte(`{"name":"doc"}`)); err != nil {
 		t.Fatal(err)
 	}
-	srcs, err := config.OpenAll(ctx,
+	srcs, err := config.OpenSources(ctx,
 		"consul://"+addr+"/"+prefix,
 		"consul://"+addr+"/"+prefix+"doc.json?format=json&wait=1m")
 	if err != nil {
@@ -218,7 +218,7 @@ func TestOpen(t *testing.T) {
 	if got := cfg.Get("name").String(""); got != "doc" {
 		t.Errorf("name = %q, want doc", got)
 	}
-	if _, err := config.Open(ctx, "consul://"+addr+"/x?wait=soon"); err == nil {
+	if _, err := config.OpenSource(ctx, "consul://"+addr+"/x?wait=soon"); err == nil {
 		t.Errorf("Open with wait=soon: no error")
 	}
 }
@@ -228,7 +228,7 @@ func TestOpen(t *testing.T) {
 func TestOpenParameters(t *testing.T) {
 	ctx := context.Background()
 	addr := testenv.Consul(t)
-	s, err := config.Open(ctx, "consul://"+addr+"/x/?datacenter=dc1&token=&optional=true&wait=1s")
+	s, err := config.OpenSource(ctx, "consul://"+addr+"/x/?datacenter=dc1&token=&optional=true&wait=1s")
 	if err != nil {
 		t.Fatalf("Open with known parameters: %v", err)
 	}
@@ -241,7 +241,7 @@ func TestOpenParameters(t *testing.T) {
 		"consul://" + addr + "/x/?wait=-1s",
 		"consul://" + addr + "/x/?token=a&token=b",
 	} {
-		if _, err := config.Open(ctx, raw); err == nil {
+		if _, err := config.OpenSource(ctx, raw); err == nil {
 			t.Errorf("Open(%q) accepted it", raw)
 		}
 	}
