@@ -1,0 +1,362 @@
+package event
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"net/url"
+
+	"github.com/microos/go-os/internal/lifecycle"
+	"github.com/microos/go-os/internal/urlopen"
+	"github.com/microos/go-os/oserr"
+)
+
+// The errors every backend maps its own onto.
+var (
+	ErrInvalid     = oserr.New(oserr.Invalid, "event: invalid record or option")
+	ErrClosed      = oserr.New(oserr.Closed, "event: bus closed")
+	ErrUnavailable = oserr.New(oserr.Unavailable, "event: backend unavailable")
+	ErrCorrupt     = oserr.New(oserr.Corrupt, "event: stored record unreadable")
+)
+
+// Origin says which service published a record.
+type Origin struct{ Service, Version, Instance string }
+
+// Record is one event.
+type Record struct {
+	ID        string // time-ordered, unique; set by Publish
+	Type      string // dotted, e.g. "config.changed"
+	Origin    Origin
+	Timestamp time.Time
+	RootID    string // the first record of the flow; its own ID for a root
+	ParentID  string // the record being handled when this one was published
+	Metadata  map[string]string
+	Data      []byte
+}
+
+// Handler handles one record: nil acknowledges it, an error redelivers it.
+type Handler func(ctx context.Context, rec Record) error
+
+type ctxKey struct{}
+
+// FromContext returns the record a handler is running for.
+func FromContext(ctx context.Context) (Record, bool) {
+	r, ok := ctx.Value(ctxKey{}).(Record)
+	return r, ok
+}
+
+// Option configures a Bus.
+type Option func(*Bus)
+
+// WithClock sets the time source for timestamps and ids.
+func WithClock(now func() time.Time) Option { return func(b *Bus) { b.now = now } }
+
+// WithService sets the Origin of every published record.
+func WithService(name, version, instance string) Option {
+	return func(b *Bus) { b.origin = Origin{name, version, instance} }
+}
+
+// Bus is the portable type: publish, subscribe, read.
+type Bus struct {
+	now    func() time.Time
+	origin Origin
+	mem    *memory
+	closed atomic.Bool
+	once   sync.Once
+}
+
+// NewMemory returns a complete in-process Bus.
+func NewMemory(opts ...Option) *Bus {
+	b := &Bus{now: time.Now}
+	for _, o := range opts {
+		o(b)
+	}
+	b.mem = newMemory(b)
+	return b
+}
+
+var registry = urlopen.New[*Bus]("event")
+
+func init() {
+	registry.Register("mem", func(_ context.Context, u *url.URL) (*Bus, error) {
+		if len(u.Query()) > 0 || u.Host != "" {
+			return nil, fmt.Errorf("%w: mem:// takes no host or parameters", ErrInvalid)
+		}
+		return NewMemory(), nil
+	})
+}
+
+// Open opens a Bus by URL: mem://.
+func Open(ctx context.Context, rawURL string) (*Bus, error) { return registry.Open(ctx, rawURL) }
+
+// Publish appends rec and returns its id. A record published while a
+// handler runs inherits its RootID and ParentID from ctx.
+func (b *Bus) Publish(ctx context.Context, rec Record) (string, error) {
+	ids, err := b.PublishBatch(ctx, []Record{rec})
+	if err != nil {
+		return "", err
+	}
+	return ids[0], nil
+}
+
+// PublishBatch appends every record, in order, atomically.
+func (b *Bus) PublishBatch(ctx context.Context, recs []Record) ([]string, error) {
+	if b.closed.Load() {
+		return nil, ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	parent, inHandler := FromContext(ctx)
+	out := make([]Record, len(recs))
+	for i, r := range recs {
+		if r.Type == "" {
+			return nil, fmt.Errorf("%w: record %d has no Type", ErrInvalid, i)
+		}
+		if r.Origin == (Origin{}) {
+			r.Origin = b.origin
+		}
+		if inHandler {
+			r.ParentID = parent.ID
+			r.RootID = parent.RootID
+		}
+		r.Metadata = cloneMap(r.Metadata)
+		r.Data = append([]byte(nil), r.Data...)
+		out[i] = r
+	}
+	return b.mem.append(out), nil
+}
+
+// PublishJSON publishes v encoded as JSON under typ.
+func PublishJSON[T any](ctx context.Context, b *Bus, typ string, v T) (string, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return b.Publish(ctx, Record{Type: typ, Data: data, Metadata: map[string]string{"content-type": "application/json"}})
+}
+
+// Decode unmarshals a record's JSON data.
+func Decode[T any](rec Record) (T, error) {
+	var v T
+	if err := json.Unmarshal(rec.Data, &v); err != nil {
+		return v, fmt.Errorf("%w: record %s: %w", ErrCorrupt, rec.ID, err)
+	}
+	return v, nil
+}
+
+// Start says where a new subscription begins.
+type Start struct {
+	kind int // 0 now, 1 beginning, 2 after id, 3 at time
+	id   string
+	t    time.Time
+}
+
+var (
+	FromNow       = Start{}
+	FromBeginning = Start{kind: 1}
+)
+
+// AfterID starts after the record with this id.
+func AfterID(id string) Start { return Start{kind: 2, id: id} }
+
+// FromTime starts at the first record at or after t.
+func FromTime(t time.Time) Start { return Start{kind: 3, t: t} }
+
+// SubscribeOptions select records and delivery.
+type SubscribeOptions struct {
+	Types       []string // types or path.Match patterns ("config.*"); empty = all
+	Group       string   // "" = broadcast: this subscriber sees every record
+	Start       Start    // for broadcast, or for a group created by this call
+	MaxAttempts int      // after this many failures, dead-letter (default 5)
+	Backoff     time.Duration
+}
+
+func (o SubscribeOptions) matches(typ string) bool {
+	if len(o.Types) == 0 {
+		return true
+	}
+	for _, p := range o.Types {
+		if ok, _ := path.Match(p, typ); ok || p == typ {
+			return true
+		}
+	}
+	return false
+}
+
+// Subscription is a running subscriber; Stop ends it and waits.
+type Subscription struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Stop ends the subscription and waits for its handler to return.
+func (s *Subscription) Stop() { s.cancel(); <-s.done }
+
+// Subscribe runs handler for matching records until ctx ends, Stop or Close.
+func (b *Bus) Subscribe(ctx context.Context, h Handler, o SubscribeOptions) (*Subscription, error) {
+	if b.closed.Load() {
+		return nil, ErrClosed
+	}
+	for _, p := range o.Types {
+		if _, err := path.Match(p, ""); err != nil {
+			return nil, fmt.Errorf("%w: type pattern %q: %w", ErrInvalid, p, err)
+		}
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 5
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	s := &Subscription{cancel: cancel, done: make(chan struct{})}
+	cur := b.mem.cursor(o)
+	b.mem.track(s)
+	go func() {
+		defer close(s.done)
+		defer b.mem.untrack(s)
+		for {
+			rec, ok := b.mem.next(ctx, cur, o)
+			if !ok {
+				return
+			}
+			b.deliver(ctx, h, rec, o)
+		}
+	}()
+	return s, nil
+}
+
+func (b *Bus) deliver(ctx context.Context, h Handler, rec Record, o SubscribeOptions) {
+	hctx := context.WithValue(ctx, ctxKey{}, rec)
+	var err error
+	for attempt := 1; attempt <= o.MaxAttempts; attempt++ {
+		if err = h(hctx, cloneRecord(rec)); err == nil {
+			return
+		}
+		if attempt < o.MaxAttempts && o.Backoff > 0 {
+			t := time.NewTimer(o.Backoff << (attempt - 1))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+		if ctx.Err() != nil {
+			return
+		}
+	}
+	b.mem.deadLetter(rec, o.Group, err)
+}
+
+// DeadLetter is a record that failed MaxAttempts times.
+type DeadLetter struct {
+	Record Record
+	Group  string
+	Err    string
+}
+
+// DeadLetters returns the dead-letter stream.
+func (b *Bus) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
+	if b.closed.Load() {
+		return nil, ErrClosed
+	}
+	return b.mem.deadLetters(), nil
+}
+
+// Redrive publishes the dead letter again (a new id, same type and data) and removes it.
+func (b *Bus) Redrive(ctx context.Context, id string) (string, error) {
+	rec, ok := b.mem.takeDead(id)
+	if !ok {
+		return "", fmt.Errorf("%w: no dead letter %q", ErrInvalid, id)
+	}
+	rec.ID = ""
+	ids, err := b.PublishBatch(context.WithoutCancel(ctx), []Record{rec})
+	if err != nil {
+		return "", err
+	}
+	return ids[0], nil
+}
+
+// Query selects records of the history.
+type Query struct {
+	Types    []string
+	From, To time.Time // zero = unbounded; To is exclusive
+	RootID   string
+	AfterID  string // page token: the last id of the previous page
+	Limit    int    // default 100
+}
+
+// Read returns records of the history in id order, and the next page token ("" at the end).
+func (b *Bus) Read(ctx context.Context, q Query) ([]Record, string, error) {
+	if b.closed.Load() {
+		return nil, "", ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, "", err
+	}
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	return b.mem.read(q)
+}
+
+// Check reports the bus's health: memory is always healthy unless closed.
+func (b *Bus) Check(ctx context.Context) error {
+	if b.closed.Load() {
+		return ErrClosed
+	}
+	return ctx.Err()
+}
+
+// As reaches the backend client; the memory bus has none.
+func (b *Bus) As(any) bool { return false }
+
+// Shutdown stops every subscription and waits for their handlers within ctx.
+func (b *Bus) Shutdown(ctx context.Context) error {
+	b.closed.Store(true)
+	return b.mem.stopAll(ctx)
+}
+
+// Close is Shutdown bounded by lifecycle.CloseTimeout.
+func (b *Bus) Close() error { return lifecycle.Close(b.Shutdown) }
+
+func cloneMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]string, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+func cloneRecord(r Record) Record {
+	r.Metadata = cloneMap(r.Metadata)
+	r.Data = append([]byte(nil), r.Data...)
+	return r
+}
+
+func formatID(ms int64, seq uint64) string {
+	return strconv.FormatInt(ms, 10) + "-" + strconv.FormatUint(seq, 10)
+}
+
+func parseID(id string) (int64, uint64, error) {
+	for i := 0; i < len(id); i++ {
+		if id[i] == '-' {
+			ms, err1 := strconv.ParseInt(id[:i], 10, 64)
+			seq, err2 := strconv.ParseUint(id[i+1:], 10, 64)
+			if err := errors.Join(err1, err2); err != nil {
+				return 0, 0, err
+			}
+			return ms, seq, nil
+		}
+	}
+	return 0, 0, fmt.Errorf("%w: id %q", ErrInvalid, id)
+}

@@ -1,0 +1,201 @@
+package event
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+)
+
+// memory is the in-process log: one ordered slice of records, group
+// positions shared by the members of a group, a dead-letter list.
+type memory struct {
+	b      *Bus
+	mu     sync.Mutex
+	log    []Record
+	lastMS int64
+	seq    uint64
+	wake   chan struct{}
+	groups map[string]*int
+	dead   []DeadLetter
+	subs   map[*Subscription]struct{}
+}
+
+func newMemory(b *Bus) *memory {
+	return &memory{b: b, wake: make(chan struct{}), groups: map[string]*int{}, subs: map[*Subscription]struct{}{}}
+}
+
+func (m *memory) append(recs []Record) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ids := make([]string, len(recs))
+	for i, r := range recs {
+		now := m.b.now()
+		ms := now.UnixMilli()
+		if ms <= m.lastMS {
+			ms = m.lastMS
+			m.seq++
+		} else {
+			m.lastMS, m.seq = ms, 0
+		}
+		r.ID = formatID(ms, m.seq)
+		if r.Timestamp.IsZero() {
+			r.Timestamp = now
+		}
+		if r.RootID == "" {
+			r.RootID = r.ID
+		}
+		m.log = append(m.log, r)
+		ids[i] = r.ID
+	}
+	close(m.wake)
+	m.wake = make(chan struct{})
+	return ids
+}
+
+// startIndex is the log index a new cursor begins at.
+func (m *memory) startIndex(s Start) int {
+	switch s.kind {
+	case 1:
+		return 0
+	case 2:
+		return sort.Search(len(m.log), func(i int) bool { return idLess(s.id, m.log[i].ID) })
+	case 3:
+		return sort.Search(len(m.log), func(i int) bool { return !m.log[i].Timestamp.Before(s.t) })
+	}
+	return len(m.log)
+}
+
+func (m *memory) cursor(o SubscribeOptions) *int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if o.Group != "" {
+		if p, ok := m.groups[o.Group]; ok {
+			return p
+		}
+	}
+	p := new(int)
+	*p = m.startIndex(o.Start)
+	if o.Group != "" {
+		m.groups[o.Group] = p
+	}
+	return p
+}
+
+// next hands out the next matching record at cur, waiting for one.
+func (m *memory) next(ctx context.Context, cur *int, o SubscribeOptions) (Record, bool) {
+	for {
+		m.mu.Lock()
+		for *cur < len(m.log) {
+			r := m.log[*cur]
+			*cur++
+			if o.matches(r.Type) {
+				m.mu.Unlock()
+				return r, true
+			}
+		}
+		wake := m.wake
+		m.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return Record{}, false
+		case <-wake:
+		}
+	}
+}
+
+func (m *memory) deadLetter(r Record, group string, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.dead = append(m.dead, DeadLetter{Record: r, Group: group, Err: err.Error()})
+}
+
+func (m *memory) deadLetters() []DeadLetter {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]DeadLetter, len(m.dead))
+	for i, d := range m.dead {
+		d.Record = cloneRecord(d.Record)
+		out[i] = d
+	}
+	return out
+}
+
+func (m *memory) takeDead(id string) (Record, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, d := range m.dead {
+		if d.Record.ID == id {
+			m.dead = append(m.dead[:i], m.dead[i+1:]...)
+			return d.Record, true
+		}
+	}
+	return Record{}, false
+}
+
+func (m *memory) read(q Query) ([]Record, string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sel := SubscribeOptions{Types: q.Types}
+	var out []Record
+	i := 0
+	if q.AfterID != "" {
+		i = m.startIndex(AfterID(q.AfterID))
+	}
+	for ; i < len(m.log); i++ {
+		r := m.log[i]
+		if !sel.matches(r.Type) || (q.RootID != "" && r.RootID != q.RootID) ||
+			(!q.From.IsZero() && r.Timestamp.Before(q.From)) || (!q.To.IsZero() && !r.Timestamp.Before(q.To)) {
+			continue
+		}
+		if len(out) == q.Limit {
+			return out, out[len(out)-1].ID, nil
+		}
+		out = append(out, cloneRecord(r))
+	}
+	return out, "", nil
+}
+
+func (m *memory) track(s *Subscription) {
+	m.mu.Lock()
+	m.subs[s] = struct{}{}
+	m.mu.Unlock()
+}
+
+func (m *memory) untrack(s *Subscription) {
+	m.mu.Lock()
+	delete(m.subs, s)
+	m.mu.Unlock()
+}
+
+func (m *memory) stopAll(ctx context.Context) error {
+	m.mu.Lock()
+	subs := make([]*Subscription, 0, len(m.subs))
+	for s := range m.subs {
+		subs = append(subs, s)
+	}
+	m.mu.Unlock()
+	for _, s := range subs {
+		s.cancel()
+	}
+	for _, s := range subs {
+		select {
+		case <-s.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// idLess orders "ms-seq" ids numerically.
+func idLess(a, b string) bool {
+	am, as, err1 := parseID(a)
+	bm, bs, err2 := parseID(b)
+	if err1 != nil || err2 != nil {
+		return a < b
+	}
+	return am < bm || (am == bm && as < bs)
+}
+
+var _ = time.Time{}
