@@ -100,7 +100,7 @@ func (s *Source) Name() string {
 }
 
 // Close closes the client's idle connections when the source made the
-// client (config.Open); a client handed to New is left alone.
+// client (config.OpenSource); a client handed to New is left alone.
 func (s *Source) Close() error {
 	if s.closeIdle != nil {
 		s.closeIdle()
