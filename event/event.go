@@ -172,11 +172,12 @@ func FromTime(t time.Time) Start { return Start{kind: 3, t: t} }
 
 // SubscribeOptions select records and delivery.
 type SubscribeOptions struct {
-	Types       []string // types or path.Match patterns ("config.*"); empty = all
-	Group       string   // "" = broadcast: this subscriber sees every record
-	Start       Start    // for broadcast, or for a group created by this call
-	MaxAttempts int      // after this many failures, dead-letter (default 5)
-	Backoff     time.Duration
+	Types       []string      // types or path.Match patterns ("config.*"); empty = all
+	Group       string        // "" = broadcast: this subscriber sees every record
+	Start       Start         // for broadcast, or for a group created by this call
+	MaxAttempts int           // after this many failures, dead-letter (default 5)
+	Backoff     time.Duration // before the second attempt; doubles after each failure
+	Concurrency int           // handlers running at once for this subscriber (default 1)
 }
 
 func (o SubscribeOptions) matches(typ string) bool {
@@ -210,23 +211,35 @@ func (b *Bus) Subscribe(ctx context.Context, h Handler, o SubscribeOptions) (*Su
 			return nil, fmt.Errorf("%w: type pattern %q: %w", ErrInvalid, p, err)
 		}
 	}
+	if h == nil {
+		return nil, fmt.Errorf("%w: nil handler", ErrInvalid)
+	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 5
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 1
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	s := &Subscription{cancel: cancel, done: make(chan struct{})}
 	cur := b.mem.cursor(o)
 	b.mem.track(s)
-	go func() {
-		defer close(s.done)
-		defer b.mem.untrack(s)
-		for {
-			rec, ok := b.mem.next(ctx, cur, o)
-			if !ok {
-				return
+	var wg sync.WaitGroup
+	for range o.Concurrency {
+		wg.Go(func() {
+			for {
+				rec, ok := b.mem.next(ctx, cur, o)
+				if !ok {
+					return
+				}
+				b.deliver(ctx, h, rec, o)
 			}
-			b.deliver(ctx, h, rec, o)
-		}
+		})
+	}
+	go func() {
+		wg.Wait()
+		b.mem.untrack(s)
+		close(s.done)
 	}()
 	return s, nil
 }

@@ -1,0 +1,77 @@
+package event_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/microos/go-os/event"
+)
+
+func TestOpenRefusesParameters(t *testing.T) {
+	for _, u := range []string{"mem://?x=1", "mem://host", "nope://"} {
+		if _, err := event.Open(context.Background(), u); err == nil {
+			t.Errorf("Open(%q) = nil error", u)
+		}
+	}
+}
+
+func TestDedupe(t *testing.T) {
+	now := time.Unix(0, 0)
+	var calls atomic.Int32
+	fail := true
+	h := event.Dedupe(time.Minute, func() time.Time { return now }, func(context.Context, event.Record) error {
+		calls.Add(1)
+		if fail {
+			fail = false
+			return errors.New("once")
+		}
+		return nil
+	})
+	r := event.Record{ID: "1-0"}
+	ctx := context.Background()
+	if h(ctx, r) == nil {
+		t.Fatal("first attempt should fail")
+	}
+	h(ctx, r) // a failed attempt is not remembered: handled again
+	h(ctx, r) // a duplicate within the window: skipped
+	if calls.Load() != 2 {
+		t.Fatalf("calls = %d, want 2", calls.Load())
+	}
+	now = now.Add(time.Minute)
+	h(ctx, r)
+	if calls.Load() != 3 {
+		t.Fatalf("after the window calls = %d, want 3", calls.Load())
+	}
+}
+
+func TestConcurrencyRunsHandlersAtOnce(t *testing.T) {
+	b := event.NewMemory()
+	defer b.Close()
+	ctx := context.Background()
+	both := make(chan struct{})
+	var in atomic.Int32
+	sub, err := b.Subscribe(ctx, func(ctx context.Context, r event.Record) error {
+		if in.Add(1) == 2 {
+			close(both)
+		}
+		select {
+		case <-both:
+		case <-ctx.Done():
+		}
+		return nil
+	}, event.SubscribeOptions{Concurrency: 2, Start: event.FromBeginning})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Stop()
+	b.Publish(ctx, event.Record{Type: "a"})
+	b.Publish(ctx, event.Record{Type: "a"})
+	select {
+	case <-both:
+	case <-time.After(10 * time.Second):
+		t.Fatal("two handlers never ran at once with Concurrency 2")
+	}
+}

@@ -1,0 +1,41 @@
+package event_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/microos/go-os/event"
+)
+
+func Example() {
+	ctx := context.Background()
+	bus, _ := event.Open(ctx, "mem://")
+	defer bus.Close()
+	done := make(chan struct{})
+	sub, _ := bus.Subscribe(ctx, func(ctx context.Context, r event.Record) error {
+		type changed struct{ Key string }
+		c, err := event.Decode[changed](r)
+		if err != nil {
+			return err
+		}
+		fmt.Println(r.Type, c.Key)
+		close(done)
+		return nil
+	}, event.SubscribeOptions{Types: []string{"config.*"}, Group: "billing"})
+	defer sub.Stop()
+	event.PublishJSON(ctx, bus, "user.created", struct{ Name string }{"alice"})
+	event.PublishJSON(ctx, bus, "config.changed", struct{ Key string }{"rate"})
+	<-done
+	// Output: config.changed rate
+}
+
+func ExampleBus_Read() {
+	ctx := context.Background()
+	bus := event.NewMemory()
+	defer bus.Close()
+	root, _ := bus.Publish(ctx, event.Record{Type: "order.placed"})
+	bus.Publish(ctx, event.Record{Type: "order.placed"})
+	recs, next, _ := bus.Read(ctx, event.Query{RootID: root})
+	fmt.Println(len(recs), recs[0].ID == root, next == "")
+	// Output: 1 true true
+}
