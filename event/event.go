@@ -16,6 +16,7 @@ import (
 	"github.com/microos/go-os/internal/lifecycle"
 	"github.com/microos/go-os/internal/urlopen"
 	"github.com/microos/go-os/oserr"
+	"github.com/microos/go-os/trace"
 )
 
 // The errors every backend maps its own onto.
@@ -67,6 +68,7 @@ func WithService(name, version, instance string) Option {
 type Bus struct {
 	now    func() time.Time
 	origin Origin
+	tracer *trace.Tracer
 	mem    *memory
 	closed atomic.Bool
 	once   sync.Once
@@ -129,6 +131,9 @@ func (b *Bus) PublishBatch(ctx context.Context, recs []Record) ([]string, error)
 		}
 		r.Metadata = cloneMap(r.Metadata)
 		r.Data = append([]byte(nil), r.Data...)
+		if span := b.producerSpan(ctx, &r); span != nil {
+			defer span.End()
+		}
 		out[i] = r
 	}
 	return b.mem.append(out), nil
@@ -245,8 +250,14 @@ func (b *Bus) Subscribe(ctx context.Context, h Handler, o SubscribeOptions) (*Su
 }
 
 func (b *Bus) deliver(ctx context.Context, h Handler, rec Record, o SubscribeOptions) {
-	hctx := context.WithValue(ctx, ctxKey{}, rec)
+	hctx, span := b.consumerSpan(context.WithValue(ctx, ctxKey{}, rec), rec)
 	var err error
+	defer func() {
+		if err != nil {
+			span.SetError(err)
+		}
+		span.End()
+	}()
 	for attempt := 1; attempt <= o.MaxAttempts; attempt++ {
 		if err = h(hctx, cloneRecord(rec)); err == nil {
 			return

@@ -1,0 +1,60 @@
+package event
+
+import (
+	"context"
+
+	"github.com/microos/go-os/trace"
+)
+
+// WithTracer makes Publish start a producer span and carry its context in
+// the record's metadata (W3C traceparent), and runs each handler in a
+// consumer span whose parent is the producer's span.
+func WithTracer(t *trace.Tracer) Option { return func(b *Bus) { b.tracer = t } }
+
+// MetaTraceparent is the metadata key of the producer's trace context.
+const MetaTraceparent = "traceparent"
+
+type metaCarrier map[string]string
+
+func (m metaCarrier) Get(k string) string {
+	if k == trace.HeaderTraceparent {
+		k = MetaTraceparent
+	}
+	return m[k]
+}
+
+func (m metaCarrier) Set(k, v string) {
+	if k == trace.HeaderTraceparent {
+		m[MetaTraceparent] = v
+	}
+}
+
+// producerSpan starts the publish span (nil without a tracer) and writes
+// the trace context of ctx's span into r's metadata.
+func (b *Bus) producerSpan(ctx context.Context, r *Record) *trace.Span {
+	var span *trace.Span
+	if b.tracer != nil {
+		ctx, span = b.tracer.Start(ctx, "publish "+r.Type, trace.Producer)
+	}
+	sc := trace.SpanContextFromContext(ctx)
+	if sc.IsValid() {
+		if r.Metadata == nil {
+			r.Metadata = map[string]string{}
+		}
+		trace.Inject(sc, metaCarrier(r.Metadata), trace.W3C)
+	}
+	return span
+}
+
+// consumerSpan starts the handler's span, child of the producer's.
+func (b *Bus) consumerSpan(ctx context.Context, r Record) (context.Context, *trace.Span) {
+	if b.tracer == nil {
+		return ctx, nil
+	}
+	var opts []trace.StartOption
+	opts = append(opts, trace.Consumer)
+	if sc, ok := trace.Extract(metaCarrier(r.Metadata)); ok {
+		opts = append(opts, trace.WithParent(sc))
+	}
+	return b.tracer.Start(ctx, "handle "+r.Type, opts...)
+}
