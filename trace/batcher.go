@@ -3,11 +3,13 @@ package trace
 import (
 	"context"
 	"errors"
-	"github.com/microos/go-os/internal/backoff"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/microos/go-os/internal/backoff"
+	"github.com/microos/go-os/internal/health"
 )
 
 // batcher is the bounded queue between End and the exporter. End never
@@ -42,6 +44,7 @@ type batcher struct {
 
 	exported, dropped, failed atomic.Uint64
 	lastErr                   atomic.Pointer[ExportError]
+	health                    health.Tracker
 }
 
 func newBatcher(exp Exporter, o options) *batcher {
@@ -55,6 +58,7 @@ func newBatcher(exp Exporter, o options) *batcher {
 		maxRetries:    o.maxRetries,
 		logger:        o.logger,
 		queue:         make([]*SpanData, 0, o.queueSize),
+		health:        health.Tracker{Now: o.now},
 		spare:         make([]*SpanData, 0, o.queueSize),
 		kick:          make(chan struct{}, 1),
 		flushReq:      make(chan chan struct{}),
@@ -147,11 +151,13 @@ func (b *batcher) export(batch []*SpanData) {
 		if err == nil {
 			b.exported.Add(uint64(len(batch)))
 			b.lastErr.Store(nil)
+			b.health.Success()
 			break
 		}
 		b.failed.Add(1)
 		ee := &ExportError{Spans: len(batch), Err: err}
 		b.lastErr.Store(ee)
+		b.health.Failure(ee)
 		retry := attempt < b.maxRetries && !errors.Is(err, ErrRejected)
 		if b.logger != nil {
 			b.logger.LogAttrs(b.ctx, slog.LevelWarn, "trace: export failed",

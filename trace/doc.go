@@ -29,8 +29,9 @@
 // allocation, a few nanoseconds. A nil *Tracer (Noop) records and
 // propagates nothing.
 //
-// LogHandler adds trace_id and span_id to every slog record made with a
-// span's context, and WriteTimeline prints a trace as an indented timeline.
+// LogIDs is the trace ↔ log bridge: log.WithTraceIDs(trace.LogIDs) adds
+// trace_id and span_id, at the top level, to every record made with a
+// span's context. WriteTimeline prints a trace as an indented timeline.
 //
 // # Backends
 //

@@ -1,25 +1,28 @@
 package trace
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/microos/go-os/oserr"
 )
 
-// The errors exporters map their backend's errors onto. Test them with errors.Is.
+// The errors exporters map their backend's errors onto. Test them with
+// errors.Is, against the sentinel or its oserr class.
 var (
 	// ErrInvalidContext: a propagation header or id could not be parsed.
 	// Extract never returns it (a malformed header starts a new trace); the
 	// Parse functions do.
-	ErrInvalidContext = errors.New("trace: invalid trace context")
+	ErrInvalidContext = oserr.New(oserr.Invalid, "trace: invalid trace context")
 	// ErrClosed: the tracer was closed; spans ended after Close are dropped
 	// and counted.
-	ErrClosed = errors.New("trace: tracer closed")
+	ErrClosed = oserr.New(oserr.Closed, "trace: tracer closed")
 	// ErrUnavailable: the collector could not be reached, did not answer in
 	// time, or answered with a server error. Retrying may succeed.
-	ErrUnavailable = errors.New("trace: collector unavailable")
+	ErrUnavailable = oserr.New(oserr.Unavailable, "trace: collector unavailable")
 	// ErrRejected: the collector refused the batch (a client error such as
-	// 400 or 413). Retrying the same batch will not succeed.
-	ErrRejected = errors.New("trace: batch rejected by collector")
+	// 400 or 413). Retrying the same batch will not succeed, so its class
+	// is oserr.Invalid (the input was refused), not Unavailable.
+	ErrRejected = oserr.New(oserr.Invalid, "trace: batch rejected by collector")
 )
 
 // ExportError is what a failed export reports (in Stats.LastError and the

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -120,23 +119,17 @@ func ExampleExtract() {
 	// false
 }
 
-func ExampleLogHandler() {
+func ExampleLogIDs() {
 	tr, _ := trace.NewMemory(trace.WithIDSource(ids()))
-	noTime := func(_ []string, a slog.Attr) slog.Attr {
-		if a.Key == slog.TimeKey {
-			return slog.Attr{}
-		}
-		return a
-	}
-	logger := slog.New(trace.LogHandler(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: noTime})))
-
 	ctx, span := tr.Start(context.Background(), "charge")
-	logger.InfoContext(ctx, "card charged", "amount", 42)
+	traceID, spanID, ok := trace.LogIDs(ctx)
+	fmt.Println(traceID, spanID, ok)
 	span.End()
-	logger.Info("no span here")
+	_, _, ok = trace.LogIDs(context.Background())
+	fmt.Println(ok)
 	// Output:
-	// level=INFO msg="card charged" amount=42 trace_id=00000000000000010000000000000002 span_id=0000000000000003
-	// level=INFO msg="no span here"
+	// 00000000000000010000000000000002 0000000000000003 true
+	// false
 }
 
 func ExampleParseSampler() {

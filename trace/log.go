@@ -5,7 +5,19 @@ import (
 	"log/slog"
 )
 
-// Log attribute keys LogHandler adds.
+// LogIDs is the one trace ↔ log bridge: it returns the hex ids of the span
+// ctx carries, ok false when it carries none. Its signature is log.TraceIDs,
+// so log.WithTraceIDs(trace.LogIDs) puts trace_id and span_id at the top
+// level of every record made with a span's context.
+func LogIDs(ctx context.Context) (traceID, spanID string, ok bool) {
+	sc := SpanContextFromContext(ctx)
+	if !sc.IsValid() {
+		return "", "", false
+	}
+	return sc.TraceID.String(), sc.SpanID.String(), true
+}
+
+// Log attribute keys LogHandler and LogAttrs add.
 const (
 	LogTraceID = "trace_id"
 	LogSpanID  = "span_id"
@@ -16,6 +28,9 @@ const (
 // span_id attributes, which lets a log search jump to the trace and back.
 // Records without a span pass through unchanged. Attributes of a WithGroup
 // handler go into the group, like every other attribute.
+//
+// Deprecated: use log.WithTraceIDs(trace.LogIDs), which keeps the ids at
+// the top level. LogHandler is removed once examples/demo no longer uses it.
 func LogHandler(h slog.Handler) slog.Handler { return logHandler{h} }
 
 type logHandler struct{ slog.Handler }

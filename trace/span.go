@@ -84,8 +84,6 @@ type Endpoint struct {
 	Addr    netip.AddrPort // zero when unknown
 }
 
-func (e Endpoint) isZero() bool { return e.Service == "" && !e.Addr.IsValid() }
-
 // SpanData is a finished span as exporters and the Recorder see it. An
 // exporter must not modify it or keep it after Export returns.
 type SpanData struct {

@@ -2,11 +2,14 @@ package trace
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/microos/go-os/internal/lifecycle"
 )
 
 // Tracer starts spans and hands the finished ones to its exporter. Make one
@@ -272,9 +275,37 @@ func (t *Tracer) Flush(ctx context.Context) error {
 	return t.batch.flush(ctx)
 }
 
-// Close is Shutdown without a deadline, so that a Tracer is an io.Closer
-// like every other go-os type that owns goroutines.
-func (t *Tracer) Close() error { return t.Shutdown(context.Background()) }
+// Close is Shutdown bounded by lifecycle.CloseTimeout (5 s), so that a
+// Close against a collector that hangs cannot wait for minutes; what is
+// not exported by then is dropped and counted. A Tracer is an io.Closer
+// like every other go-os type that owns goroutines. Idempotent.
+func (t *Tracer) Close() error { return lifecycle.Close(t.Shutdown) }
+
+// Check says whether export is healthy, from memory (no round trip): nil
+// while the latest export succeeded (or none was tried); ErrClosed after
+// Close; else an error wrapping ErrUnavailable (or ErrRejected when the
+// collector refused the batch) with the latest failure and its age. It
+// returns ctx.Err() when ctx is done. A nil or in-memory Tracer is always
+// healthy.
+func (t *Tracer) Check(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if t == nil {
+		return nil
+	}
+	if t.closed.Load() {
+		return ErrClosed
+	}
+	if t.batch == nil {
+		return nil
+	}
+	sentinel := ErrUnavailable
+	if e := t.batch.lastErr.Load(); e != nil && errors.Is(e, ErrRejected) {
+		sentinel = ErrRejected
+	}
+	return t.batch.health.Check(ctx, sentinel)
+}
 
 // Shutdown flushes the spans already ended, waiting until ctx's deadline
 // at most (what is left then is dropped and counted), stops the export

@@ -141,10 +141,17 @@ func TestRecorderKeepsTheLast(t *testing.T) {
 	}
 }
 
-func TestLogHandler(t *testing.T) {
+func TestLogIDsAndAttrs(t *testing.T) {
 	tr, _ := trace.NewMemory()
 	ctx, s := tr.Start(context.Background(), "x")
 	defer s.End()
+	tid, sid, ok := trace.LogIDs(ctx)
+	if !ok || tid != s.SpanContext().TraceID.String() || sid != s.SpanContext().SpanID.String() {
+		t.Errorf("LogIDs %q %q %v", tid, sid, ok)
+	}
+	if _, _, ok := trace.LogIDs(context.Background()); ok {
+		t.Error("LogIDs without a span")
+	}
 	attrs := trace.LogAttrs(ctx)
 	if len(attrs) != 2 || attrs[0].Value.String() != s.SpanContext().TraceID.String() || attrs[1].Value.String() != s.SpanContext().SpanID.String() {
 		t.Errorf("LogAttrs %v", attrs)
