@@ -2,9 +2,11 @@ package trace_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
+	"github.com/microos/go-os/oserr"
 	"github.com/microos/go-os/trace"
 	"github.com/microos/go-os/trace/tracetest"
 )
@@ -67,6 +69,21 @@ func TestOpenErrors(t *testing.T) {
 		if tr, err := trace.Open(context.Background(), u); err == nil {
 			tr.Shutdown(context.Background())
 			t.Errorf("Open(%q) succeeded", u)
+		}
+	}
+}
+
+// An unknown parameter is an error of class Invalid, not silently dropped.
+func TestOpenRefusesUnknownParameters(t *testing.T) {
+	for _, u := range []string{"mem://?samplr=always", "mem://?service=a&timeout=1s"} {
+		tr, err := trace.Open(context.Background(), u)
+		if err == nil {
+			tr.Shutdown(context.Background())
+			t.Errorf("Open(%q) succeeded", u)
+			continue
+		}
+		if !errors.Is(err, trace.ErrBadURL) || oserr.Code(err) != oserr.Invalid {
+			t.Errorf("Open(%q): %v", u, err)
 		}
 	}
 }

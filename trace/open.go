@@ -6,12 +6,32 @@ import (
 	"net/url"
 
 	"github.com/microos/go-os/internal/urlopen"
+	"github.com/microos/go-os/oserr"
 )
 
 var backends = urlopen.New[Exporter]("trace")
 
 func init() {
-	Register("mem", func(context.Context, *url.URL) (Exporter, error) { return NewRecorder(), nil })
+	Register("mem", func(_ context.Context, u *url.URL) (Exporter, error) {
+		if err := NoParams(u); err != nil {
+			return nil, err
+		}
+		return NewRecorder(), nil
+	})
+}
+
+// ErrBadURL: Open was given a URL it does not understand (an unknown
+// scheme parameter, a bad sampler). Its class is oserr.Invalid.
+var ErrBadURL = oserr.New(oserr.Invalid, "trace: bad URL")
+
+// NoParams is what an adapter without URL parameters of its own calls
+// from its opener: it refuses every query parameter left after Open took
+// service and sampler, so a misspelt one is an error, not silently ignored.
+func NoParams(u *url.URL) error {
+	for k := range u.Query() {
+		return fmt.Errorf("%w: %s: unknown parameter %q (known: service, sampler)", ErrBadURL, u.Scheme, k)
+	}
+	return nil
 }
 
 // Register makes Open understand scheme. Adapters call it from init:
@@ -30,7 +50,8 @@ func Register(scheme string, open func(ctx context.Context, u *url.URL) (Exporte
 // Two query parameters work on every scheme and are taken out before the
 // backend sees the URL: service=NAME is WithService(NAME), and
 // sampler=always|never|0.25|100/s is WithSampler (see ParseSampler). Options
-// given to Open come after them and win.
+// given to Open come after them and win. Any other parameter is refused
+// with ErrBadURL unless the backend knows it (zipkin knows none).
 func Open(ctx context.Context, rawURL string, opts ...Option) (*Tracer, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -45,7 +66,7 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Tracer, error) {
 	if v := q.Get("sampler"); v != "" {
 		s, err := ParseSampler(v)
 		if err != nil {
-			return nil, fmt.Errorf("trace: open %q: %w", u.Redacted(), err)
+			return nil, fmt.Errorf("%w: open %q: %w", ErrBadURL, u.Redacted(), err)
 		}
 		pre = append(pre, WithSampler(s))
 		q.Del("sampler")

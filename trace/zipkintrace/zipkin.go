@@ -44,6 +44,9 @@ func init() {
 }
 
 func open(_ context.Context, u *url.URL) (trace.Exporter, error) {
+	if err := trace.NoParams(u); err != nil {
+		return nil, err
+	}
 	c := *u
 	c.Scheme = strings.TrimPrefix(u.Scheme, "zipkin+")
 	if c.Path == "" || c.Path == "/" {

@@ -2,6 +2,7 @@ package zipkintrace_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -46,6 +47,18 @@ func TestOpen(t *testing.T) {
 	spans, err := readJaeger(queryURL)(ctxT(t), s.SpanContext().TraceID, 1)
 	if err != nil || len(spans) != 1 || !strings.EqualFold(spans[0].Service, "opened") {
 		t.Fatalf("read back %+v, %v", spans, err)
+	}
+}
+
+func TestOpenRefusesUnknownParameters(t *testing.T) {
+	// No collector needed: the URL is refused before anything is sent.
+	tr, err := trace.Open(context.Background(), "zipkin+http://127.0.0.1:1/api/v2/spans?service=a&batch=10")
+	if err == nil {
+		tr.Shutdown(context.Background())
+		t.Fatal("Open with an unknown parameter succeeded")
+	}
+	if !errors.Is(err, trace.ErrBadURL) {
+		t.Fatal(err)
 	}
 }
 
