@@ -14,7 +14,9 @@
 // type, the publishing service (WithService), a timestamp, RootID and
 // ParentID for correlation, metadata and opaque data (PublishJSON and
 // Decode for JSON). Read returns the history by type, time range and root
-// id, paged.
+// id, paged. WithRetention bounds the log by length and age. Dedupe makes
+// a handler skip ids it already handled within a window. WithTracer runs
+// each handler in a consumer span whose parent is the producer's span.
 //
 // # Backends
 //
@@ -37,9 +39,11 @@
 // SubscribeOptions.Concurrency handlers at once (default 1). A handler
 // returning nil acknowledges the record; an error retries it after Backoff
 // (doubling) up to MaxAttempts, then the record goes to the dead-letter
-// list (DeadLetters) from which Redrive publishes it again. A slow handler
-// never blocks Publish: the log is not a buffer, subscribers read it at
-// their own pace. Close stops every subscription and waits for handlers,
+// list (DeadLetters) from which Redrive publishes it again. A group member
+// that stops (Stop, its ctx, Close) before acknowledging
+// a record gives it back to the group: another member handles it. A slow
+// handler never blocks Publish: the log is not a buffer, subscribers read
+// it at their own pace. Close stops every subscription and waits for handlers,
 // bounded by lifecycle.CloseTimeout.
 //
 // # Ordering

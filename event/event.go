@@ -64,11 +64,19 @@ func WithService(name, version, instance string) Option {
 	return func(b *Bus) { b.origin = Origin{name, version, instance} }
 }
 
+// WithRetention keeps at most maxLen records and none older than maxAge
+// (0 = no bound). A subscriber behind the trimmed records skips them.
+func WithRetention(maxLen int, maxAge time.Duration) Option {
+	return func(b *Bus) { b.maxLen, b.maxAge = maxLen, maxAge }
+}
+
 // Bus is the portable type: publish, subscribe, read.
 type Bus struct {
 	now    func() time.Time
 	origin Origin
 	tracer *trace.Tracer
+	maxLen int
+	maxAge time.Duration
 	mem    *memory
 	closed atomic.Bool
 	once   sync.Once
@@ -237,7 +245,9 @@ func (b *Bus) Subscribe(ctx context.Context, h Handler, o SubscribeOptions) (*Su
 				if !ok {
 					return
 				}
-				b.deliver(ctx, h, rec, o)
+				if !b.deliver(ctx, h, rec, o) && o.Group != "" {
+					b.mem.giveBack(cur, rec)
+				}
 			}
 		})
 	}
@@ -249,7 +259,9 @@ func (b *Bus) Subscribe(ctx context.Context, h Handler, o SubscribeOptions) (*Su
 	return s, nil
 }
 
-func (b *Bus) deliver(ctx context.Context, h Handler, rec Record, o SubscribeOptions) {
+// deliver runs h until it acknowledges rec or rec is dead-lettered (true),
+// or ctx ends first (false: rec is still unacknowledged).
+func (b *Bus) deliver(ctx context.Context, h Handler, rec Record, o SubscribeOptions) bool {
 	hctx, span := b.consumerSpan(context.WithValue(ctx, ctxKey{}, rec), rec)
 	var err error
 	defer func() {
@@ -260,22 +272,23 @@ func (b *Bus) deliver(ctx context.Context, h Handler, rec Record, o SubscribeOpt
 	}()
 	for attempt := 1; attempt <= o.MaxAttempts; attempt++ {
 		if err = h(hctx, cloneRecord(rec)); err == nil {
-			return
+			return true
 		}
 		if attempt < o.MaxAttempts && o.Backoff > 0 {
 			t := time.NewTimer(o.Backoff << (attempt - 1))
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return
+				return false
 			case <-t.C:
 			}
 		}
 		if ctx.Err() != nil {
-			return
+			return false
 		}
 	}
 	b.mem.deadLetter(rec, o.Group, err)
+	return true
 }
 
 // DeadLetter is a record that failed MaxAttempts times.

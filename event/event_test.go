@@ -75,3 +75,30 @@ func TestConcurrencyRunsHandlersAtOnce(t *testing.T) {
 		t.Fatal("two handlers never ran at once with Concurrency 2")
 	}
 }
+
+func TestRetention(t *testing.T) {
+	now := time.Unix(1000, 0)
+	b := event.NewMemory(event.WithRetention(3, time.Minute), event.WithClock(func() time.Time { return now }))
+	defer b.Close()
+	ctx := context.Background()
+	for i := range 5 {
+		b.Publish(ctx, event.Record{Type: "a", Data: []byte{byte('0' + i)}})
+	}
+	rs, _, _ := b.Read(ctx, event.Query{})
+	if len(rs) != 3 || string(rs[0].Data) != "2" {
+		t.Fatalf("by length: %d records, first %q", len(rs), rs[0].Data)
+	}
+	now = now.Add(2 * time.Minute)
+	b.Publish(ctx, event.Record{Type: "a", Data: []byte("new")})
+	rs, _, _ = b.Read(ctx, event.Query{})
+	if len(rs) != 1 || string(rs[0].Data) != "new" {
+		t.Fatalf("by age: %d records", len(rs))
+	}
+	got := make(chan string, 8)
+	sub, _ := b.Subscribe(ctx, func(_ context.Context, r event.Record) error { got <- string(r.Data); return nil },
+		event.SubscribeOptions{Start: event.FromBeginning})
+	defer sub.Stop()
+	if d := <-got; d != "new" {
+		t.Fatalf("replay after trim starts at %q", d)
+	}
+}

@@ -13,16 +13,17 @@ type memory struct {
 	b      *Bus
 	mu     sync.Mutex
 	log    []Record
+	base   int // records trimmed by retention: cursors are absolute positions
 	lastMS int64
 	seq    uint64
 	wake   chan struct{}
-	groups map[string]*int
+	groups map[string]*cursor
 	dead   []DeadLetter
 	subs   map[*Subscription]struct{}
 }
 
 func newMemory(b *Bus) *memory {
-	return &memory{b: b, wake: make(chan struct{}), groups: map[string]*int{}, subs: map[*Subscription]struct{}{}}
+	return &memory{b: b, wake: make(chan struct{}), groups: map[string]*cursor{}, subs: map[*Subscription]struct{}{}}
 }
 
 func (m *memory) append(recs []Record) []string {
@@ -48,6 +49,7 @@ func (m *memory) append(recs []Record) []string {
 		m.log = append(m.log, r)
 		ids[i] = r.ID
 	}
+	m.trim()
 	close(m.wake)
 	m.wake = make(chan struct{})
 	return ids
@@ -57,16 +59,33 @@ func (m *memory) append(recs []Record) []string {
 func (m *memory) startIndex(s Start) int {
 	switch s.kind {
 	case 1:
-		return 0
+		return m.base
 	case 2:
-		return sort.Search(len(m.log), func(i int) bool { return idLess(s.id, m.log[i].ID) })
+		return m.base + sort.Search(len(m.log), func(i int) bool { return idLess(s.id, m.log[i].ID) })
 	case 3:
-		return sort.Search(len(m.log), func(i int) bool { return !m.log[i].Timestamp.Before(s.t) })
+		return m.base + sort.Search(len(m.log), func(i int) bool { return !m.log[i].Timestamp.Before(s.t) })
 	}
-	return len(m.log)
+	return m.base + len(m.log)
 }
 
-func (m *memory) cursor(o SubscribeOptions) *int {
+// cursor is a subscriber's (or a whole group's) position in the log, and
+// the records a stopped member left unacknowledged, served first.
+type cursor struct {
+	pos  int
+	redo []Record
+}
+
+// giveBack returns a record whose handling was abandoned (the member
+// stopped) to its group, so that another member takes it over.
+func (m *memory) giveBack(cur *cursor, r Record) {
+	m.mu.Lock()
+	cur.redo = append(cur.redo, r)
+	close(m.wake)
+	m.wake = make(chan struct{})
+	m.mu.Unlock()
+}
+
+func (m *memory) cursor(o SubscribeOptions) *cursor {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if o.Group != "" {
@@ -74,8 +93,7 @@ func (m *memory) cursor(o SubscribeOptions) *int {
 			return p
 		}
 	}
-	p := new(int)
-	*p = m.startIndex(o.Start)
+	p := &cursor{pos: m.startIndex(o.Start)}
 	if o.Group != "" {
 		m.groups[o.Group] = p
 	}
@@ -83,12 +101,24 @@ func (m *memory) cursor(o SubscribeOptions) *int {
 }
 
 // next hands out the next matching record at cur, waiting for one.
-func (m *memory) next(ctx context.Context, cur *int, o SubscribeOptions) (Record, bool) {
+func (m *memory) next(ctx context.Context, cur *cursor, o SubscribeOptions) (Record, bool) {
 	for {
+		if ctx.Err() != nil {
+			return Record{}, false
+		}
 		m.mu.Lock()
-		for *cur < len(m.log) {
-			r := m.log[*cur]
-			*cur++
+		if len(cur.redo) > 0 {
+			r := cur.redo[0]
+			cur.redo = cur.redo[1:]
+			m.mu.Unlock()
+			return r, true
+		}
+		if cur.pos < m.base {
+			cur.pos = m.base // what retention trimmed is gone, as with MAXLEN
+		}
+		for cur.pos-m.base < len(m.log) {
+			r := m.log[cur.pos-m.base]
+			cur.pos++
 			if o.matches(r.Type) {
 				m.mu.Unlock()
 				return r, true
@@ -140,7 +170,7 @@ func (m *memory) read(q Query) ([]Record, string, error) {
 	var out []Record
 	i := 0
 	if q.AfterID != "" {
-		i = m.startIndex(AfterID(q.AfterID))
+		i = m.startIndex(AfterID(q.AfterID)) - m.base
 	}
 	for ; i < len(m.log); i++ {
 		r := m.log[i]
@@ -196,6 +226,24 @@ func idLess(a, b string) bool {
 		return a < b
 	}
 	return am < bm || (am == bm && as < bs)
+}
+
+// trim applies the bus's retention: at most maxLen records, none older than maxAge.
+func (m *memory) trim() {
+	n := 0
+	if l := m.b.maxLen; l > 0 && len(m.log) > l {
+		n = len(m.log) - l
+	}
+	if age := m.b.maxAge; age > 0 {
+		cut := m.b.now().Add(-age)
+		for n < len(m.log) && m.log[n].Timestamp.Before(cut) {
+			n++
+		}
+	}
+	if n > 0 {
+		m.log = append(m.log[:0:0], m.log[n:]...)
+		m.base += n
+	}
 }
 
 var _ = time.Time{}

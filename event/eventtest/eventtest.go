@@ -221,6 +221,33 @@ func Run(t *testing.T, newBus NewBus) {
 			t.Fatalf("dead letter still there after Redrive: %+v", dl)
 		}
 	})
+	t.Run("TakeoverFromStoppedMember", func(t *testing.T) {
+		b := newBus(t)
+		inFlight := make(chan string, 1)
+		a, err := b.Subscribe(ctx, func(ctx context.Context, r event.Record) error {
+			inFlight <- r.ID
+			<-ctx.Done() // the member dies mid-handling
+			return ctx.Err()
+		}, event.SubscribeOptions{Group: "takeover", Start: event.FromBeginning})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := publish(t, ctx, b, "job", "work")
+		select {
+		case got := <-inFlight:
+			if got != id {
+				t.Fatalf("in flight %s, want %s", got, id)
+			}
+		case <-time.After(wait):
+			t.Fatal("first member never got the record")
+		}
+		c := newCollector()
+		subscribe(t, b, c.handle, event.SubscribeOptions{Group: "takeover"})
+		a.Stop()
+		if got := c.take(t, 1)[0]; got.ID != id {
+			t.Fatalf("taken over %s, want %s", got.ID, id)
+		}
+	})
 	t.Run("OrderingWithinType", func(t *testing.T) {
 		b := newBus(t)
 		c := newCollector()
