@@ -73,3 +73,20 @@ func TestCheck(t *testing.T) {
 		t.Fatalf("after Close: %v", err)
 	}
 }
+
+func TestAs(t *testing.T) {
+	tr, rec := trace.NewMemory()
+	defer tr.Close()
+	var got *trace.Recorder
+	if !tr.As(&got) || got != rec {
+		t.Fatal("As did not reach the Recorder")
+	}
+	var other *int
+	if tr.As(&other) {
+		t.Fatal("As set a type it does not know")
+	}
+	var nilTracer *trace.Tracer
+	if nilTracer.As(&got) {
+		t.Fatal("nil Tracer set something")
+	}
+}

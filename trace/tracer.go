@@ -281,6 +281,23 @@ func (t *Tracer) Flush(ctx context.Context) error {
 // like every other go-os type that owns goroutines. Idempotent.
 func (t *Tracer) Close() error { return lifecycle.Close(t.Shutdown) }
 
+// As is the escape hatch to the exporter's backend client (gocloud.dev's
+// rule): it reports whether the exporter could set i, a pointer to a type
+// it knows (zipkintrace sets a **http.Client). A nil Tracer sets nothing.
+func (t *Tracer) As(i any) bool {
+	if t == nil {
+		return false
+	}
+	if a, ok := t.exporter.(interface{ As(any) bool }); ok {
+		return a.As(i)
+	}
+	if p, ok := i.(**Recorder); ok && t.rec != nil {
+		*p = t.rec
+		return true
+	}
+	return false
+}
+
 // Check says whether export is healthy, from memory (no round trip): nil
 // while the latest export succeeded (or none was tried); ErrClosed after
 // Close; else an error wrapping ErrUnavailable (or ErrRejected when the

@@ -64,6 +64,16 @@ type Exporter struct {
 	serializer reporter.JSONSerializer
 }
 
+// As sets *i to the exporter's HTTP client when i is a **http.Client, for
+// Tracer.As.
+func (e *Exporter) As(i any) bool {
+	if p, ok := i.(**http.Client); ok {
+		*p = e.client
+		return true
+	}
+	return false
+}
+
 // Option configures an Exporter.
 type Option func(*Exporter)
 

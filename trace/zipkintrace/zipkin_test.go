@@ -62,6 +62,20 @@ func TestOpenRefusesUnknownParameters(t *testing.T) {
 	}
 }
 
+func TestAsReachesHTTPClient(t *testing.T) {
+	c := &http.Client{}
+	exp, err := zipkintrace.New("http://127.0.0.1:1/api/v2/spans", zipkintrace.WithHTTPClient(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := trace.New(exp)
+	defer tr.Shutdown(context.Background())
+	var got *http.Client
+	if !tr.As(&got) || got != c {
+		t.Fatalf("As gave %p, want %p", got, c)
+	}
+}
+
 func TestNewRejectsBadURL(t *testing.T) {
 	for _, u := range []string{"", "ftp://x/api/v2/spans", "http:///nohost", "::"} {
 		if _, err := zipkintrace.New(u); err == nil {
