@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path"
 	"strconv"
 	"sync"
@@ -56,6 +57,15 @@ func FromContext(ctx context.Context) (Record, bool) {
 // Option configures a Bus.
 type Option func(*Bus)
 
+// WithLogger sets where dead-lettered records are reported (default: nowhere).
+func WithLogger(l *slog.Logger) Option {
+	return func(b *Bus) {
+		if l != nil {
+			b.logger = l
+		}
+	}
+}
+
 // WithClock sets the time source for timestamps and ids.
 func WithClock(now func() time.Time) Option { return func(b *Bus) { b.now = now } }
 
@@ -75,6 +85,7 @@ type Bus struct {
 	now    func() time.Time
 	origin Origin
 	tracer *trace.Tracer
+	logger *slog.Logger
 	maxLen int
 	maxAge time.Duration
 	mem    *memory
@@ -84,7 +95,7 @@ type Bus struct {
 
 // NewMemory returns a complete in-process Bus.
 func NewMemory(opts ...Option) *Bus {
-	b := &Bus{now: time.Now}
+	b := &Bus{now: time.Now, logger: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(b)
 	}
@@ -236,7 +247,10 @@ func (b *Bus) Subscribe(ctx context.Context, h Handler, o SubscribeOptions) (*Su
 	ctx, cancel := context.WithCancel(ctx)
 	s := &Subscription{cancel: cancel, done: make(chan struct{})}
 	cur := b.mem.cursor(o)
-	b.mem.track(s)
+	if !b.mem.track(s) {
+		cancel()
+		return nil, ErrClosed
+	}
 	var wg sync.WaitGroup
 	for range o.Concurrency {
 		wg.Go(func() {
@@ -288,6 +302,8 @@ func (b *Bus) deliver(ctx context.Context, h Handler, rec Record, o SubscribeOpt
 		}
 	}
 	b.mem.deadLetter(rec, o.Group, err)
+	b.logger.LogAttrs(ctx, slog.LevelWarn, "event: dead-lettered", slog.String("id", rec.ID),
+		slog.String("type", rec.Type), slog.String("group", o.Group), slog.Int("attempts", o.MaxAttempts), slog.Any("error", err))
 	return true
 }
 

@@ -186,10 +186,15 @@ func (m *memory) read(q Query) ([]Record, string, error) {
 	return out, "", nil
 }
 
-func (m *memory) track(s *Subscription) {
+// track registers a running subscription; false once Shutdown began.
+func (m *memory) track(s *Subscription) bool {
 	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.b.closed.Load() {
+		return false
+	}
 	m.subs[s] = struct{}{}
-	m.mu.Unlock()
+	return true
 }
 
 func (m *memory) untrack(s *Subscription) {
@@ -199,7 +204,7 @@ func (m *memory) untrack(s *Subscription) {
 }
 
 func (m *memory) stopAll(ctx context.Context) error {
-	m.mu.Lock()
+	m.mu.Lock() // after closed is set: no track can succeed past this point
 	subs := make([]*Subscription, 0, len(m.subs))
 	for s := range m.subs {
 		subs = append(subs, s)
@@ -241,7 +246,8 @@ func (m *memory) trim() {
 		}
 	}
 	if n > 0 {
-		m.log = append(m.log[:0:0], m.log[n:]...)
+		clear(m.log[:n]) // drop the references; append reallocates the live part only
+		m.log = m.log[n:]
 		m.base += n
 	}
 }
