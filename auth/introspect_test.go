@@ -170,3 +170,23 @@ func TestIntrospectionCachedHitAllocs(t *testing.T) {
 		t.Fatalf("cached hit allocates %v", n)
 	}
 }
+
+func TestRevoker(t *testing.T) {
+	iss, v := newIntro(t)
+	ctx := context.Background()
+	tok := iss.MintOpaque(auth.Token{Subject: "held"})
+	if _, err := v.Verify(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	r := auth.NewRevoker(iss.URL(), []*auth.IntrospectionVerifier{v}, auth.WithClient("rs", "rs-secret"))
+	if err := r.Revoke(ctx, tok, "access_token"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(ctx, tok); !errors.Is(err, auth.ErrInactive) {
+		t.Fatalf("revoked token: %v", err)
+	}
+	bad := auth.NewRevoker(iss.URL(), nil, auth.WithClient("rs", "wrong"))
+	if err := bad.Revoke(ctx, tok, ""); !errors.Is(err, auth.ErrForbidden) {
+		t.Fatalf("wrong secret: %v", err)
+	}
+}

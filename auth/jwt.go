@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
@@ -106,7 +107,7 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string) (*Claims, error)
 			return nil, reject(ErrType, "typ %q, want %q", typ, v.o.typ)
 		}
 	}
-	key, err := v.key(ctx, h.KeyID, alg)
+	key, ks, err := v.key(ctx, h.KeyID, alg)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +118,18 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string) (*Claims, error)
 		ClientID string   `json:"client_id"`
 	}
 	var raw map[string]any
-	if err := tok.Claims(key.Key, &std, &extra, &raw); err != nil {
+	err = tok.Claims(key.Key, &std, &extra, &raw)
+	if errors.Is(err, jose.ErrCryptoFailure) && h.KeyID != "" {
+		// Some issuers rotate keys under the same kid: fetch the JWKS
+		// again (rate-limited, like unknown kids) and retry once if the
+		// key changed.
+		if nks, rerr := v.refresh(ctx, ks); rerr == nil && nks != ks {
+			if k2, ok := nks.find(h.KeyID, alg); ok && checkKey(k2, alg) == nil && !k2.Key.(interface{ Equal(crypto.PublicKey) bool }).Equal(key.Key) {
+				err = tok.Claims(k2.Key, &std, &extra, &raw)
+			}
+		}
+	}
+	if err != nil {
 		if errors.Is(err, jose.ErrCryptoFailure) {
 			return nil, reject(ErrSignature, "kid %q", h.KeyID)
 		}
@@ -180,21 +192,21 @@ func peekAlg(token string) string {
 
 // key finds the verification key for kid and alg, fetching the JWKS when
 // none is cached yet or kid is unknown (rate-limited).
-func (v *JWTVerifier) key(ctx context.Context, kid string, alg jose.SignatureAlgorithm) (jose.JSONWebKey, error) {
+func (v *JWTVerifier) key(ctx context.Context, kid string, alg jose.SignatureAlgorithm) (jose.JSONWebKey, *keySet, error) {
 	ks := v.keys.Load()
 	if ks != nil {
 		if k, ok := ks.find(kid, alg); ok {
-			return k, checkKey(k, alg)
+			return k, ks, checkKey(k, alg)
 		}
 	}
 	ks, err := v.refresh(ctx, ks)
 	if err != nil {
-		return jose.JSONWebKey{}, err
+		return jose.JSONWebKey{}, nil, err
 	}
 	if k, ok := ks.find(kid, alg); ok {
-		return k, checkKey(k, alg)
+		return k, ks, checkKey(k, alg)
 	}
-	return jose.JSONWebKey{}, reject(ErrUnknownKey, "kid %q", kid)
+	return jose.JSONWebKey{}, ks, reject(ErrUnknownKey, "kid %q", kid)
 }
 
 func (ks *keySet) find(kid string, alg jose.SignatureAlgorithm) (jose.JSONWebKey, bool) {

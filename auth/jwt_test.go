@@ -194,3 +194,25 @@ func FuzzJWTVerify(f *testing.F) {
 		}
 	})
 }
+
+// An issuer that rotates under the same kid: one refresh, then the new
+// key verifies.
+func TestJWTSameKidRotation(t *testing.T) {
+	clk := fakeclock.New(time.Now())
+	iss, v := newJWT(t, auth.WithClock(clk.Now), auth.WithRefreshInterval(time.Minute))
+	ctx := context.Background()
+	if _, err := v.Verify(ctx, iss.Mint(auth.Token{Audience: []string{aud}})); err != nil {
+		t.Fatal(err)
+	}
+	kid := iss.SigningKey().KeyID
+	nk, _ := rsa.GenerateKey(rand.Reader, 2048)
+	iss.ReplaceKey(jose.JSONWebKey{Key: nk, KeyID: kid, Algorithm: "RS256", Use: "sig"})
+	tok := iss.Mint(auth.Token{Audience: []string{aud}})
+	if _, err := v.Verify(ctx, tok); !errors.Is(err, auth.ErrSignature) {
+		t.Fatalf("within the refresh interval: %v, want ErrSignature", err)
+	}
+	clk.Advance(2 * time.Minute)
+	if _, err := v.Verify(ctx, tok); err != nil {
+		t.Fatalf("after the interval: %v", err)
+	}
+}

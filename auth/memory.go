@@ -122,6 +122,14 @@ func (m *MemoryIssuer) RotateKey(alg jose.SignatureAlgorithm) string {
 	return kid
 }
 
+// ReplaceKey makes key the only signing key (an issuer that rotates keys
+// under the same kid).
+func (m *MemoryIssuer) ReplaceKey(key jose.JSONWebKey) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.keys = []*jose.JSONWebKey{&key}
+}
+
 // DropOldKeys removes every key but the current one from the JWKS.
 func (m *MemoryIssuer) DropOldKeys() {
 	m.mu.Lock()
