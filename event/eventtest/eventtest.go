@@ -283,6 +283,36 @@ func Run(t *testing.T, newBus NewBus) {
 			t.Fatalf("Read by root: %d records, %v", len(rs), err)
 		}
 	})
+	t.Run("SlowHandlerNeverBlocksPublish", func(t *testing.T) {
+		b := newBus(t)
+		release := make(chan struct{})
+		defer close(release)
+		subscribe(t, b, func(ctx context.Context, _ event.Record) error {
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return nil
+		}, event.SubscribeOptions{Start: event.FromBeginning})
+		done := make(chan error, 1)
+		go func() {
+			for i := range 1000 {
+				if _, err := b.Publish(ctx, event.Record{Type: "slow", Data: []byte(fmt.Sprint(i))}); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(wait):
+			t.Fatal("Publish blocked behind a handler that never returns")
+		}
+	})
 	t.Run("LargePayload", func(t *testing.T) {
 		b := newBus(t)
 		c := newCollector()
@@ -361,6 +391,12 @@ func Run(t *testing.T, newBus NewBus) {
 		}
 		if err := b.Check(ctx); !errors.Is(err, event.ErrClosed) {
 			t.Fatalf("Check after Close: %v", err)
+		}
+		if _, _, err := b.Read(ctx, event.Query{}); !errors.Is(err, event.ErrClosed) {
+			t.Fatalf("Read after Close: %v", err)
+		}
+		if _, err := b.DeadLetters(ctx); !errors.Is(err, event.ErrClosed) {
+			t.Fatalf("DeadLetters after Close: %v", err)
 		}
 	})
 }
