@@ -90,7 +90,6 @@ type Bus struct {
 	maxAge time.Duration
 	mem    *memory
 	closed atomic.Bool
-	once   sync.Once
 }
 
 // NewMemory returns a complete in-process Bus.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"sort"
 	"sync"
-	"time"
 )
 
 // memory is the in-process log: one ordered slice of records, group
@@ -251,5 +250,3 @@ func (m *memory) trim() {
 		m.base += n
 	}
 }
-
-var _ = time.Time{}
