@@ -22,6 +22,9 @@ type Metadata struct {
 // Discover fetches the issuer's OpenID configuration. The issuer it names
 // must be the one asked for.
 func Discover(ctx context.Context, client *http.Client, issuer string) (*Metadata, error) {
+	if client == nil {
+		client = http.DefaultClient
+	}
 	var md Metadata
 	u := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
 	if err := getJSON(ctx, client, u, &md); err != nil {

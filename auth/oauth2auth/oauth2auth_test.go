@@ -1,0 +1,85 @@
+package oauth2auth_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/microos/go-os/auth"
+	"github.com/microos/go-os/auth/oauth2auth"
+	"github.com/microos/go-os/internal/testenv"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"), goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"))
+}
+
+// Against the real oidc-provider: client credentials, a JWT through JWKS,
+// an opaque token introspected and revoked, the limited client denied.
+func TestRealProvider(t *testing.T) {
+	srv := testenv.OAuth2(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	a, err := oauth2auth.New(ctx, oauth2auth.Config{Issuer: srv.Issuer, ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, Audience: srv.Resource, Scopes: []string{"read", "write"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	tok, err := a.Source.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := a.Verifier.Verify(ctx, tok.AccessToken)
+	if err != nil {
+		t.Fatalf("JWT from the provider: %v", err)
+	}
+	if c.ClientID != srv.ClientID || !c.HasScope("write") || a.JWT.Stats().Refreshes != 1 || a.Introspection.Introspections() != 0 {
+		t.Fatalf("claims %+v, stats %+v", c, a.JWT.Stats())
+	}
+	if err := a.Check(ctx); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+
+	// Opaque token (no resource): introspected, cached, revoked.
+	opaque := auth.NewTokenSource(srv.Issuer+"/token", srv.ClientID, srv.ClientSecret, []string{"read"})
+	defer opaque.Close()
+	ot, err := opaque.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc, err := a.Verifier.Verify(ctx, ot.AccessToken)
+	if err != nil || oc.ClientID != srv.ClientID || !oc.HasScope("read") {
+		t.Fatalf("opaque: %+v %v", oc, err)
+	}
+	a.Verifier.Verify(ctx, ot.AccessToken)
+	if n := a.Introspection.Introspections(); n != 1 {
+		t.Fatalf("introspections %d, want 1 (cached)", n)
+	}
+	if err := a.Revoker.Revoke(ctx, ot.AccessToken, "access_token"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Verifier.Verify(ctx, ot.AccessToken); !errors.Is(err, auth.ErrInactive) {
+		t.Fatalf("revoked: %v", err)
+	}
+
+	// The limited client: a valid token, denied write by policy.
+	lim := auth.NewTokenSource(srv.Issuer+"/token", srv.LimitedClientID, srv.LimitedClientSecret, []string{"read"}, auth.WithAudience(srv.Resource))
+	defer lim.Close()
+	lt, err := lim.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc, err := a.Verifier.Verify(ctx, lt.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := auth.NewPolicy(auth.PolicyConfig{Rules: []auth.Rule{{Method: "POST", Scopes: []string{"write"}}, {Method: "GET", Scopes: []string{"read"}}}})
+	if d := p.Decide(auth.Request{Method: "POST", Route: "/orders"}, lc); d.Allow {
+		t.Fatalf("limited client allowed to write: %+v", d)
+	}
+	if d := p.Decide(auth.Request{Method: "GET", Route: "/orders"}, lc); !d.Allow {
+		t.Fatalf("limited client denied read: %+v", d)
+	}
+}
