@@ -121,9 +121,9 @@ var Headers = []string{HeaderTraceparent, HeaderTracestate, HeaderB3, HeaderB3Tr
 // ignored (the span becomes a new root); ok is false when nothing usable
 // was found. The result has Remote set.
 func Extract(c Carrier) (sc SpanContext, ok bool) {
-	if v := get(c, HeaderTraceparent); v != "" {
+	if v, ok := traceparent(c); ok {
 		if sc, err := ParseTraceparent(v); err == nil {
-			sc.TraceState = cleanTracestate(get(c, HeaderTracestate))
+			sc.TraceState = tracestate(c)
 			return sc, true
 		}
 	}
@@ -144,7 +144,10 @@ func FormatTraceparent(sc SpanContext) string {
 	hex.Encode(b[36:52], sc.SpanID[:])
 	b[52], b[53], b[54] = '-', '0', '0'
 	if sc.IsSampled() {
-		b[54] = '1'
+		b[54] |= 1
+	}
+	if sc.Random {
+		b[54] |= 2
 	}
 	return string(b[:])
 }
@@ -172,24 +175,175 @@ func ParseTraceparent(s string) (SpanContext, error) {
 	if flags[0]&1 == 1 {
 		sc.Sampling = Accept
 	}
+	sc.Random = flags[0]&2 == 2
 	sc.Remote = true
 	return sc, nil
 }
 
-// cleanTracestate keeps a tracestate value only if it is plausible: at most
-// 512 characters of printable ASCII (the specification's limit for what a
-// vendor must pass on); anything else is dropped rather than forwarded.
-func cleanTracestate(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) > 512 {
-		return ""
+// traceparent returns the one traceparent value of c. Two different
+// values (W3C §3.2: a request with several traceparent headers) mean the
+// caller's context cannot be trusted: ok is false and a new trace starts.
+func traceparent(c Carrier) (string, bool) {
+	var vs []string
+	switch h := c.(type) {
+	case http.Header:
+		vs = h[HeaderTraceparent]
+	case interface{ Values(string) []string }:
+		vs = h.Values(HeaderTraceparent)
+	default:
+		v := c.Get(HeaderTraceparent)
+		return v, v != ""
 	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e {
-			return ""
+	if len(vs) == 0 || vs[0] == "" {
+		return "", false
+	}
+	for _, v := range vs[1:] {
+		if v != vs[0] {
+			return "", false
 		}
 	}
+	return vs[0], true
+}
+
+// tracestate returns the caller's tracestate, several headers combined in
+// order (W3C §3.3.1), or "" when the combined list breaks the grammar.
+func tracestate(c Carrier) string {
+	var vs []string
+	switch h := c.(type) {
+	case http.Header:
+		vs = h[HeaderTracestate]
+	case interface{ Values(string) []string }:
+		vs = h.Values(HeaderTracestate)
+	default:
+		vs = []string{c.Get(HeaderTracestate)}
+	}
+	switch len(vs) {
+	case 0:
+		return ""
+	case 1:
+		return CleanTracestate(vs[0])
+	}
+	return CleanTracestate(strings.Join(vs, ","))
+}
+
+// MaxTracestateMembers is W3C §3.3.1.1's limit on list members.
+const MaxTracestateMembers = 32
+
+// CleanTracestate validates a tracestate value by W3C Trace Context's
+// grammar (§3.3.1): list members key=value separated by commas, optional
+// white space (space, tab) around members, empty members allowed and
+// dropped; keys are a simple key (lcalpha then lcalpha/digit/_-*/, at most
+// 256) or a multi-tenant tenant@system (tenant lcalpha/digit first, at
+// most 241; system lcalpha first, at most 14); values are 1..256 printable
+// ASCII except ',' and '=', the last not a space; at most 32 members; no
+// duplicate keys. A list that breaks any rule is dropped whole, as the
+// specification's test suite expects: a vendor that cannot parse it must
+// not pass it on. A clean list is returned as is, without allocating;
+// otherwise the members are rejoined without the white space and empties.
+func CleanTracestate(s string) string {
+	n, canonical := 0, true
+	var keys [MaxTracestateMembers]string
+	rest, more := s, true
+	for more {
+		var m string
+		m, rest, more = strings.Cut(rest, ",")
+		t := trimOWS(m)
+		if len(t) != len(m) {
+			canonical = false
+		}
+		if t != "" {
+			k, v, ok := strings.Cut(t, "=")
+			if !ok || !validTracestateKey(k) || !validTracestateValue(v) || n == MaxTracestateMembers {
+				return ""
+			}
+			for _, seen := range keys[:n] {
+				if seen == k {
+					return ""
+				}
+			}
+			keys[n] = k
+			n++
+		} else {
+			canonical = false
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	if canonical {
+		return s
+	}
+	var b strings.Builder
+	rest = s
+	for rest != "" {
+		var m string
+		m, rest, _ = strings.Cut(rest, ",")
+		if t := trimOWS(m); t != "" {
+			if b.Len() > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(t)
+		}
+	}
+	return b.String()
+}
+
+func trimOWS(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
 	return s
+}
+
+func isLcalpha(c byte) bool { return c >= 'a' && c <= 'z' }
+func isDigit(c byte) bool   { return c >= '0' && c <= '9' }
+func isKeyChar(c byte) bool {
+	return isLcalpha(c) || isDigit(c) || c == '_' || c == '-' || c == '*' || c == '/'
+}
+
+func validTracestateKey(k string) bool {
+	tenant, system, multi := strings.Cut(k, "@")
+	if !multi {
+		if len(k) == 0 || len(k) > 256 || !isLcalpha(k[0]) {
+			return false
+		}
+		for i := 1; i < len(k); i++ {
+			if !isKeyChar(k[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	if len(tenant) == 0 || len(tenant) > 241 || !(isLcalpha(tenant[0]) || isDigit(tenant[0])) ||
+		len(system) == 0 || len(system) > 14 || !isLcalpha(system[0]) {
+		return false
+	}
+	for i := 1; i < len(tenant); i++ {
+		if !isKeyChar(tenant[i]) {
+			return false
+		}
+	}
+	for i := 1; i < len(system); i++ {
+		if !isKeyChar(system[i]) { // a second '@' fails here
+			return false
+		}
+	}
+	return true
+}
+
+func validTracestateValue(v string) bool {
+	if len(v) == 0 || len(v) > 256 || v[len(v)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c > 0x7e || c == ',' || c == '=' {
+			return false
+		}
+	}
+	return true
 }
 
 // FormatB3 writes sc as a single b3 header value: {trace}-{span}-{1|0|d},

@@ -56,10 +56,15 @@ type SpanContext struct {
 	Sampling Sampling
 	// Debug forces sampling of the trace, whatever the samplers say (B3 flag d).
 	Debug bool
-	// TraceState is the W3C tracestate header, passed on unchanged.
+	// TraceState is the W3C tracestate list, validated and passed on
+	// unchanged (CleanTracestate); an invalid list is dropped whole.
 	TraceState string
 	// Remote is set on contexts extracted from a request.
 	Remote bool
+	// Random is W3C Trace Context Level 2's random trace-flag (0x02): the
+	// right-most 7 bytes of the trace id are random. It is kept from the
+	// caller and passed on to children.
+	Random bool
 }
 
 // IsValid reports whether the context names a span (trace and span ids set).

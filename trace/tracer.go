@@ -182,7 +182,7 @@ func (t *Tracer) start(ctx context.Context, name string, cfg *startConfig) (cont
 	}
 	debug := cfg.debug || psc.Debug
 	sampled := local || debug || t.sampler.Sample(SamplingParams{Parent: psc, TraceID: traceID, Name: name, Kind: cfg.kind})
-	sc := SpanContext{TraceID: traceID, SpanID: newSpanID(t.ids), Sampling: Deny, Debug: debug, TraceState: psc.TraceState}
+	sc := SpanContext{TraceID: traceID, SpanID: newSpanID(t.ids), Sampling: Deny, Debug: debug, TraceState: psc.TraceState, Random: psc.Random}
 	if !sampled {
 		c := &spanCtx{Context: ctx}
 		c.span = Span{tracer: t, sc: sc}
