@@ -47,6 +47,10 @@ func (c Carrier) Get(key string) string {
 	return ""
 }
 
+// Values returns every value of key, so that Extract sees two different
+// traceparent values (a new trace) and combines several tracestate values.
+func (c Carrier) Values(key string) []string { return metadata.MD(c).Get(key) }
+
 func (c Carrier) Set(key, value string) { metadata.MD(c).Set(strings.ToLower(key), value) }
 
 func startServer(ctx context.Context, t *trace.Tracer, method string) (context.Context, *trace.Span) {

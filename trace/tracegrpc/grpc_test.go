@@ -147,3 +147,18 @@ func TestCarrier(t *testing.T) {
 		t.Errorf("round trip %+v", back)
 	}
 }
+
+func TestCarrierCombinesTracestate(t *testing.T) {
+	md := metadata.MD{}
+	md.Append("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	md.Append("tracestate", "congo=1")
+	md.Append("tracestate", "rojo=2")
+	sc, ok := trace.Extract(tracegrpc.Carrier(md))
+	if !ok || sc.TraceState != "congo=1,rojo=2" {
+		t.Fatalf("%v %q", ok, sc.TraceState)
+	}
+	md.Append("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4737-00f067aa0ba902b7-01")
+	if _, ok := trace.Extract(tracegrpc.Carrier(md)); ok {
+		t.Fatal("two different traceparent values were joined")
+	}
+}
