@@ -29,6 +29,21 @@
 // allocation, a few nanoseconds. A nil *Tracer (Noop) records and
 // propagates nothing.
 //
+// # Propagation
+//
+// Extract follows W3C Trace Context Level 1 and 2 (a traceparent of an
+// unknown future version is read as version 00; ff, upper-case hex and
+// all-zero ids are refused; two different traceparent values start a new
+// trace; the random flag is kept and passed on; tracestate is combined
+// across headers and checked by the grammar, an invalid list dropped
+// whole, see CleanTracestate) and B3 (single and multi header, 64- and
+// 128-bit ids, debug "d" / X-B3-Flags: 1, a bare decision "b3: 0").
+// When both W3C and B3 arrive and disagree, a valid traceparent wins (it
+// is the standard, and OpenTelemetry's composite propagator reads it
+// first); B3 is read only when traceparent is absent or invalid, single
+// header before multi. Inject then writes the one resulting context in
+// every format WithPropagation chose, so the formats agree downstream.
+//
 // LogIDs is the trace ↔ log bridge: log.WithTraceIDs(trace.LogIDs) adds
 // trace_id and span_id, at the top level, to every record made with a
 // span's context. WriteTimeline prints a trace as an indented timeline.
