@@ -81,6 +81,9 @@ func Middleware(verifier Verifier, policy *Policy, opts ...Option) func(http.Han
 					return
 				}
 			}
+			// The mux sets the pattern on this copy of the request: hand it
+			// to the route slot for the wrappers outside, even on a panic.
+			defer httpwrap.Route(r)
 			next.ServeHTTP(w, r)
 		})
 	}
