@@ -163,10 +163,11 @@ func TestTraceIDsAtTopLevel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.WithValue(context.Background(), struct{}{}, 1)
+	ctx := context.WithValue(context.Background(), groupKey{}, 1)
 	l.WithGroup("req").InfoContext(ctx, "grouped", "k", "v")
 	l.Close()
 	if !strings.Contains(out.String(), `"trace_id":"t-1","span_id":"s-1","req":{"k":"v"}`) {
 		t.Fatalf("trace ids not at the top level: %s", out.String())
 	}
 }
+type groupKey struct{}

@@ -34,7 +34,7 @@ func ids() func() uint64 {
 }
 
 func Example() {
-	tr, rec := trace.NewMemory(trace.WithService("checkout"), trace.WithClock(fakeClock()), trace.WithIDSource(ids()))
+	tr, rec := trace.NewMemory(trace.WithService("checkout", "", ""), trace.WithClock(fakeClock()), trace.WithIDSource(ids()))
 	defer tr.Shutdown(context.Background())
 
 	ctx, span := tr.Start(context.Background(), "POST /orders", trace.Server)
@@ -57,8 +57,8 @@ func Example() {
 // server's Middleware joins it.
 func ExampleMiddleware() {
 	clock, next := fakeClock(), ids()
-	front, rec := trace.NewMemory(trace.WithService("frontend"), trace.WithClock(clock), trace.WithIDSource(next))
-	back := trace.New(rec, trace.WithService("inventory"), trace.WithClock(clock), trace.WithIDSource(next))
+	front, rec := trace.NewMemory(trace.WithService("frontend", "", ""), trace.WithClock(clock), trace.WithIDSource(next))
+	back := trace.New(rec, trace.WithService("inventory", "", ""), trace.WithClock(clock), trace.WithIDSource(next))
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /stock/{sku}", func(w http.ResponseWriter, r *http.Request) {

@@ -11,8 +11,8 @@ import (
 )
 
 func TestMiddlewareAndTransport(t *testing.T) {
-	srvTr, srvRec := trace.NewMemory(trace.WithService("server"))
-	cliTr, cliRec := trace.NewMemory(trace.WithService("client"), trace.WithPropagation(trace.B3Single))
+	srvTr, srvRec := trace.NewMemory(trace.WithService("server", "", ""))
+	cliTr, cliRec := trace.NewMemory(trace.WithService("client", "", ""), trace.WithPropagation(trace.B3Single))
 	var inHandler trace.SpanContext
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) {

@@ -48,7 +48,7 @@ func Register(scheme string, open func(ctx context.Context, u *url.URL) (Exporte
 //	zipkin+http://host:9411/api/v2/spans        (zipkin+https:// for TLS)
 //
 // Two query parameters work on every scheme and are taken out before the
-// backend sees the URL: service=NAME is WithService(NAME), and
+// backend sees the URL: service=NAME is WithService(NAME, "", ""), and
 // sampler=always|never|0.25|100/s is WithSampler (see ParseSampler). Options
 // given to Open come after them and win. Any other parameter is refused
 // with ErrBadURL unless the backend knows it (zipkin knows none).
@@ -60,7 +60,7 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Tracer, error) {
 	q := u.Query()
 	var pre []Option
 	if v := q.Get("service"); v != "" {
-		pre = append(pre, WithService(v))
+		pre = append(pre, WithService(v, "", ""))
 		q.Del("service")
 	}
 	if v := q.Get("sampler"); v != "" {

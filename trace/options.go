@@ -10,6 +10,7 @@ type Option func(*options)
 
 type options struct {
 	service       string
+	serviceTags   []Tag // version and instance, on every sampled span
 	sampler       Sampler
 	formats       []Format
 	now           func() time.Time
@@ -23,8 +24,22 @@ type options struct {
 }
 
 // WithService names the service whose spans the tracer records (Zipkin's
-// local endpoint). Default: the program's name.
-func WithService(name string) Option { return func(o *options) { o.service = name } }
+// localEndpoint.serviceName), in the shape log.WithService and
+// metrics.WithService share: version and instance, when not empty, are
+// tagged on every sampled span as service.version and service.instance.id
+// (OpenTelemetry's resource attribute names).
+func WithService(name, version, instance string) Option {
+	return func(o *options) {
+		o.service = name
+		o.serviceTags = o.serviceTags[:0]
+		if version != "" {
+			o.serviceTags = append(o.serviceTags, Tag{"service.version", version})
+		}
+		if instance != "" {
+			o.serviceTags = append(o.serviceTags, Tag{"service.instance.id", instance})
+		}
+	}
+}
 
 // WithSampler sets the sampler. Default: ParentBased(Always()).
 func WithSampler(s Sampler) Option { return func(o *options) { o.sampler = s } }

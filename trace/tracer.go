@@ -19,11 +19,12 @@ import (
 // A nil *Tracer is the no-op tracer (Noop): Start returns the ctx unchanged
 // and a nil span, at the cost of a nil check.
 type Tracer struct {
-	service string
-	sampler Sampler
-	formats []Format
-	now     func() time.Time
-	ids     func() uint64
+	service     string
+	serviceTags []Tag
+	sampler     Sampler
+	formats     []Format
+	now         func() time.Time
+	ids         func() uint64
 
 	exporter Exporter
 	rec      *Recorder // set when exporter is a Recorder: spans go to it directly
@@ -41,7 +42,7 @@ type Tracer struct {
 // Recorder, New starts the goroutine that batches spans to it; Close stops it.
 func New(exp Exporter, opts ...Option) *Tracer {
 	o := collect(opts)
-	t := &Tracer{service: o.service, sampler: o.sampler, formats: o.formats, now: o.now, ids: o.ids, exporter: exp}
+	t := &Tracer{service: o.service, serviceTags: o.serviceTags, sampler: o.sampler, formats: o.formats, now: o.now, ids: o.ids, exporter: exp}
 	if r, ok := exp.(*Recorder); ok {
 		t.rec = r
 	} else {
@@ -197,6 +198,9 @@ func (t *Tracer) start(ctx context.Context, name string, cfg *startConfig) (cont
 		d.ParentID = psc.SpanID
 	}
 	d.Tags = c.rec.tagBuf[:0]
+	for _, tag := range t.serviceTags {
+		c.rec.setTag(tag.Key, tag.Value)
+	}
 	for _, tag := range cfg.tags {
 		c.rec.setTag(tag.Key, tag.Value)
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 func TestChildInheritsTrace(t *testing.T) {
-	tr, rec := trace.NewMemory(trace.WithService("svc"))
+	tr, rec := trace.NewMemory(trace.WithService("svc", "", ""))
 	ctx, root := tr.Start(context.Background(), "root", trace.Server)
 	cctx, child := tr.Start(ctx, "child", trace.Client)
 	if trace.FromContext(cctx) != child || trace.FromContext(ctx) != root {
@@ -158,5 +158,28 @@ func TestLogIDsAndAttrs(t *testing.T) {
 	}
 	if trace.LogAttrs(context.Background()) != nil {
 		t.Error("LogAttrs without a span")
+	}
+}
+
+// WithService has the shape log and metrics share: version and instance
+// are tagged on every sampled span.
+func TestWithServiceTagsVersionAndInstance(t *testing.T) {
+	tr, rec := trace.NewMemory(trace.WithService("orders", "1.4.2", "orders-7f9c"), trace.WithSampler(trace.Always()))
+	_, s := tr.Start(context.Background(), "op", trace.WithTags(trace.Tag{Key: "k", Value: "v"}))
+	s.End()
+	tr.Close()
+	spans := rec.Spans()
+	if len(spans) != 1 || spans[0].Service != "orders" {
+		t.Fatalf("spans %v, want one of service orders", spans)
+	}
+	want := map[string]string{"service.version": "1.4.2", "service.instance.id": "orders-7f9c", "k": "v"}
+	got := map[string]string{}
+	for _, tag := range spans[0].Tags {
+		got[tag.Key] = tag.Value
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("tag %s = %q, want %q (tags %v)", k, got[k], v, spans[0].Tags)
+		}
 	}
 }

@@ -148,7 +148,7 @@ func TestCollectorDownLatency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := trace.New(exp, trace.WithService("load"), trace.WithQueueSize(2048), trace.WithFlushInterval(10*time.Millisecond))
+	tr := trace.New(exp, trace.WithService("load", "", ""), trace.WithQueueSize(2048), trace.WithFlushInterval(10*time.Millisecond))
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, s := tr.Start(r.Context(), "work")
 		s.End()

@@ -17,7 +17,7 @@ import (
 // async queue, redaction, and trace and request ids taken from ctx, here
 // filled by the trace and log HTTP middlewares around a handler.
 func demoLog(ctx context.Context, w io.Writer) error {
-	tracer, _ := trace.NewMemory(trace.WithService("demo"))
+	tracer, _ := trace.NewMemory(trace.WithService("demo", "", ""))
 	defer tracer.Shutdown(ctx)
 
 	out := oslog.NewMemory()

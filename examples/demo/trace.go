@@ -24,7 +24,7 @@ import (
 func demoTrace(ctx context.Context, w io.Writer) error {
 	rec := trace.NewRecorder()
 	tracer := func(service string, formats ...trace.Format) *trace.Tracer {
-		opts := []trace.Option{trace.WithService(service)}
+		opts := []trace.Option{trace.WithService(service, "", "")}
 		if len(formats) > 0 {
 			opts = append(opts, trace.WithPropagation(formats...))
 		}

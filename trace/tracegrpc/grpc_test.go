@@ -28,8 +28,8 @@ func setup(t *testing.T, server, client *trace.Tracer, h echogrpc.Handler) *grpc
 }
 
 func TestUnaryJoinsTrace(t *testing.T) {
-	srvTr, srvRec := trace.NewMemory(trace.WithService("server"))
-	cliTr, cliRec := trace.NewMemory(trace.WithService("client"))
+	srvTr, srvRec := trace.NewMemory(trace.WithService("server", "", ""))
+	cliTr, cliRec := trace.NewMemory(trace.WithService("client", "", ""))
 	var handlerSpan trace.SpanContext
 	conn := setup(t, srvTr, cliTr, func(ctx context.Context, in string) error {
 		handlerSpan = trace.SpanContextFromContext(ctx)

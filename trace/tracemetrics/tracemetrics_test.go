@@ -28,7 +28,7 @@ func TestDroppedSpansReachMetrics(t *testing.T) {
 	ctx := context.Background()
 	m := metrics.NewMemory()
 	defer m.Close()
-	tr := trace.New(refusing{}, trace.WithService("api"), trace.WithSampler(trace.Always()), trace.WithFlushInterval(time.Millisecond))
+	tr := trace.New(refusing{}, trace.WithService("api", "", ""), trace.WithSampler(trace.Always()), trace.WithFlushInterval(time.Millisecond))
 	pub := tracemetrics.Publish(tr, m, time.Hour)
 	for i := 0; i < 20; i++ {
 		_, span := tr.Start(ctx, "work")

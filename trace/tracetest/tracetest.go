@@ -84,7 +84,7 @@ func (c *clock) Now() time.Time {
 
 func (h *harness) tracer(opts ...trace.Option) *trace.Tracer {
 	h.t.Helper()
-	base := []trace.Option{trace.WithService(h.service), trace.WithFlushInterval(20 * time.Millisecond)}
+	base := []trace.Option{trace.WithService(h.service, "", ""), trace.WithFlushInterval(20 * time.Millisecond)}
 	tr := trace.New(h.b.Exporter, append(base, opts...)...)
 	h.t.Cleanup(func() { tr.Shutdown(context.Background()) })
 	return tr
@@ -313,7 +313,7 @@ func testConcurrent(t *testing.T, h *harness) {
 }
 
 func testCloseFlushes(t *testing.T, h *harness) {
-	tr := trace.New(h.b.Exporter, trace.WithService(h.service), trace.WithFlushInterval(time.Hour))
+	tr := trace.New(h.b.Exporter, trace.WithService(h.service, "", ""), trace.WithFlushInterval(time.Hour))
 	ctx, root := tr.Start(context.Background(), "closing")
 	for i := range 9 {
 		_, s := tr.Start(ctx, fmt.Sprintf("before-close-%d", i))

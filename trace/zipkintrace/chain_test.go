@@ -30,7 +30,7 @@ func newTracer(t *testing.T, spansURL, service string, opts ...trace.Option) *tr
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := trace.New(exp, append([]trace.Option{trace.WithService(service), trace.WithFlushInterval(20 * time.Millisecond)}, opts...)...)
+	tr := trace.New(exp, append([]trace.Option{trace.WithService(service, "", ""), trace.WithFlushInterval(20 * time.Millisecond)}, opts...)...)
 	t.Cleanup(func() { tr.Shutdown(context.Background()) })
 	return tr
 }

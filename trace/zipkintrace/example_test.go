@@ -28,7 +28,7 @@ func ExampleNew() {
 	}
 	var n atomic.Uint64
 	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
-	tr := trace.New(exp, trace.WithService("checkout"),
+	tr := trace.New(exp, trace.WithService("checkout", "", ""),
 		trace.WithIDSource(func() uint64 { return n.Add(1) }),
 		trace.WithClock(func() time.Time { now = now.Add(time.Millisecond); return now }))
 

@@ -142,7 +142,7 @@ func TestCollectorKilledMidLoad(t *testing.T) {
 	u.Host = p.Addr()
 	exp, _ := zipkintrace.New(u.String())
 	const queue = 256
-	tr := trace.New(exp, trace.WithService("killed-mid-load"), trace.WithQueueSize(queue), trace.WithBatchSize(64),
+	tr := trace.New(exp, trace.WithService("killed-mid-load", "", ""), trace.WithQueueSize(queue), trace.WithBatchSize(64),
 		trace.WithFlushInterval(5*time.Millisecond), trace.WithMaxRetries(1))
 
 	_, first := tr.Start(context.Background(), "before-kill")

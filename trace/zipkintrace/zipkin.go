@@ -8,7 +8,7 @@
 // or, with a client of your own:
 //
 //	exp, err := zipkintrace.New("http://127.0.0.1:9411/api/v2/spans", zipkintrace.WithHTTPClient(c))
-//	tr := trace.New(exp, trace.WithService("checkout"))
+//	tr := trace.New(exp, trace.WithService("checkout", "", ""))
 //
 // The exporter only sends a batch: the trace.Tracer in front of it owns the
 // bounded queue, so a slow or absent collector costs the service dropped
