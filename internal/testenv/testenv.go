@@ -132,10 +132,6 @@ func list(v string) []string {
 // of the collector that Zipkin's query API reads back (Jaeger all-in-one).
 func OTLP(t testing.TB) (httpURL string) { return lookup(t, "TEST_OTLP_HTTP_URL") }
 
-// Postgres returns the URL of the PostgreSQL server (database postgres,
-// user postgres, no password), for database/sql tests.
-func Postgres(t testing.TB) string { return lookup(t, "TEST_POSTGRES_URL") }
-
 // Chromium returns the path of the headless Chromium that browser tests
 // drive over the DevTools protocol.
 func Chromium(t testing.TB) string {
