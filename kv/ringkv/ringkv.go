@@ -8,7 +8,7 @@
 //	})
 //	mux.Handle("/_kv/", ring.Handler()) // serve the keys this instance owns
 //	store := ring.Store()               // a kv.Store, like any other
-//	ring.SetPeers(urls)                 // when discovery reports a change
+//	ring.SetPeers(urls...)              // when discovery reports a change
 //
 // # Trade-offs
 //
