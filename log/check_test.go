@@ -170,4 +170,5 @@ func TestTraceIDsAtTopLevel(t *testing.T) {
 		t.Fatalf("trace ids not at the top level: %s", out.String())
 	}
 }
+
 type groupKey struct{}
