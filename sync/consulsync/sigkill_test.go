@@ -1,12 +1,9 @@
 package consulsync_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,32 +13,30 @@ import (
 	"github.com/microos/go-os/internal/testenv"
 	ossync "github.com/microos/go-os/sync"
 	"github.com/microos/go-os/sync/consulsync"
+	"github.com/microos/go-os/sync/synctest"
 )
 
 const childEnv = "SYNC_CONSULSYNC_CHILD"
 
 // leadForever is the child process: win the election, print the token,
 // lead until killed.
-func leadForever() {
-	spec := strings.SplitN(os.Getenv(childEnv), " ", 2) // addr election
+func leadForever(spec string) (uint64, error) {
+	f := strings.SplitN(spec, " ", 2) // addr election
 	cfg := api.DefaultConfig()
-	cfg.Address = spec[0]
-	c, _ := api.NewClient(cfg)
-	s := consulsync.New(c, ossync.WithTTL(consulsync.MinTTL), ossync.WithLockDelay(0))
-	ld, err := s.Campaign(context.Background(), spec[1], "child")
+	cfg.Address = f[0]
+	c, err := api.NewClient(cfg)
 	if err != nil {
-		fmt.Println("error", err)
-		os.Exit(1)
+		return 0, err
 	}
-	fmt.Println("token", ld.Token())
-	select {}
+	s := consulsync.New(c, ossync.WithTTL(consulsync.MinTTL), ossync.WithLockDelay(0))
+	ld, err := s.Campaign(context.Background(), f[1], "child")
+	if err != nil {
+		return 0, err
+	}
+	return ld.Token(), nil
 }
 
-func init() {
-	if os.Getenv(childEnv) != "" {
-		leadForever()
-	}
-}
+func init() { synctest.ChildMain(childEnv, leadForever) }
 
 // The leader process is SIGKILLed: another candidate is elected once
 // Consul invalidates the dead leader's session (between TTL and 2×TTL,
@@ -49,21 +44,7 @@ func init() {
 func TestLeaderProcessKilled(t *testing.T) {
 	addr := testenv.Consul(t)
 	election := fmt.Sprintf("sigkill-%d", time.Now().UnixNano())
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+addr+" "+election)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "token ") {
-		t.Fatalf("child: %q %v", line, err)
-	}
-	childToken, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimPrefix(line, "token ")), 10, 64)
+	cmd, childToken := synctest.StartChild(t, childEnv, addr+" "+election)
 
 	s := consulsync.New(client(t), ossync.WithTTL(consulsync.MinTTL), ossync.WithLockDelay(0), ossync.WithRetry(50*time.Millisecond, 200*time.Millisecond))
 	defer s.Close()

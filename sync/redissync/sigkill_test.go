@@ -1,12 +1,9 @@
 package redissync_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,30 +13,26 @@ import (
 	"github.com/microos/go-os/internal/testenv"
 	ossync "github.com/microos/go-os/sync"
 	"github.com/microos/go-os/sync/redissync"
+	"github.com/microos/go-os/sync/synctest"
 )
 
 const childEnv = "SYNC_REDISSYNC_CHILD"
 
 // holdForever is the child process: take the lock, print its token, hold
 // until killed.
-func holdForever() {
-	spec := strings.SplitN(os.Getenv(childEnv), " ", 3) // addr name ttl
-	ttl, _ := time.ParseDuration(spec[2])
-	c := redissync.New(redis.NewClient(&redis.Options{Addr: spec[0], ContextTimeoutEnabled: true}), ossync.WithTTL(ttl))
-	l, err := c.Lock(context.Background(), spec[1])
+// holdForever is the child process: take the lock and hold it until killed.
+func holdForever(spec string) (uint64, error) {
+	f := strings.SplitN(spec, " ", 3) // addr name ttl
+	ttl, _ := time.ParseDuration(f[2])
+	c := redissync.New(redis.NewClient(&redis.Options{Addr: f[0], ContextTimeoutEnabled: true}), ossync.WithTTL(ttl))
+	l, err := c.Lock(context.Background(), f[1])
 	if err != nil {
-		fmt.Println("error", err)
-		os.Exit(1)
+		return 0, err
 	}
-	fmt.Println("token", l.Token())
-	select {}
+	return l.Token(), nil
 }
 
-func init() {
-	if os.Getenv(childEnv) != "" {
-		holdForever()
-	}
-}
+func init() { synctest.ChildMain(childEnv, holdForever) }
 
 // A holder process SIGKILLed (no Unlock, no renewal): the lock is free
 // after the TTL, not before, and the next holder's token is larger.
@@ -48,21 +41,7 @@ func TestHolderProcessKilled(t *testing.T) {
 	addr := testenv.Redis(t)
 	const ttl = time.Second
 	n := fmt.Sprintf("sigkill/%d", time.Now().UnixNano())
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+addr+" "+n+" "+ttl.String())
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "token ") {
-		t.Fatalf("child: %q %v", line, err)
-	}
-	childToken, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimPrefix(line, "token ")), 10, 64)
+	cmd, childToken := synctest.StartChild(t, childEnv, addr+" "+n+" "+ttl.String())
 
 	c := redissync.New(redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true}), ossync.WithTTL(ttl), ossync.WithRetry(5*time.Millisecond, 20*time.Millisecond))
 	defer c.Close()
