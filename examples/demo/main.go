@@ -1,55 +1,47 @@
-// Command demo runs go-os's packages together on their embedded in-memory
-// defaults: no servers needed.
+// Command demo runs a small system built from go-os's packages, in one
+// process, on the embedded in-memory defaults: no servers needed.
 //
-//	go run ./examples/demo
+//	go run ./examples/demo          # walkthrough on one screen, exits 0
+//	go run ./examples/demo -serve   # keeps running: status page and API
 //
-// Each package shows what it gives a service; set KV_URL (for example
-// redis://127.0.0.1:16379/0 after scripts/backends up) to run the kv part
-// on a real backend.
+// The system: a gateway, a greeter and a counter with two instances, each a
+// real HTTP server on 127.0.0.1 with its own tracer, metrics and logger.
+// discovery registers them, the gateway reaches the others through the
+// router, the counter keeps its state in kv and elects a leader with sync
+// for its periodic job, config comes from a file and env, monitor checks
+// the health of all of it.
 package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
-
-	_ "github.com/microos/go-os/kv/memcachekv"
-	_ "github.com/microos/go-os/kv/rediskv"
 )
 
 func main() {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := run(ctx, os.Stdout); err != nil {
+	serve := flag.Bool("serve", false, "keep running and serve the status page")
+	addr := flag.String("addr", "127.0.0.1:8080", "with -serve: where the gateway's /monitor/ listens")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if !*serve {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+	}
+	if err := run(ctx, os.Stdout, options{serve: *serve, addr: *addr}); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, w io.Writer) error {
-	kvURL := os.Getenv("KV_URL")
-	if kvURL == "" {
-		kvURL = "mem://"
-	}
-	steps := []struct {
-		name string
-		run  func(context.Context, io.Writer) error
-	}{
-		{"config", demoConfig},
-		{"discovery", demoDiscovery},
-		{"router", demoRouter},
-		{"kv", func(ctx context.Context, w io.Writer) error { return demoKV(ctx, w, kvURL) }},
-		{"metrics", demoMetrics},
-		{"trace", demoTrace},
-		{"log", demoLog},
-	}
-	for _, s := range steps {
-		fmt.Fprintf(w, "== %s\n", s.name)
-		if err := s.run(ctx, w); err != nil {
-			return fmt.Errorf("%s: %w", s.name, err)
-		}
-	}
-	return nil
+type options struct {
+	serve bool
+	addr  string
+	logs  io.Writer // every service's JSON log lines (default: discarded, a few are printed)
 }

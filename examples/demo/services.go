@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/microos/go-os/config"
+	"github.com/microos/go-os/kv"
+	ossync "github.com/microos/go-os/sync"
+)
+
+// greeter answers with the greeting of the request's config snapshot, so an
+// edit of the config file changes the next answer, never half of one.
+func greeterMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /greet/{name}", func(w http.ResponseWriter, r *http.Request) {
+		snap := config.FromContext(r.Context())
+		fmt.Fprintf(w, "%s, %s%s", snap.Get("greeting", "text").String("Hello"), r.PathValue("name"), snap.Get("greeting", "suffix").String(""))
+	})
+	return mux
+}
+
+// counter keeps its state in kv, shared by both instances: either one can
+// answer, the count is the same. CompareAndSwap makes the increment safe
+// when both write at once.
+func counterMux(store kv.Store, instance string) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /count/{name}", func(w http.ResponseWriter, r *http.Request) {
+		n, err := incr(r.Context(), store, "visits:"+r.PathValue("name"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintf(w, "%d %s", n, instance)
+	})
+	return mux
+}
+
+func incr(ctx context.Context, store kv.Store, key string) (int, error) {
+	for {
+		it, err := store.Get(ctx, key)
+		if errors.Is(err, kv.ErrNotFound) {
+			if err = store.Add(ctx, kv.Item{Key: key, Value: []byte("1")}); err == nil {
+				return 1, nil
+			}
+		} else if err == nil {
+			n, _ := strconv.Atoi(string(it.Value))
+			it.Value = strconv.AppendInt(nil, int64(n+1), 10)
+			if err = store.CompareAndSwap(ctx, it); err == nil {
+				return n + 1, nil
+			}
+		}
+		if !errors.Is(err, kv.ErrExists) && !errors.Is(err, kv.ErrConflict) && !errors.Is(err, kv.ErrNotFound) {
+			return 0, err
+		}
+	}
+}
+
+// campaign makes instance a candidate for the counter's periodic job: it
+// blocks until elected, then runs the job every period until its
+// leadership ends (resigned, lost or closed). Only the leader runs it:
+// the job's context is the lease's, cancelled the moment it is lost.
+func campaign(ctx context.Context, locks *ossync.Client, instance string, elected chan<- *ossync.Leadership, ran chan<- string) error {
+	l, err := locks.Campaign(ctx, "counter/compact", instance)
+	if err != nil {
+		return err
+	}
+	elected <- l
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.Done():
+			return nil
+		case <-ctx.Done():
+			return l.Resign(context.WithoutCancel(ctx))
+		case <-t.C:
+			select {
+			case ran <- instance: // the job: here it only reports that it ran
+			case <-l.Done():
+				return nil
+			case <-ctx.Done():
+			}
+		}
+	}
+}

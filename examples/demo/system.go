@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/microos/go-os/config"
+	"github.com/microos/go-os/discovery"
+	"github.com/microos/go-os/kv"
+	"github.com/microos/go-os/log"
+	"github.com/microos/go-os/metrics"
+	"github.com/microos/go-os/router"
+	ossync "github.com/microos/go-os/sync"
+	"github.com/microos/go-os/trace"
+)
+
+// system is what the services share: on the embedded defaults every
+// backend is in memory, so one process holds the whole SDK.
+type system struct {
+	reg    discovery.Registry // the registry the Registrars write to
+	cache  *discovery.Cache   // lookups go through a cache, as in production
+	rt     *router.Router     // the gateway's router over the cache
+	spans  *trace.Recorder    // every tracer exports here (mem://)
+	store  kv.Store           // the counter's state, shared by its instances
+	locks  *ossync.Client     // leader election among counter instances
+	cfg    *config.Config     // file + env
+	logOut io.Writer          // where every service's JSON log lines go
+}
+
+// service is one instance: its own tracer, metrics and logger tagged
+// WithService, a real HTTP server on 127.0.0.1:0, registered in discovery.
+type service struct {
+	name, instance string
+	tr             *trace.Tracer
+	met            *metrics.Metrics
+	log            *log.Logger
+	srv            *http.Server
+	regr           *discovery.Registrar
+	addr           *net.TCPAddr
+}
+
+func (s *system) start(ctx context.Context, name, instance string, mux *http.ServeMux) (*service, error) {
+	const version = "v1.0.0"
+	lg, err := log.New(log.WithOutput(log.WriterOutput(s.logOut)), log.WithFormat(log.JSON),
+		log.WithService(name, version, instance),
+		log.WithTraceIDs(trace.LogIDs)) // the one trace ↔ log bridge: ids at the top level
+	if err != nil {
+		return nil, err
+	}
+	svc := &service{name: name, instance: instance, log: lg,
+		tr:  trace.New(s.spans, trace.WithService(name, version, instance)),
+		met: metrics.NewMemory(metrics.WithService(name, version, instance)),
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	svc.addr = ln.Addr().(*net.TCPAddr)
+	// Canonical server order, outermost first: recover → trace → metrics →
+	// log → (auth) → config snapshot → mux.
+	var h http.Handler = mux
+	h = config.Middleware(s.cfg)(h)
+	h = log.Middleware(lg.Slog())(h)
+	h = metrics.Middleware(svc.met)(h)
+	h = trace.Middleware(svc.tr)(h)
+	h = recoverer(h)
+	svc.srv = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go svc.srv.Serve(ln)
+
+	svc.regr, err = discovery.NewRegistrar(s.reg, &discovery.Service{Name: name, Version: version,
+		Nodes: []*discovery.Node{{ID: instance, Address: "127.0.0.1", Port: svc.addr.Port}}})
+	if err != nil {
+		return nil, err
+	}
+	return svc, svc.regr.WaitRegistered(ctx)
+}
+
+// client is the canonical client order, outermost first: trace → metrics →
+// log → (auth) → router → base transport. The router is innermost so spans
+// and metrics name the logical service, not the node it picked.
+func (s *system) client(svc *service) *http.Client {
+	var rt http.RoundTripper = &http.Transport{}
+	rt = router.Transport(rt, s.rt)
+	rt = log.Transport(rt, svc.log.Slog())
+	rt = metrics.Transport(rt, svc.met)
+	rt = trace.Transport(rt, svc.tr)
+	return &http.Client{Transport: rt, Timeout: 10 * time.Second}
+}
+
+// stop is a crash, as seen from outside: the server goes away but the
+// registration stays until discovery notices, so only the router's outlier
+// ejection protects callers meanwhile.
+func (svc *service) crash() { svc.srv.Close() }
+
+func (svc *service) shutdown(ctx context.Context) error {
+	return errors.Join(svc.srv.Shutdown(ctx), svc.regr.Shutdown(ctx),
+		svc.tr.Shutdown(ctx), svc.met.Shutdown(ctx), svc.log.Shutdown(ctx))
+}
+
+func recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				http.Error(w, fmt.Sprint("panic: ", v), http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func get(ctx context.Context, c *http.Client, url string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET %s: %s: %s", url, resp.Status, b)
+	}
+	return string(b), err
+}

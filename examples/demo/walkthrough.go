@@ -1,0 +1,374 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	gosync "sync"
+	"time"
+
+	"github.com/microos/go-os/config"
+	"github.com/microos/go-os/discovery"
+	"github.com/microos/go-os/kv"
+	"github.com/microos/go-os/monitor"
+	"github.com/microos/go-os/router"
+	ossync "github.com/microos/go-os/sync"
+	"github.com/microos/go-os/trace"
+)
+
+// lockedBuffer collects the log lines of every service.
+type lockedBuffer struct {
+	mu gosync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) lines(substr string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	sc := bufio.NewScanner(bytes.NewReader(l.b.Bytes()))
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), substr) {
+			out = append(out, sc.Text())
+		}
+	}
+	return out
+}
+
+const rootTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+func run(ctx context.Context, w io.Writer, o options) (err error) {
+	dir, err := os.MkdirTemp("", "go-os-demo")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	file := filepath.Join(dir, "demo.json")
+	if err := os.WriteFile(file, []byte(`{"greeting": {"text": "Hello"}}`), 0o644); err != nil {
+		return err
+	}
+	logs := &lockedBuffer{}
+
+	// --- the shared backends, all in memory -----------------------------
+	// Settings: the file, then env on top (DEMO_GREETING_SUFFIX → greeting.suffix).
+	cfg, err := config.New(ctx, []config.Source{
+		config.NewFile(file, config.PollEvery(10*time.Millisecond)),
+		config.NewEnv("DEMO_", config.EnvFrom([]string{"DEMO_GREETING_SUFFIX=!"})),
+	})
+	if err != nil {
+		return err
+	}
+	defer cfg.Close()
+	reg := discovery.NewMemory()
+	defer reg.Close()
+	cache := discovery.NewCache(reg)
+	defer cache.Close()
+	// One failure ejects a node: a refused connection is not a slow node.
+	rt := router.New(cache, router.WithStrategy(router.RoundRobin()),
+		router.WithRetryPolicy(router.Retry{Attempts: 3, Backoff: time.Millisecond}),
+		router.WithEjection(router.Ejection{ConsecutiveFailures: 1, BaseTime: time.Minute}))
+	defer rt.Close()
+	store := kv.NewMemory()
+	defer store.Close()
+	locks := ossync.NewMemory()
+	defer locks.Close()
+	var logOut io.Writer = logs
+	if o.logs != nil {
+		logOut = io.MultiWriter(logs, o.logs)
+	}
+	sys := &system{reg: reg, cache: cache, rt: rt, spans: trace.NewRecorder(), store: store, locks: locks, cfg: cfg, logOut: logOut}
+
+	// --- the services ----------------------------------------------------
+	var all []*service
+	start := func(name, instance string, mux *http.ServeMux) *service {
+		if err != nil {
+			return nil
+		}
+		var s *service
+		s, err = sys.start(ctx, name, instance, mux)
+		if s != nil {
+			all = append(all, s)
+		}
+		return s
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		for _, s := range all {
+			err = errors.Join(err, s.shutdown(sctx))
+		}
+	}()
+	greeter := start("greeter", "greeter-1", greeterMux())
+	counter1 := start("counter", "counter-1", counterMux(store, "counter-1"))
+	start("counter", "counter-2", counterMux(store, "counter-2"))
+	gwMux := http.NewServeMux()
+	gateway := start("gateway", "gateway-1", gwMux)
+	if err != nil {
+		return err
+	}
+	_ = greeter
+	gwClient := sys.client(gateway)
+	defer gwClient.CloseIdleConnections()
+	gwMux.HandleFunc("GET /hello/{name}", func(w http.ResponseWriter, r *http.Request) {
+		hello, err := get(r.Context(), gwClient, "http://greeter/greet/"+r.PathValue("name"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		count, err := get(r.Context(), gwClient, "http://counter/count/"+r.PathValue("name"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		var n int
+		var by string
+		fmt.Sscan(count, &n, &by)
+		fmt.Fprintf(w, "%s (visit %d, counted by %s)", hello, n, by)
+	})
+	outside := &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second}
+	defer outside.CloseIdleConnections()
+	gwURL := "http://" + gateway.addr.String()
+	hello := func(traceparent string) (string, error) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, gwURL+"/hello/ada", nil)
+		if traceparent != "" {
+			req.Header.Set("traceparent", traceparent)
+		}
+		resp, err := outside.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			return "", fmt.Errorf("gateway: %s: %s", resp.Status, b)
+		}
+		return string(b), nil
+	}
+
+	fmt.Fprintln(w, "== discovery: 4 instances registered, looked up through a cache")
+	for _, name := range []string{"gateway", "greeter", "counter"} {
+		svcs, err := cache.GetService(ctx, name)
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for _, n := range discovery.Nodes(svcs) {
+			ids = append(ids, n.ID)
+		}
+		slices.Sort(ids)
+		fmt.Fprintf(w, "  %-8s %s\n", name, strings.Join(ids, ", "))
+	}
+
+	// --- one traced request ----------------------------------------------
+	fmt.Fprintln(w, "== trace: GET /hello/ada from outside with a W3C traceparent")
+	answer, err := hello("00-" + rootTrace + "-00f067aa0ba902b7-01")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  answer: %s\n", answer)
+	for _, s := range all {
+		if err := s.tr.Flush(ctx); err != nil {
+			return err
+		}
+	}
+	id, _ := trace.ParseTraceID(rootTrace)
+	if err := trace.WriteTimeline(w, sys.spans.Trace(id)); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "== log: the greeter's access line of that request carries its trace id")
+	for _, l := range logs.lines(rootTrace) {
+		if strings.Contains(l, `"service":"greeter"`) {
+			fmt.Fprintf(w, "  %s\n", l)
+			break
+		}
+	}
+
+	// --- kv: the count is shared by the counter instances ------------------
+	for range 4 {
+		if _, err := hello(""); err != nil {
+			return err
+		}
+	}
+	it, err := store.Get(ctx, "visits:ada")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "== kv: after 5 requests answered by both counter instances: visits:ada = %s\n", it.Value)
+
+	// --- sync: leader election among the counter instances ----------------
+	fmt.Fprintln(w, "== sync: counter-1 and counter-2 campaign; only the leader runs the periodic job")
+	if err := election(ctx, w, locks); err != nil {
+		return err
+	}
+
+	// --- config: edit the file while it runs -------------------------------
+	changes := cfg.Watch(ctx, "greeting")
+	if err := os.WriteFile(file+".tmp", []byte(`{"greeting": {"text": "Bonjour"}}`), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(file+".tmp", file); err != nil {
+		return err
+	}
+	for v := range changes {
+		if v.Map(nil)["text"] == "Bonjour" {
+			break
+		}
+	}
+	if answer, err = hello(""); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "== config: file edited (greeting.text Hello → Bonjour; env adds the suffix)\n  answer: %s\n", answer)
+
+	// --- router: a counter instance crashes ---------------------------------
+	counter1.crash()
+	failed := 0
+	for range 10 {
+		if _, err := hello(""); err != nil {
+			failed++
+		}
+	}
+	fmt.Fprintf(w, "== router: counter-1 crashed (still registered); 10 requests: %d failed\n", failed)
+	st, _ := rt.ServiceStats("counter")
+	slices.SortFunc(st.Nodes, func(a, b router.NodeStats) int { return strings.Compare(a.Node.ID, b.Node.ID) })
+	for _, n := range st.Nodes {
+		state := "routable"
+		if n.Ejected {
+			state = "ejected"
+		}
+		fmt.Fprintf(w, "  %s %s\n", n.Node.ID, state)
+	}
+
+	// --- metrics: per-route request counts, from each service's snapshot --
+	fmt.Fprintln(w, "== metrics: http.server.requests_total by service and route")
+	for _, s := range all {
+		snap, err := s.met.Snapshot()
+		if err != nil {
+			return err
+		}
+		for _, p := range snap {
+			if p.Name == "http.server.requests_total" {
+				fmt.Fprintf(w, "  %-9s %-18s %-3s %g\n", s.instance, p.Label("route"), p.Label("class"), p.Value)
+			}
+		}
+	}
+
+	// --- monitor: the health of every go-os value ---------------------------
+	m := monitor.New(monitor.WithService("gateway", "v1.0.0", "gateway-1"), monitor.WithMetrics(gateway.met))
+	defer m.Close()
+	for _, c := range []monitor.Checker{cfg, cache, rt, store, locks} {
+		if err := m.Register("", c, monitor.Critical()); err != nil {
+			return err
+		}
+	}
+	for _, s := range all {
+		if s == counter1 {
+			continue // crashed: its own checks are no longer the gateway's business
+		}
+		for kind, c := range map[string]monitor.Checker{"trace": s.tr, "metrics": s.met, "log": s.log, "registrar": s.regr} {
+			if err := m.Register(s.instance+"/"+kind, c); err != nil {
+				return err
+			}
+		}
+	}
+	for _, c := range m.Checks() {
+		if err := m.RunNow(ctx, c.Name); err != nil {
+			return fmt.Errorf("check %s: %w", c.Name, err)
+		}
+	}
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, "/monitor/health/ready", nil))
+	fmt.Fprintf(w, "== monitor: %d checks; GET /monitor/health/ready → %d; status %s\n", len(m.Checks()), rec.Code, m.Status())
+
+	if o.serve {
+		mux := http.NewServeMux()
+		mux.Handle("/monitor/", m.Handler())
+		ln, err := net.Listen("tcp", o.addr)
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(ln)
+		fmt.Fprintf(w, "serving: status page http://%s/monitor/  API http://%s/monitor/status  gateway %s/hello/ada (Ctrl-C to stop)\n", ln.Addr(), ln.Addr(), gwURL)
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	}
+	return nil
+}
+
+// election shows leadership: counter-1 campaigns first and wins, counter-2
+// waits; counter-1 resigns and counter-2 takes over.
+func election(ctx context.Context, w io.Writer, locks *ossync.Client) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	elected := make(chan *ossync.Leadership)
+	ran := make(chan string)
+	var wg gosync.WaitGroup
+	defer wg.Wait()
+	errs := make(chan error, 2)
+	candidate := func(instance string) {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- campaign(ctx, locks, instance, elected, ran) }()
+	}
+	candidate("counter-1")
+	first := <-elected
+	candidate("counter-2")
+	runs := map[string]int{}
+	for runs[first.Candidate()] < 3 {
+		select {
+		case who := <-ran:
+			runs[who]++
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	fmt.Fprintf(w, "  leader %s (token %d) ran the job %d times; counter-2 ran it %d times\n",
+		first.Candidate(), first.Token(), runs["counter-1"], runs["counter-2"])
+	// Resign hands over; drain any last run counter-1 had started.
+	resigned := make(chan error, 1)
+	go func() { resigned <- first.Resign(ctx) }()
+	var second *ossync.Leadership
+	for second == nil || runs["counter-2"] < 3 {
+		select {
+		case l := <-elected:
+			second = l
+		case who := <-ran:
+			if second != nil && who != second.Candidate() {
+				return fmt.Errorf("%s ran the job while %s led", who, second.Candidate())
+			}
+			runs[who]++
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if err := <-resigned; err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  counter-1 resigned: leader %s (token %d) ran the job %d times after the handover\n",
+		second.Candidate(), second.Token(), runs["counter-2"])
+	cancel()
+	go func() {
+		for range ran {
+		}
+	}()
+	wg.Wait()
+	close(ran)
+	return errors.Join(<-errs, <-errs)
+}
