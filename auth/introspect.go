@@ -293,6 +293,7 @@ func (v *IntrospectionVerifier) Close() error {
 	v.mu.Lock()
 	clear(v.cache)
 	v.mu.Unlock()
+	v.o.release()
 	return nil
 }
 

@@ -317,7 +317,11 @@ func (v *JWTVerifier) Check(ctx context.Context) error {
 }
 
 // Close stops the verifier; Verify then returns ErrClosed. Idempotent.
-func (v *JWTVerifier) Close() error { v.closed.Store(true); return nil }
+func (v *JWTVerifier) Close() error {
+	v.closed.Store(true)
+	v.o.release()
+	return nil
+}
 
 // Shutdown is Close (the verifier owns no goroutine).
 func (v *JWTVerifier) Shutdown(context.Context) error { return v.Close() }

@@ -15,6 +15,7 @@ type options struct {
 	logger       *slog.Logger
 	now          func() time.Time
 	client       *http.Client
+	ownClient    bool // the default client: Close drops its idle connections
 	audience     string
 	skew         time.Duration
 	algs         []jose.SignatureAlgorithm
@@ -32,9 +33,12 @@ type options struct {
 
 func newOptions(opts []Option) options {
 	o := options{
-		logger:       slog.New(slog.DiscardHandler),
-		now:          time.Now,
-		client:       &http.Client{Timeout: 10 * time.Second},
+		logger: slog.New(slog.DiscardHandler),
+		now:    time.Now,
+		// A transport of its own, so that Close can drop the idle
+		// connections without touching the process's DefaultTransport.
+		client:       &http.Client{Timeout: 10 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()},
+		ownClient:    true,
 		skew:         30 * time.Second,
 		algs:         DefaultAlgorithms,
 		minRefresh:   10 * time.Second,
@@ -78,7 +82,7 @@ func WithClock(now func() time.Time) Option {
 func WithHTTPClient(c *http.Client) Option {
 	return func(o *options) {
 		if c != nil {
-			o.client = c
+			o.client, o.ownClient = c, false
 		}
 	}
 }
@@ -131,4 +135,12 @@ func asymmetric(a jose.SignatureAlgorithm) bool {
 		return true
 	}
 	return false
+}
+
+// release drops the idle connections of the client the options made
+// (a client handed in with WithHTTPClient is the caller's to manage).
+func (o *options) release() {
+	if o.ownClient {
+		o.client.CloseIdleConnections()
+	}
 }

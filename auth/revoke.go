@@ -24,6 +24,12 @@ func NewRevoker(issuer string, caches []*IntrospectionVerifier, opts ...Option) 
 	return &Revoker{o: newOptions(opts), issuer: issuer, caches: caches}
 }
 
+// Close drops the idle connections of the revoker's own HTTP client.
+func (r *Revoker) Close() error {
+	r.o.release()
+	return nil
+}
+
 // Revoke revokes token (hint "access_token" or "refresh_token", or "").
 // The local caches drop it before the issuer is called, so a failed call
 // never leaves it cached here.

@@ -172,6 +172,7 @@ func (s *TokenSource) Shutdown(ctx context.Context) error {
 	go func() { s.wg.Wait(); close(done) }()
 	select {
 	case <-done:
+		s.o.release()
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

@@ -5,6 +5,8 @@ package oauth2auth
 
 import (
 	"context"
+	"net/http"
+	"time"
 
 	"github.com/microos/go-os/auth"
 )
@@ -29,7 +31,11 @@ type Auth struct {
 
 // New discovers the issuer's endpoints and builds the set.
 func New(ctx context.Context, c Config, opts ...auth.Option) (*Auth, error) {
-	md, err := auth.Discover(ctx, nil, c.Issuer)
+	// One discovery, on a client of its own whose connection is dropped
+	// at once: the parts below keep their own clients.
+	dc := &http.Client{Timeout: 10 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	md, err := auth.Discover(ctx, dc, c.Issuer)
+	dc.CloseIdleConnections()
 	if err != nil {
 		return nil, err
 	}
@@ -56,5 +62,6 @@ func (a *Auth) Check(ctx context.Context) error {
 func (a *Auth) Close() error {
 	a.Introspection.Close()
 	a.JWT.Close()
+	a.Revoker.Close()
 	return a.Source.Close()
 }
