@@ -8,8 +8,10 @@
 // real HTTP server on 127.0.0.1 with its own tracer, metrics and logger.
 // discovery registers them, the gateway reaches the others through the
 // router, the counter keeps its state in kv and elects a leader with sync
-// for its periodic job, config comes from a file and env, monitor checks
-// the health of all of it.
+// for its periodic job, config comes from a file and env, the greeter
+// publishes an event per greeting that the counter consumes, every call
+// behind the gateway carries a client-credentials token checked against one
+// policy, and monitor checks the health of all of it.
 package main
 
 import (

@@ -43,6 +43,10 @@ func TestDemo(t *testing.T) {
 		`10 requests: 0 failed\n  counter-1 ejected\n  counter-2 routable`,
 		// metrics per route
 		`gateway-1 GET /hello/\{name\}\s+2xx 16`,
+		// the event was consumed: the consumer's record is in the same flow
+		`read back by root id: greeting.sent → greeting.counted\n`,
+		// the policy denied the call without the scope
+		`calls counter-1 directly: 403 Forbidden\n`,
 		// monitor
 		`GET /monitor/health/ready → 200; status running`,
 	} {

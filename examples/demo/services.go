@@ -9,16 +9,22 @@ import (
 	"time"
 
 	"github.com/microos/go-os/config"
+	"github.com/microos/go-os/event"
 	"github.com/microos/go-os/kv"
 	ossync "github.com/microos/go-os/sync"
 )
 
 // greeter answers with the greeting of the request's config snapshot, so an
 // edit of the config file changes the next answer, never half of one.
-func greeterMux() *http.ServeMux {
+// Each greeting is published as an event: the counter consumes it.
+func greeterMux(bus *event.Bus) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /greet/{name}", func(w http.ResponseWriter, r *http.Request) {
 		snap := config.FromContext(r.Context())
+		if _, err := bus.Publish(r.Context(), event.Record{Type: "greeting.sent", Data: []byte(r.PathValue("name"))}); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 		fmt.Fprintf(w, "%s, %s%s", snap.Get("greeting", "text").String("Hello"), r.PathValue("name"), snap.Get("greeting", "suffix").String(""))
 	})
 	return mux

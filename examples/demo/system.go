@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/microos/go-os/auth"
 	"github.com/microos/go-os/config"
 	"github.com/microos/go-os/discovery"
 	"github.com/microos/go-os/kv"
@@ -30,6 +31,8 @@ type system struct {
 	locks  *ossync.Client     // leader election among counter instances
 	cfg    *config.Config     // file + env
 	logOut io.Writer          // where every service's JSON log lines go
+	verify auth.Verifier      // every server checks bearer tokens against the issuer
+	policy *auth.Policy       // and authorizes the call with one policy
 }
 
 // service is one instance: its own tracer, metrics and logger tagged
@@ -62,9 +65,12 @@ func (s *system) start(ctx context.Context, name, instance string, mux *http.Ser
 	}
 	svc.addr = ln.Addr().(*net.TCPAddr)
 	// Canonical server order, outermost first: recover → trace → metrics →
-	// log → (auth) → config snapshot → mux.
+	// log → auth → config snapshot → mux.
 	var h http.Handler = mux
 	h = config.Middleware(s.cfg)(h)
+	if name != "gateway" { // the edge is public here; behind it every call needs a service token
+		h = auth.Middleware(s.verify, s.policy, auth.WithServiceName(name))(h)
+	}
 	h = log.Middleware(lg.Slog())(h)
 	h = metrics.Middleware(svc.met)(h)
 	h = trace.Middleware(svc.tr)(h)
@@ -81,11 +87,13 @@ func (s *system) start(ctx context.Context, name, instance string, mux *http.Ser
 }
 
 // client is the canonical client order, outermost first: trace → metrics →
-// log → (auth) → router → base transport. The router is innermost so spans
-// and metrics name the logical service, not the node it picked.
-func (s *system) client(svc *service) *http.Client {
-	var rt http.RoundTripper = &http.Transport{}
+// log → auth → router → base transport. The router is innermost so spans
+// and metrics name the logical service, not the node it picked; auth is
+// outside it so one token serves every node.
+func (s *system) client(svc *service, base *http.Transport, tokens *auth.TokenSource) *http.Client {
+	var rt http.RoundTripper = base
 	rt = router.Transport(rt, s.rt)
+	rt = auth.Transport(rt, tokens)
 	rt = log.Transport(rt, svc.log.Slog())
 	rt = metrics.Transport(rt, svc.met)
 	rt = trace.Transport(rt, svc.tr)

@@ -17,8 +17,10 @@ import (
 	gosync "sync"
 	"time"
 
+	"github.com/microos/go-os/auth"
 	"github.com/microos/go-os/config"
 	"github.com/microos/go-os/discovery"
+	"github.com/microos/go-os/event"
 	"github.com/microos/go-os/kv"
 	"github.com/microos/go-os/monitor"
 	"github.com/microos/go-os/router"
@@ -92,7 +94,54 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 	if o.logs != nil {
 		logOut = io.MultiWriter(logs, o.logs)
 	}
-	sys := &system{reg: reg, cache: cache, rt: rt, spans: trace.NewRecorder(), store: store, locks: locks, cfg: cfg, logOut: logOut}
+	// auth: an in-process authorization server; services get tokens by
+	// client credentials and every server enforces one policy: the gateway
+	// may greet and count, nobody else may call anything.
+	iss := auth.NewMemoryIssuer()
+	defer iss.Close()
+	iss.AddClient("gateway", "gateway-secret", "greeter.greet", "counter.count")
+	iss.AddClient("intruder", "intruder-secret")
+	authHTTP := &http.Transport{}
+	defer authHTTP.CloseIdleConnections()
+	authClient := &http.Client{Transport: authHTTP, Timeout: 10 * time.Second}
+	verifier := auth.NewJWTVerifier(iss.URL(), auth.WithHTTPClient(authClient), auth.WithAudience("demo"))
+	defer verifier.Close()
+	policy, err := auth.NewPolicy(auth.PolicyConfig{Rules: []auth.Rule{
+		{Service: "greeter", Scopes: []string{"greeter.greet"}},
+		{Service: "counter", Scopes: []string{"counter.count"}},
+	}, Default: "deny"})
+	if err != nil {
+		return err
+	}
+	tokens := func(id, secret string, scopes ...string) *auth.TokenSource {
+		return auth.NewTokenSource(iss.URL()+"/token", id, secret, scopes, auth.WithHTTPClient(authClient), auth.WithAudience("demo"))
+	}
+	gwTokens := tokens("gateway", "gateway-secret", "greeter.greet", "counter.count")
+	defer gwTokens.Close()
+	intruderTokens := tokens("intruder", "intruder-secret")
+	defer intruderTokens.Close()
+
+	// event: the greeter publishes a record per greeting; the counter group
+	// consumes it and records that it counted, in the same flow (root id).
+	bus := event.NewMemory(event.WithService("greeter", "v1.0.0", "greeter-1"))
+	defer bus.Close()
+	consumed := make(chan event.Record, 100)
+	sub, err := bus.Subscribe(ctx, func(ctx context.Context, r event.Record) error {
+		if _, err := bus.Publish(ctx, event.Record{Type: "greeting.counted", Data: r.Data}); err != nil {
+			return err
+		}
+		select {
+		case consumed <- r:
+		default:
+		}
+		return nil
+	}, event.SubscribeOptions{Types: []string{"greeting.sent"}, Group: "counter"})
+	if err != nil {
+		return err
+	}
+	defer sub.Stop()
+
+	sys := &system{reg: reg, cache: cache, rt: rt, spans: trace.NewRecorder(), store: store, locks: locks, cfg: cfg, logOut: logOut, verify: verifier, policy: policy}
 
 	// --- the services ----------------------------------------------------
 	var all []*service
@@ -114,7 +163,7 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 			err = errors.Join(err, s.shutdown(sctx))
 		}
 	}()
-	greeter := start("greeter", "greeter-1", greeterMux())
+	greeter := start("greeter", "greeter-1", greeterMux(bus))
 	counter1 := start("counter", "counter-1", counterMux(store, "counter-1"))
 	start("counter", "counter-2", counterMux(store, "counter-2"))
 	gwMux := http.NewServeMux()
@@ -123,8 +172,9 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 		return err
 	}
 	_ = greeter
-	gwClient := sys.client(gateway)
-	defer gwClient.CloseIdleConnections()
+	gwBase := &http.Transport{}
+	defer gwBase.CloseIdleConnections()
+	gwClient := sys.client(gateway, gwBase, gwTokens)
 	gwMux.HandleFunc("GET /hello/{name}", func(w http.ResponseWriter, r *http.Request) {
 		hello, err := get(r.Context(), gwClient, "http://greeter/greet/"+r.PathValue("name"))
 		if err != nil {
@@ -199,6 +249,40 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 		}
 	}
 
+	// --- event: the greeting the greeter published, consumed by the counter
+	var first event.Record
+	select {
+	case first = <-consumed:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	var flow []event.Record
+	for len(flow) < 2 { // the consumer's record may still be on its way
+		if flow, _, err = bus.Read(ctx, event.Query{RootID: first.RootID}); err != nil {
+			return err
+		}
+		if len(flow) < 2 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Millisecond): // poll the history, bounded by ctx
+			}
+		}
+	}
+	var types []string
+	for _, r := range flow {
+		types = append(types, r.Type)
+	}
+	fmt.Fprintf(w, "== event: read back by root id: %s\n", strings.Join(types, " → "))
+
+	// --- auth: a call without the scopes the policy asks for ---------------
+	intruder := &http.Client{Transport: auth.Transport(outside.Transport, intruderTokens), Timeout: 10 * time.Second}
+	_, err = get(ctx, intruder, "http://"+counter1.addr.String()+"/count/ada")
+	if err == nil {
+		return errors.New("the intruder was let in")
+	}
+	fmt.Fprintf(w, "== auth: a client without the counter.count scope calls counter-1 directly: %s\n", strings.SplitN(err.Error(), ": ", 3)[1])
+
 	// --- kv: the count is shared by the counter instances ------------------
 	for range 4 {
 		if _, err := hello(""); err != nil {
@@ -271,7 +355,7 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 	// --- monitor: the health of every go-os value ---------------------------
 	m := monitor.New(monitor.WithService("gateway", "v1.0.0", "gateway-1"), monitor.WithMetrics(gateway.met))
 	defer m.Close()
-	for _, c := range []monitor.Checker{cfg, cache, rt, store, locks} {
+	for _, c := range []monitor.Checker{cfg, cache, rt, store, locks, bus} {
 		if err := m.Register("", c, monitor.Critical()); err != nil {
 			return err
 		}
