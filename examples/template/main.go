@@ -34,15 +34,16 @@ func main() {
 	// SIGTERM is how orchestrators ask a service to leave.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, "127.0.0.1:8080", nil); err != nil {
+	if err := run(ctx, "127.0.0.1:8080", nil, nil); err != nil {
 		fmt.Fprintln(os.Stderr, name+":", err)
 		os.Exit(1)
 	}
 }
 
 // run serves until ctx ends, then shuts down in order. listening, when not
-// nil, learns the address (tests listen on :0).
-func run(ctx context.Context, addr string, listening func(string)) (err error) {
+// nil, learns the address (tests listen on :0); routes, when not nil, adds
+// handlers to the mux.
+func run(ctx context.Context, addr string, listening func(string), routes func(*http.ServeMux)) (err error) {
 	// Config first: it chooses every backend. Env TEMPLATE_KV_URL → kv.url.
 	cfg, err := config.New(ctx, []config.Source{config.NewEnv("TEMPLATE_")})
 	if err != nil {
@@ -104,6 +105,9 @@ func run(ctx context.Context, addr string, listening func(string)) (err error) {
 		logger.InfoContext(r.Context(), "hello", "name", r.PathValue("name"))
 		fmt.Fprintf(w, "hello, %s\n", r.PathValue("name"))
 	})
+	if routes != nil {
+		routes(mux)
+	}
 	mux.Handle("/monitor/", mon.Handler()) // probes: /monitor/health/live, /monitor/health/ready
 	// Server side, outermost first: recover → trace → metrics → log →
 	// (auth) → config snapshot → mux.
