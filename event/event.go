@@ -88,17 +88,35 @@ type Bus struct {
 	logger *slog.Logger
 	maxLen int
 	maxAge time.Duration
-	mem    *memory
+	d      Driver
 	closed atomic.Bool
+	mu     sync.Mutex
+	subs   map[*Subscription]struct{}
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+func newBus(opts []Option) *Bus {
+	b := &Bus{now: time.Now, logger: slog.New(slog.DiscardHandler), subs: map[*Subscription]struct{}{}}
+	for _, o := range opts {
+		o(b)
+	}
+	return b
+}
+
+// New returns a Bus over a backend's Driver. WithRetention and WithClock
+// configure the memory driver only; a backend takes its own.
+func New(d Driver, opts ...Option) *Bus {
+	b := newBus(opts)
+	b.d = d
+	return b
 }
 
 // NewMemory returns a complete in-process Bus.
 func NewMemory(opts ...Option) *Bus {
-	b := &Bus{now: time.Now, logger: slog.New(slog.DiscardHandler)}
-	for _, o := range opts {
-		o(b)
-	}
-	b.mem = newMemory(b)
+	b := newBus(opts)
+	b.d = newMemory(b.now, b.maxLen, b.maxAge)
 	return b
 }
 
@@ -154,7 +172,11 @@ func (b *Bus) PublishBatch(ctx context.Context, recs []Record) ([]string, error)
 		}
 		out[i] = r
 	}
-	return b.mem.append(out), nil
+	ids, err := b.d.Append(ctx, out)
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
 }
 
 // PublishJSON publishes v encoded as JSON under typ.
@@ -245,8 +267,12 @@ func (b *Bus) Subscribe(ctx context.Context, h Handler, o SubscribeOptions) (*Su
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	s := &Subscription{cancel: cancel, done: make(chan struct{})}
-	cur := b.mem.cursor(o)
-	if !b.mem.track(s) {
+	cur, err := b.d.Cursor(ctx, o)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	if !b.track(s) {
 		cancel()
 		return nil, ErrClosed
 	}
@@ -254,19 +280,25 @@ func (b *Bus) Subscribe(ctx context.Context, h Handler, o SubscribeOptions) (*Su
 	for range o.Concurrency {
 		wg.Go(func() {
 			for {
-				rec, ok := b.mem.next(ctx, cur, o)
-				if !ok {
-					return
+				rec, err := cur.Next(ctx)
+				if err != nil {
+					if ctx.Err() != nil {
+						return
+					}
+					b.logger.LogAttrs(ctx, slog.LevelWarn, "event: read", slog.String("group", o.Group), slog.Any("error", err))
+					continue // the driver backs off; the subscription lives until ctx ends
 				}
-				if !b.deliver(ctx, h, rec, o) && o.Group != "" {
-					b.mem.giveBack(cur, rec)
+				if b.deliver(ctx, h, rec, o) {
+					_ = cur.Ack(context.WithoutCancel(ctx), rec)
+				} else {
+					_ = cur.Release(context.WithoutCancel(ctx), rec)
 				}
 			}
 		})
 	}
 	go func() {
 		wg.Wait()
-		b.mem.untrack(s)
+		b.untrack(s)
 		close(s.done)
 	}()
 	return s, nil
@@ -300,7 +332,10 @@ func (b *Bus) deliver(ctx context.Context, h Handler, rec Record, o SubscribeOpt
 			return false
 		}
 	}
-	b.mem.deadLetter(rec, o.Group, err)
+	if derr := b.d.DeadLetter(context.WithoutCancel(ctx), DeadLetter{Record: rec, Group: o.Group, Err: err.Error()}); derr != nil {
+		b.logger.LogAttrs(ctx, slog.LevelError, "event: dead letter not stored", slog.String("id", rec.ID), slog.Any("error", derr))
+		return false
+	}
 	b.logger.LogAttrs(ctx, slog.LevelWarn, "event: dead-lettered", slog.String("id", rec.ID),
 		slog.String("type", rec.Type), slog.String("group", o.Group), slog.Int("attempts", o.MaxAttempts), slog.Any("error", err))
 	return true
@@ -318,12 +353,18 @@ func (b *Bus) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
 	if b.closed.Load() {
 		return nil, ErrClosed
 	}
-	return b.mem.deadLetters(), nil
+	return b.d.DeadLetters(ctx)
 }
 
 // Redrive publishes the dead letter again (a new id, same type and data) and removes it.
 func (b *Bus) Redrive(ctx context.Context, id string) (string, error) {
-	rec, ok := b.mem.takeDead(id)
+	if b.closed.Load() {
+		return "", ErrClosed
+	}
+	rec, ok, err := b.d.TakeDead(ctx, id)
+	if err != nil {
+		return "", err
+	}
 	if !ok {
 		return "", fmt.Errorf("%w: no dead letter %q", ErrInvalid, id)
 	}
@@ -355,24 +396,69 @@ func (b *Bus) Read(ctx context.Context, q Query) ([]Record, string, error) {
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}
-	return b.mem.read(q)
+	return b.d.Read(ctx, q)
 }
 
-// Check reports the bus's health: memory is always healthy unless closed.
+// Check reports the bus's health: closed, or the driver's health.
 func (b *Bus) Check(ctx context.Context) error {
 	if b.closed.Load() {
 		return ErrClosed
 	}
-	return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return b.d.Check(ctx)
 }
 
-// As reaches the backend client; the memory bus has none.
-func (b *Bus) As(any) bool { return false }
+// As reaches the backend client through the driver; the memory bus has none.
+func (b *Bus) As(i any) bool { return b.d.As(i) }
 
-// Shutdown stops every subscription and waits for their handlers within ctx.
+// Shutdown stops every subscription, waits for their handlers within ctx,
+// then closes the driver.
 func (b *Bus) Shutdown(ctx context.Context) error {
 	b.closed.Store(true)
-	return b.mem.stopAll(ctx)
+	if err := b.stopAll(ctx); err != nil {
+		return err
+	}
+	b.closeOnce.Do(func() { b.closeErr = b.d.Close() })
+	return b.closeErr
+}
+
+// track registers a running subscription; false once Shutdown began.
+func (b *Bus) track(s *Subscription) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed.Load() {
+		return false
+	}
+	b.subs[s] = struct{}{}
+	return true
+}
+
+func (b *Bus) untrack(s *Subscription) {
+	b.mu.Lock()
+	delete(b.subs, s)
+	b.mu.Unlock()
+}
+
+func (b *Bus) stopAll(ctx context.Context) error {
+	b.mu.Lock() // after closed is set: no track can succeed past this point
+	subs := make([]*Subscription, 0, len(b.subs))
+	for s := range b.subs {
+		subs = append(subs, s)
+	}
+	b.mu.Unlock()
+	for _, s := range subs {
+		s.cancel()
+	}
+	for _, s := range subs {
+		select {
+		case <-s.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // Close is Shutdown bounded by lifecycle.CloseTimeout.

@@ -4,12 +4,15 @@ import (
 	"context"
 	"sort"
 	"sync"
+	"time"
 )
 
 // memory is the in-process log: one ordered slice of records, group
 // positions shared by the members of a group, a dead-letter list.
 type memory struct {
-	b      *Bus
+	now    func() time.Time
+	maxLen int
+	maxAge time.Duration
 	mu     sync.Mutex
 	log    []Record
 	base   int // records trimmed by retention: cursors are absolute positions
@@ -18,19 +21,21 @@ type memory struct {
 	wake   chan struct{}
 	groups map[string]*cursor
 	dead   []DeadLetter
-	subs   map[*Subscription]struct{}
 }
 
-func newMemory(b *Bus) *memory {
-	return &memory{b: b, wake: make(chan struct{}), groups: map[string]*cursor{}, subs: map[*Subscription]struct{}{}}
+func newMemory(now func() time.Time, maxLen int, maxAge time.Duration) *memory {
+	return &memory{now: now, maxLen: maxLen, maxAge: maxAge, wake: make(chan struct{}), groups: map[string]*cursor{}}
 }
 
-func (m *memory) append(recs []Record) []string {
+func (m *memory) Append(ctx context.Context, recs []Record) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ids := make([]string, len(recs))
 	for i, r := range recs {
-		now := m.b.now()
+		now := m.now()
 		ms := now.UnixMilli()
 		if ms <= m.lastMS {
 			ms = m.lastMS
@@ -51,7 +56,7 @@ func (m *memory) append(recs []Record) []string {
 	m.trim()
 	close(m.wake)
 	m.wake = make(chan struct{})
-	return ids
+	return ids, nil
 }
 
 // startIndex is the log index a new cursor begins at.
@@ -74,43 +79,60 @@ type cursor struct {
 	redo []Record
 }
 
-// giveBack returns a record whose handling was abandoned (the member
-// stopped) to its group, so that another member takes it over.
-func (m *memory) giveBack(cur *cursor, r Record) {
+// memCursor is one subscription's view of a cursor.
+type memCursor struct {
+	m   *memory
+	cur *cursor
+	o   SubscribeOptions
+}
+
+// Release returns a record whose handling was abandoned (the member
+// stopped) to its group, so that another member takes it over. A
+// broadcast subscriber's abandoned record is nobody else's.
+func (c *memCursor) Release(_ context.Context, r Record) error {
+	if c.o.Group == "" {
+		return nil
+	}
+	m := c.m
 	m.mu.Lock()
-	cur.redo = append(cur.redo, r)
+	c.cur.redo = append(c.cur.redo, r)
 	close(m.wake)
 	m.wake = make(chan struct{})
 	m.mu.Unlock()
+	return nil
 }
 
-func (m *memory) cursor(o SubscribeOptions) *cursor {
+// Ack: a memory record is acknowledged by being handed out.
+func (c *memCursor) Ack(context.Context, Record) error { return nil }
+
+func (m *memory) Cursor(_ context.Context, o SubscribeOptions) (Cursor, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if o.Group != "" {
 		if p, ok := m.groups[o.Group]; ok {
-			return p
+			return &memCursor{m, p, o}, nil
 		}
 	}
 	p := &cursor{pos: m.startIndex(o.Start)}
 	if o.Group != "" {
 		m.groups[o.Group] = p
 	}
-	return p
+	return &memCursor{m, p, o}, nil
 }
 
-// next hands out the next matching record at cur, waiting for one.
-func (m *memory) next(ctx context.Context, cur *cursor, o SubscribeOptions) (Record, bool) {
+// Next hands out the next matching record, waiting for one.
+func (c *memCursor) Next(ctx context.Context) (Record, error) {
+	m, cur, o := c.m, c.cur, c.o
 	for {
-		if ctx.Err() != nil {
-			return Record{}, false
+		if err := ctx.Err(); err != nil {
+			return Record{}, err
 		}
 		m.mu.Lock()
 		if len(cur.redo) > 0 {
 			r := cur.redo[0]
 			cur.redo = cur.redo[1:]
 			m.mu.Unlock()
-			return r, true
+			return r, nil
 		}
 		if cur.pos < m.base {
 			cur.pos = m.base // what retention trimmed is gone, as with MAXLEN
@@ -120,26 +142,28 @@ func (m *memory) next(ctx context.Context, cur *cursor, o SubscribeOptions) (Rec
 			cur.pos++
 			if o.matches(r.Type) {
 				m.mu.Unlock()
-				return r, true
+				return r, nil
 			}
 		}
 		wake := m.wake
 		m.mu.Unlock()
 		select {
 		case <-ctx.Done():
-			return Record{}, false
+			return Record{}, ctx.Err()
 		case <-wake:
 		}
 	}
 }
 
-func (m *memory) deadLetter(r Record, group string, err error) {
+func (m *memory) DeadLetter(_ context.Context, d DeadLetter) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.dead = append(m.dead, DeadLetter{Record: r, Group: group, Err: err.Error()})
+	d.Record = cloneRecord(d.Record)
+	m.dead = append(m.dead, d)
+	return nil
 }
 
-func (m *memory) deadLetters() []DeadLetter {
+func (m *memory) DeadLetters(context.Context) ([]DeadLetter, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make([]DeadLetter, len(m.dead))
@@ -147,22 +171,22 @@ func (m *memory) deadLetters() []DeadLetter {
 		d.Record = cloneRecord(d.Record)
 		out[i] = d
 	}
-	return out
+	return out, nil
 }
 
-func (m *memory) takeDead(id string) (Record, bool) {
+func (m *memory) TakeDead(_ context.Context, id string) (Record, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i, d := range m.dead {
 		if d.Record.ID == id {
 			m.dead = append(m.dead[:i], m.dead[i+1:]...)
-			return d.Record, true
+			return d.Record, true, nil
 		}
 	}
-	return Record{}, false
+	return Record{}, false, nil
 }
 
-func (m *memory) read(q Query) ([]Record, string, error) {
+func (m *memory) Read(_ context.Context, q Query) ([]Record, string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	sel := SubscribeOptions{Types: q.Types}
@@ -185,42 +209,14 @@ func (m *memory) read(q Query) ([]Record, string, error) {
 	return out, "", nil
 }
 
-// track registers a running subscription; false once Shutdown began.
-func (m *memory) track(s *Subscription) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.b.closed.Load() {
-		return false
-	}
-	m.subs[s] = struct{}{}
-	return true
-}
+// Check: memory is always healthy.
+func (m *memory) Check(context.Context) error { return nil }
 
-func (m *memory) untrack(s *Subscription) {
-	m.mu.Lock()
-	delete(m.subs, s)
-	m.mu.Unlock()
-}
+// As: the memory driver has no client.
+func (m *memory) As(any) bool { return false }
 
-func (m *memory) stopAll(ctx context.Context) error {
-	m.mu.Lock() // after closed is set: no track can succeed past this point
-	subs := make([]*Subscription, 0, len(m.subs))
-	for s := range m.subs {
-		subs = append(subs, s)
-	}
-	m.mu.Unlock()
-	for _, s := range subs {
-		s.cancel()
-	}
-	for _, s := range subs {
-		select {
-		case <-s.done:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return nil
-}
+// Close: nothing to release.
+func (m *memory) Close() error { return nil }
 
 // idLess orders "ms-seq" ids numerically.
 func idLess(a, b string) bool {
@@ -235,11 +231,11 @@ func idLess(a, b string) bool {
 // trim applies the bus's retention: at most maxLen records, none older than maxAge.
 func (m *memory) trim() {
 	n := 0
-	if l := m.b.maxLen; l > 0 && len(m.log) > l {
+	if l := m.maxLen; l > 0 && len(m.log) > l {
 		n = len(m.log) - l
 	}
-	if age := m.b.maxAge; age > 0 {
-		cut := m.b.now().Add(-age)
+	if age := m.maxAge; age > 0 {
+		cut := m.now().Add(-age)
 		for n < len(m.log) && m.log[n].Timestamp.Before(cut) {
 			n++
 		}
