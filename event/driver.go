@@ -44,4 +44,7 @@ type Cursor interface {
 	// Release hands rec, whose handling was abandoned, back to the group
 	// so that another member takes it over.
 	Release(ctx context.Context, rec Record) error
+	// Close releases the cursor once every worker has returned (a
+	// group member's records left unacknowledged stay for takeover).
+	Close() error
 }

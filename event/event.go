@@ -131,7 +131,20 @@ func init() {
 	})
 }
 
-// Open opens a Bus by URL: mem://.
+// Register makes Open understand scheme with a backend's Driver; the
+// adapters call it from init (event/redisevent: redis, rediss,
+// redis+cluster, rediss+cluster). It panics if the scheme is taken.
+func Register(scheme string, open func(ctx context.Context, u *url.URL) (Driver, error)) {
+	registry.Register(scheme, func(ctx context.Context, u *url.URL) (*Bus, error) {
+		d, err := open(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		return New(d), nil
+	})
+}
+
+// Open opens a Bus by URL: mem://, or a scheme an imported adapter registered.
 func Open(ctx context.Context, rawURL string) (*Bus, error) { return registry.Open(ctx, rawURL) }
 
 // Publish appends rec and returns its id. A record published while a
@@ -298,6 +311,7 @@ func (b *Bus) Subscribe(ctx context.Context, h Handler, o SubscribeOptions) (*Su
 	}
 	go func() {
 		wg.Wait()
+		_ = cur.Close()
 		b.untrack(s)
 		close(s.done)
 	}()

@@ -3,6 +3,7 @@ package event_test
 import (
 	"context"
 	"errors"
+	"net/url"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -101,4 +102,18 @@ func TestRetention(t *testing.T) {
 	if d := <-got; d != "new" {
 		t.Fatalf("replay after trim starts at %q", d)
 	}
+}
+
+func TestRegister(t *testing.T) {
+	boom := errors.New("boom")
+	event.Register("eventtest-fail", func(context.Context, *url.URL) (event.Driver, error) { return nil, boom })
+	if _, err := event.Open(context.Background(), "eventtest-fail://x"); !errors.Is(err, boom) {
+		t.Fatalf("Open of a registered scheme: %v, want the opener's error", err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("registering a taken scheme did not panic")
+		}
+	}()
+	event.Register("mem", func(context.Context, *url.URL) (event.Driver, error) { return nil, boom })
 }

@@ -102,6 +102,9 @@ func (c *memCursor) Release(_ context.Context, r Record) error {
 	return nil
 }
 
+// Close: a memory cursor holds nothing.
+func (c *memCursor) Close() error { return nil }
+
 // Ack: a memory record is acknowledged by being handed out.
 func (c *memCursor) Ack(context.Context, Record) error { return nil }
 
