@@ -26,6 +26,7 @@ var (
 	ErrClosed      = oserr.New(oserr.Closed, "event: bus closed")
 	ErrUnavailable = oserr.New(oserr.Unavailable, "event: backend unavailable")
 	ErrCorrupt     = oserr.New(oserr.Corrupt, "event: stored record unreadable")
+	ErrForbidden   = oserr.New(oserr.Forbidden, "event: backend refused the credentials")
 )
 
 // Origin says which service published a record.
@@ -221,6 +222,12 @@ var (
 	FromNow       = Start{}
 	FromBeginning = Start{kind: 1}
 )
+
+// ID is the id an AfterID start begins after (for drivers).
+func (s Start) ID() (string, bool) { return s.id, s.kind == 2 }
+
+// Time is the time a FromTime start begins at (for drivers).
+func (s Start) Time() (time.Time, bool) { return s.t, s.kind == 3 }
 
 // AfterID starts after the record with this id.
 func AfterID(id string) Start { return Start{kind: 2, id: id} }

@@ -1,0 +1,596 @@
+// Package redisevent is the event backend on Redis Streams, standalone or
+// Redis Cluster, through go-redis v9.
+//
+//	bus, err := event.Open(ctx, "redis://127.0.0.1:6379/0")
+//	bus, err := event.Open(ctx, "redis+cluster://10.0.0.1:6379,10.0.0.2:6379")
+//	bus := redisevent.New(client, redisevent.Options{Prefix: "orders:"})
+//
+// # Layout
+//
+// One stream per record type, key <prefix>{<type>} (default prefix
+// "event:"): the hash tag puts each type's stream on one Cluster slot, so
+// every command touches one slot. The set <prefix>types lists the types
+// published (subscriptions by pattern or to every type discover new
+// streams from it); the dead-letter stream is <prefix>dead. A record is
+// one stream entry whose field "r" is its JSON (the id is the entry's).
+// Publish is an XADD (MAXLEN ~ when Options.MaxLen is set) pipelined with
+// an SADD; PublishBatch pipelines them all (one round trip per server).
+//
+// Ids are Redis stream ids, ms-seq: time-ordered, unique within a type;
+// two types' streams can hand out the same id in the same millisecond.
+//
+// # Subscriptions
+//
+// A group is a Redis consumer group of the same name on every matching
+// stream, created at Start; each subscription is one consumer. Records are
+// read with XREADGROUP and acknowledged with XACK; a member's records left
+// unacknowledged are taken over by another member with XAUTOCLAIM after
+// Options.Visibility (default 30s), at once when the member stopped
+// cleanly (it marks them idle). A broadcast subscription reads with XRANGE
+// from its own positions. Streams are polled every Options.Poll (default
+// 10ms) when idle: a blocking read cannot span the slots of a Cluster.
+//
+// # Errors
+//
+// NOAUTH, WRONGPASS, NOPERM map to event.ErrForbidden; connection failures
+// and servers that cannot serve to event.ErrUnavailable, the go-redis error
+// reachable by errors.As.
+package redisevent
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/microos/go-os/event"
+	"github.com/microos/go-os/internal/redisurl"
+)
+
+func init() {
+	for _, scheme := range redisurl.Schemes {
+		event.Register(scheme, func(_ context.Context, u *url.URL) (event.Driver, error) {
+			c, err := redisurl.Client(u)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %w", event.ErrInvalid, err)
+			}
+			return newDriver(c, Options{}, true), nil
+		})
+	}
+}
+
+// Options configure the driver; the zero value is the default.
+type Options struct {
+	Prefix     string        // key prefix, default "event:"; must not contain '{'
+	MaxLen     int64         // per stream, approximate (MAXLEN ~); 0 = unbounded
+	Visibility time.Duration // idle time before another member takes a record over; default 30s
+	Poll       time.Duration // idle poll interval; default 10ms
+}
+
+// New returns a Bus on client; the Bus does not close a client it was handed.
+func New(client redis.UniversalClient, o Options, opts ...event.Option) *event.Bus {
+	return event.New(newDriver(client, o, false), opts...)
+}
+
+func newDriver(c redis.UniversalClient, o Options, owned bool) *driver {
+	if o.Prefix == "" {
+		o.Prefix = "event:"
+	}
+	if o.Visibility <= 0 {
+		o.Visibility = 30 * time.Second
+	}
+	if o.Poll <= 0 {
+		o.Poll = 10 * time.Millisecond
+	}
+	return &driver{c: c, o: o, owned: owned}
+}
+
+type driver struct {
+	c     redis.UniversalClient
+	o     Options
+	owned bool
+}
+
+func (d *driver) key(typ string) string { return d.o.Prefix + "{" + typ + "}" }
+func (d *driver) typesKey() string      { return d.o.Prefix + "types" }
+func (d *driver) deadKey() string       { return d.o.Prefix + "dead" }
+
+type stored struct {
+	Type      string            `json:"t"`
+	Origin    event.Origin      `json:"o"`
+	Timestamp time.Time         `json:"ts"`
+	RootID    string            `json:"root,omitempty"`
+	ParentID  string            `json:"parent,omitempty"`
+	Metadata  map[string]string `json:"m,omitempty"`
+	Data      []byte            `json:"d,omitempty"`
+}
+
+func encode(r event.Record) (string, error) {
+	b, err := json.Marshal(stored{r.Type, r.Origin, r.Timestamp, r.RootID, r.ParentID, r.Metadata, r.Data})
+	return string(b), err
+}
+
+func decode(m redis.XMessage) (event.Record, error) {
+	s, _ := m.Values["r"].(string)
+	var st stored
+	if err := json.Unmarshal([]byte(s), &st); err != nil || st.Type == "" {
+		return event.Record{ID: m.ID}, fmt.Errorf("%w: entry %s", event.ErrCorrupt, m.ID)
+	}
+	r := event.Record{ID: m.ID, Type: st.Type, Origin: st.Origin, Timestamp: st.Timestamp, RootID: st.RootID,
+		ParentID: st.ParentID, Metadata: st.Metadata, Data: st.Data}
+	if r.RootID == "" {
+		r.RootID = r.ID
+	}
+	return r, nil
+}
+
+func (d *driver) Append(ctx context.Context, recs []event.Record) ([]string, error) {
+	cmds := make([]*redis.StringCmd, len(recs))
+	seen := map[string]bool{}
+	_, err := d.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, r := range recs {
+			if r.Timestamp.IsZero() {
+				r.Timestamp = time.Now()
+			}
+			v, err := encode(r)
+			if err != nil {
+				return fmt.Errorf("%w: %w", event.ErrInvalid, err)
+			}
+			a := &redis.XAddArgs{Stream: d.key(r.Type), Values: []string{"r", v}}
+			if d.o.MaxLen > 0 {
+				a.MaxLen, a.Approx = d.o.MaxLen, true
+			}
+			cmds[i] = p.XAdd(ctx, a)
+			if !seen[r.Type] {
+				seen[r.Type] = true
+				p.SAdd(ctx, d.typesKey(), r.Type)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	ids := make([]string, len(recs))
+	for i, c := range cmds {
+		ids[i] = c.Val()
+	}
+	return ids, nil
+}
+
+func matches(types []string, typ string) bool {
+	if len(types) == 0 {
+		return true
+	}
+	for _, p := range types {
+		if ok, _ := path.Match(p, typ); ok || p == typ {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *driver) types(ctx context.Context, sel []string) ([]string, error) {
+	all, err := d.c.SMembers(ctx, d.typesKey()).Result()
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	var out []string
+	for _, t := range all {
+		if matches(sel, t) {
+			out = append(out, t)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// idLess orders ms-seq ids numerically.
+func idLess(a, b string) bool {
+	am, as := split(a)
+	bm, bs := split(b)
+	return am < bm || (am == bm && as < bs)
+}
+
+func split(id string) (uint64, uint64) {
+	ms, seq, _ := strings.Cut(id, "-")
+	m, _ := strconv.ParseUint(ms, 10, 64)
+	s, _ := strconv.ParseUint(seq, 10, 64)
+	return m, s
+}
+
+func (d *driver) Read(ctx context.Context, q event.Query) ([]event.Record, string, error) {
+	types, err := d.types(ctx, q.Types)
+	if err != nil {
+		return nil, "", err
+	}
+	start, end := "-", "+"
+	if q.AfterID != "" {
+		start = "(" + q.AfterID
+	} else if !q.From.IsZero() {
+		start = strconv.FormatInt(q.From.UnixMilli(), 10)
+	}
+	var all []event.Record
+	for _, t := range types {
+		from := start
+		for {
+			ms, err := d.c.XRangeN(ctx, d.key(t), from, end, 1000).Result()
+			if err != nil {
+				return nil, "", mapErr(err)
+			}
+			for _, m := range ms {
+				r, err := decode(m)
+				if err != nil {
+					continue // another client's entry: not a record
+				}
+				if (q.RootID != "" && r.RootID != q.RootID) || (!q.From.IsZero() && r.Timestamp.Before(q.From)) ||
+					(!q.To.IsZero() && !r.Timestamp.Before(q.To)) {
+					continue
+				}
+				all = append(all, r)
+			}
+			if len(ms) < 1000 {
+				break
+			}
+			from = "(" + ms[len(ms)-1].ID
+		}
+	}
+	slices.SortStableFunc(all, func(a, b event.Record) int {
+		if idLess(a.ID, b.ID) {
+			return -1
+		}
+		if idLess(b.ID, a.ID) {
+			return 1
+		}
+		return 0
+	})
+	if len(all) > q.Limit {
+		return all[:q.Limit], all[q.Limit-1].ID, nil
+	}
+	return all, "", nil
+}
+
+// startID is the exclusive position a new cursor or group begins after.
+func (d *driver) startID(ctx context.Context, stream string, s event.Start, fresh bool) (string, error) {
+	if fresh {
+		return "0-0", nil // a stream that appeared after the subscription began
+	}
+	switch {
+	case s == event.FromBeginning:
+		return "0-0", nil
+	case s == event.FromNow:
+		ms, err := d.c.XRevRangeN(ctx, stream, "+", "-", 1).Result()
+		if err != nil {
+			return "", mapErr(err)
+		}
+		if len(ms) == 0 {
+			return "0-0", nil
+		}
+		return ms[0].ID, nil
+	}
+	if id, ok := s.ID(); ok {
+		return id, nil
+	}
+	t, _ := s.Time()
+	if ms := t.UnixMilli(); ms > 0 {
+		return strconv.FormatInt(ms-1, 10) + "-18446744073709551615", nil
+	}
+	return "0-0", nil
+}
+
+func (d *driver) Cursor(ctx context.Context, o event.SubscribeOptions) (event.Cursor, error) {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	c := &cursor{d: d, o: o, consumer: hex.EncodeToString(b[:]), pos: map[string]string{}, q: map[string][]event.Record{}}
+	if err := c.discover(ctx, false); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+type cursor struct {
+	d        *driver
+	o        event.SubscribeOptions
+	consumer string
+
+	mu  sync.Mutex
+	pos map[string]string         // broadcast: last id per stream; group: "" once the group exists
+	q   map[string][]event.Record // read, not handed out, per type in stream order
+	wm  uint64                    // watermark: every record below this ms was read
+}
+
+// pick hands out the head, among the types' queues, of the lowest id
+// millisecond below the watermark, then the earliest publish timestamp:
+// each type's order is its stream's, types interleave in publish order.
+func (c *cursor) pick() (event.Record, bool) {
+	best := ""
+	for t, q := range c.q {
+		if len(q) == 0 || msOf(q[0].ID) >= c.wm {
+			continue
+		}
+		if best == "" {
+			best = t
+			continue
+		}
+		a, b := q[0], c.q[best][0]
+		if am, bm := msOf(a.ID), msOf(b.ID); am < bm || (am == bm && a.Timestamp.Before(b.Timestamp)) {
+			best = t
+		}
+	}
+	if best == "" {
+		return event.Record{}, false
+	}
+	r := c.q[best][0]
+	c.q[best] = c.q[best][1:]
+	return r, true
+}
+
+// discover adds the streams of types published since; fresh ones start at 0.
+func (c *cursor) discover(ctx context.Context, fresh bool) error {
+	types, err := c.d.types(ctx, c.o.Types)
+	if err != nil {
+		return err
+	}
+	for _, t := range types {
+		if _, ok := c.pos[t]; ok {
+			continue
+		}
+		k := c.d.key(t)
+		id, err := c.d.startID(ctx, k, c.o.Start, fresh)
+		if err != nil {
+			return err
+		}
+		if c.o.Group != "" {
+			err := c.d.c.XGroupCreateMkStream(ctx, k, c.o.Group, id).Err()
+			if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+				return mapErr(err)
+			}
+		}
+		c.pos[t] = id
+	}
+	return nil
+}
+
+func (c *cursor) Next(ctx context.Context) (event.Record, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		if err := ctx.Err(); err != nil {
+			return event.Record{}, err
+		}
+		if r, ok := c.pick(); ok {
+			return r, nil
+		}
+		err := c.discover(ctx, true)
+		if err == nil {
+			err = c.fill(ctx)
+		}
+		if err == nil {
+			if r, ok := c.pick(); ok {
+				return r, nil
+			}
+		}
+		t := time.NewTimer(c.d.o.Poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return event.Record{}, ctx.Err()
+		case <-t.C:
+		}
+		if err != nil {
+			return event.Record{}, err
+		}
+	}
+}
+
+func msOf(id string) uint64 { ms, _ := split(id); return ms }
+
+// fill reads every stream once. Records of different types are handed out
+// in id order: those of the last millisecond before the read began are
+// held back until the next read, when no earlier one can still appear.
+func (c *cursor) fill(ctx context.Context) error {
+	now, err := c.d.c.Time(ctx).Result()
+	if err != nil {
+		return mapErr(err)
+	}
+	defer func() { c.wm = uint64(now.UnixMilli()) }()
+	types := make([]string, 0, len(c.pos))
+	for t := range c.pos {
+		types = append(types, t)
+	}
+	slices.Sort(types)
+	for _, t := range types {
+		k := c.d.key(t)
+		var ms []redis.XMessage
+		if c.o.Group == "" {
+			var err error
+			ms, err = c.d.c.XRangeN(ctx, k, "("+c.pos[t], "+", 100).Result()
+			if err != nil {
+				return mapErr(err)
+			}
+			if len(ms) > 0 {
+				c.pos[t] = ms[len(ms)-1].ID
+			}
+		} else {
+			claimed, _, err := c.d.c.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: k, Group: c.o.Group,
+				MinIdle: c.d.o.Visibility, Start: "0-0", Count: 100, Consumer: c.consumer}).Result()
+			if err != nil {
+				return mapErr(err)
+			}
+			ms = claimed
+			if len(ms) == 0 {
+				res, err := c.d.c.XReadGroup(ctx, &redis.XReadGroupArgs{Group: c.o.Group, Consumer: c.consumer,
+					Streams: []string{k, ">"}, Count: 100, Block: -1}).Result()
+				if err != nil && err != redis.Nil {
+					return mapErr(err)
+				}
+				for _, s := range res {
+					ms = append(ms, s.Messages...)
+				}
+			}
+		}
+		for _, m := range ms {
+			r, err := decode(m)
+			if err != nil {
+				if c.o.Group != "" {
+					c.d.c.XAck(ctx, k, c.o.Group, m.ID) // not a record: nobody can handle it
+				}
+				continue
+			}
+			c.q[t] = append(c.q[t], r)
+		}
+	}
+	return nil
+}
+
+func (c *cursor) Ack(ctx context.Context, r event.Record) error {
+	if c.o.Group == "" {
+		return nil
+	}
+	return mapErr(c.d.c.XAck(ctx, c.d.key(r.Type), c.o.Group, r.ID).Err())
+}
+
+// Release marks r idle past the visibility timeout, so that the next
+// XAUTOCLAIM of any member takes it over.
+func (c *cursor) Release(ctx context.Context, r event.Record) error {
+	if c.o.Group == "" {
+		return nil
+	}
+	idle := strconv.FormatInt(c.d.o.Visibility.Milliseconds()+1000, 10)
+	return mapErr(c.d.c.Do(ctx, "XCLAIM", c.d.key(r.Type), c.o.Group, c.consumer, 0, r.ID, "IDLE", idle, "JUSTID").Err())
+}
+
+// Close hands back what was read but not handed out, then leaves.
+func (c *cursor) Close() error {
+	c.mu.Lock()
+	var buf []event.Record
+	for _, q := range c.q {
+		buf = append(buf, q...)
+	}
+	c.q = nil
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var errs []error
+	for _, r := range buf {
+		errs = append(errs, c.Release(ctx, r))
+	}
+	return errors.Join(errs...)
+}
+
+func (d *driver) DeadLetter(ctx context.Context, dl event.DeadLetter) error {
+	v, err := encode(dl.Record)
+	if err != nil {
+		return fmt.Errorf("%w: %w", event.ErrInvalid, err)
+	}
+	return mapErr(d.c.XAdd(ctx, &redis.XAddArgs{Stream: d.deadKey(),
+		Values: []string{"r", v, "id", dl.Record.ID, "group", dl.Group, "err", dl.Err}}).Err())
+}
+
+func (d *driver) deadAll(ctx context.Context) ([]redis.XMessage, error) {
+	ms, err := d.c.XRange(ctx, d.deadKey(), "-", "+").Result()
+	return ms, mapErr(err)
+}
+
+func (d *driver) DeadLetters(ctx context.Context) ([]event.DeadLetter, error) {
+	ms, err := d.deadAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]event.DeadLetter, 0, len(ms))
+	for _, m := range ms {
+		r, err := decode(m)
+		if err != nil {
+			continue
+		}
+		r.ID, _ = m.Values["id"].(string)
+		if r.RootID == m.ID {
+			r.RootID = r.ID
+		}
+		g, _ := m.Values["group"].(string)
+		e, _ := m.Values["err"].(string)
+		out = append(out, event.DeadLetter{Record: r, Group: g, Err: e})
+	}
+	return out, nil
+}
+
+func (d *driver) TakeDead(ctx context.Context, id string) (event.Record, bool, error) {
+	ms, err := d.deadAll(ctx)
+	if err != nil {
+		return event.Record{}, false, err
+	}
+	for _, m := range ms {
+		if v, _ := m.Values["id"].(string); v != id {
+			continue
+		}
+		r, err := decode(m)
+		if err != nil {
+			return event.Record{}, false, err
+		}
+		n, err := d.c.XDel(ctx, d.deadKey(), m.ID).Result()
+		if err != nil {
+			return event.Record{}, false, mapErr(err)
+		}
+		r.ID = id
+		return r, n == 1, nil
+	}
+	return event.Record{}, false, nil
+}
+
+func (d *driver) Check(ctx context.Context) error { return mapErr(d.c.Ping(ctx).Err()) }
+
+func (d *driver) As(i any) bool {
+	switch p := i.(type) {
+	case *redis.UniversalClient:
+		*p = d.c
+		return true
+	case **redis.Client:
+		c, ok := d.c.(*redis.Client)
+		if ok {
+			*p = c
+		}
+		return ok
+	case **redis.ClusterClient:
+		c, ok := d.c.(*redis.ClusterClient)
+		if ok {
+			*p = c
+		}
+		return ok
+	}
+	return false
+}
+
+func (d *driver) Close() error {
+	if d.owned {
+		return d.c.Close()
+	}
+	return nil
+}
+
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, redis.ErrClosed) {
+		return fmt.Errorf("%w: %w", event.ErrClosed, err)
+	}
+	var reply redis.Error
+	if errors.As(err, &reply) {
+		msg := reply.Error()
+		if strings.HasPrefix(msg, "NOAUTH") || strings.HasPrefix(msg, "WRONGPASS") || strings.HasPrefix(msg, "NOPERM") {
+			return fmt.Errorf("%w: %w", event.ErrForbidden, err)
+		}
+	}
+	return fmt.Errorf("%w: %w", event.ErrUnavailable, err)
+}
