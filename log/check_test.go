@@ -24,9 +24,7 @@ func checkCtx(t *testing.T) context.Context {
 // makes Check say unavailable; pointed at a disk with room and reopened,
 // as after a SIGHUP, Check is nil again and the lines land in the file.
 func TestCheckDiskFull(t *testing.T) {
-	if _, err := os.Stat("/dev/full"); err != nil {
-		t.Skip("no /dev/full on this system")
-	}
+	needDevFull(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "app.log")
 	if err := os.Symlink("/dev/full", path); err != nil {

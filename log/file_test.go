@@ -135,12 +135,7 @@ func TestFileRemovedUnderUsIsRecreated(t *testing.T) {
 // /dev/full fails every write with ENOSPC: the File counts the errors,
 // never panics, and backs off reopening instead of retrying each write.
 func TestFileDiskFull(t *testing.T) {
-	if _, err := os.Stat("/dev/full"); err != nil {
-		if testenv.CI() {
-			t.Fatalf("CI runs on Linux, which has /dev/full: %v", err)
-		}
-		t.Skip("no /dev/full on this system")
-	}
+	needDevFull(t)
 	clock := fakeclock.New(time.Date(2026, 11, 22, 1, 0, 0, 0, time.UTC))
 	f, err := log.OpenFile("/dev/full", log.FileClock(clock.Now))
 	if err != nil {
@@ -172,5 +167,17 @@ func TestFileBadOptions(t *testing.T) {
 	}
 	if _, err := log.OpenFile(filepath.Join("/proc", "no", "a.log")); !errors.Is(err, log.ErrOutput) {
 		t.Errorf("uncreatable path: %v", err)
+	}
+}
+
+// needDevFull skips a test that needs /dev/full where there is none, and
+// fails it under CI, which runs on Linux.
+func needDevFull(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat("/dev/full"); err != nil {
+		if testenv.CI() {
+			t.Fatalf("CI runs on Linux, which has /dev/full: %v", err)
+		}
+		t.Skip("no /dev/full on this system")
 	}
 }
