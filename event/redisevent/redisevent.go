@@ -551,24 +551,7 @@ func (d *driver) TakeDead(ctx context.Context, id string) (event.Record, bool, e
 func (d *driver) Check(ctx context.Context) error { return mapErr(d.c.Ping(ctx).Err()) }
 
 func (d *driver) As(i any) bool {
-	switch p := i.(type) {
-	case *redis.UniversalClient:
-		*p = d.c
-		return true
-	case **redis.Client:
-		c, ok := d.c.(*redis.Client)
-		if ok {
-			*p = c
-		}
-		return ok
-	case **redis.ClusterClient:
-		c, ok := d.c.(*redis.ClusterClient)
-		if ok {
-			*p = c
-		}
-		return ok
-	}
-	return false
+	return redisurl.As(d.c, i)
 }
 
 func (d *driver) Close() error {

@@ -47,3 +47,27 @@ func Client(u *url.URL) (redis.UniversalClient, error) {
 	opt.ContextTimeoutEnabled = true
 	return redis.NewClusterClient(opt), nil
 }
+
+// As is the As(any) bool escape hatch of every go-os type over go-redis:
+// it fills a *redis.UniversalClient with c, and a **redis.Client or
+// **redis.ClusterClient when c is one.
+func As(c redis.UniversalClient, target any) bool {
+	switch t := target.(type) {
+	case *redis.UniversalClient:
+		*t = c
+		return true
+	case **redis.Client:
+		cc, ok := c.(*redis.Client)
+		if ok {
+			*t = cc
+		}
+		return ok
+	case **redis.ClusterClient:
+		cc, ok := c.(*redis.ClusterClient)
+		if ok {
+			*t = cc
+		}
+		return ok
+	}
+	return false
+}

@@ -213,24 +213,7 @@ func (d *driver) System() string { return "redis" }
 // As reaches the go-redis client through Store.As: *redis.Client or
 // *redis.ClusterClient (whichever it is), or redis.UniversalClient.
 func (d *driver) As(target any) bool {
-	switch t := target.(type) {
-	case *redis.UniversalClient:
-		*t = d.c
-		return true
-	case **redis.Client:
-		c, ok := d.c.(*redis.Client)
-		if ok {
-			*t = c
-		}
-		return ok
-	case **redis.ClusterClient:
-		c, ok := d.c.(*redis.ClusterClient)
-		if ok {
-			*t = c
-		}
-		return ok
-	}
-	return false
+	return redisurl.As(d.c, target)
 }
 
 func (d *driver) Close() error {
