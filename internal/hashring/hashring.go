@@ -22,15 +22,23 @@ type Ring struct {
 	nodes  []string
 }
 
-// New returns the ring of nodes (host:port strings, or any node names).
-func New(nodes ...string) *Ring {
+// New returns the ring of nodes (host:port strings, or any node names),
+// with PointsPerNode points each (ketama's layout).
+func New(nodes ...string) *Ring { return NewPoints(PointsPerNode, nodes...) }
+
+// NewPoints is New with perNode virtual nodes per node (rounded up to a
+// multiple of 4, one MD5 digest giving 4 points). More points balance the
+// keys better: with 5 nodes and 100k keys, 160 points leave the fullest
+// node 15% above the mean, 1024 under 5% (TestBalanceByPoints measures it).
+func NewPoints(perNode int, nodes ...string) *Ring {
+	digests := max((perNode+3)/4, 1)
 	type point struct {
 		hash  uint32
 		owner int32
 	}
-	points := make([]point, 0, len(nodes)*PointsPerNode)
+	points := make([]point, 0, len(nodes)*digests*4)
 	for n, node := range nodes {
-		for i := 0; i < PointsPerNode/4; i++ {
+		for i := 0; i < digests; i++ {
 			d := md5.Sum([]byte(node + "-" + strconv.Itoa(i)))
 			for h := 0; h < 4; h++ {
 				points = append(points, point{hash: digestPoint(d, h), owner: int32(n)})
@@ -73,6 +81,38 @@ func (r *Ring) LocateHash(h uint32) int {
 		i = 0
 	}
 	return int(r.owners[i])
+}
+
+// LocateN appends to dst the indexes of up to n distinct nodes for key,
+// in ring order from its position: the owner first, then the nodes that
+// take over when it goes (a preference list, Dynamo's term). It returns
+// fewer than n when the ring has fewer nodes.
+func (r *Ring) LocateN(key string, n int, dst []int) []int {
+	return r.LocateNHash(Hash(key), n, dst)
+}
+
+// LocateNHash is LocateN for a position already hashed.
+func (r *Ring) LocateNHash(h uint32, n int, dst []int) []int {
+	n = min(n, len(r.nodes))
+	if n <= 0 || len(r.hashes) == 0 {
+		return dst
+	}
+	start := len(dst)
+	i, _ := slices.BinarySearch(r.hashes, h)
+	for range r.hashes {
+		if i == len(r.hashes) {
+			i = 0
+		}
+		o := int(r.owners[i])
+		if !slices.Contains(dst[start:], o) {
+			dst = append(dst, o)
+			if len(dst)-start == n {
+				break
+			}
+		}
+		i++
+	}
+	return dst
 }
 
 // Nodes returns the nodes given to New.
