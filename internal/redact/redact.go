@@ -16,6 +16,7 @@
 package redact
 
 import (
+	"math/bits"
 	"net/url"
 	"strings"
 )
@@ -130,22 +131,54 @@ func headerSecret(name string, keys *Keys) bool {
 }
 
 // Needs reports whether s may hold a secret String masks: a URL or DSN
-// with a password, or a bearer token. It is the fast check.
+// with a password, or a bearer token. It is the fast check: one pass over
+// s, eight bytes at a time, looking for an '@' or a space that follows
+// "bearer" (any case).
 func Needs(s string) bool {
-	if strings.IndexByte(s, '@') >= 0 {
-		return true
+	n := len(s)
+	if n < 8 {
+		var x uint64 // s padded with NULs, which are neither '@' nor ' '
+		for j := n - 1; j >= 0; j-- {
+			x = x<<8 | uint64(s[j])
+		}
+		return (zeros(x^at8)|zeros(x^space)) != 0 && needsWord(s, 0, x)
 	}
-	// A bearer token follows "bearer" (any case) and a space: look only
-	// at the spaces.
-	for i := strings.IndexByte(s, ' '); i >= 0; {
-		if i >= 6 && s[i-1]|0x20 == 'r' && strings.EqualFold(s[i-6:i], "bearer") {
+	for i := 0; ; i += 8 {
+		if i > n-8 {
+			i = n - 8 // the last word overlaps the one before: no tail loop
+		}
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		if (zeros(x^at8)|zeros(x^space)) != 0 && needsWord(s, i, x) {
 			return true
 		}
-		j := strings.IndexByte(s[i+1:], ' ')
-		if j < 0 {
-			break
+		if i == n-8 {
+			return false
 		}
-		i += j + 1
+	}
+}
+
+const (
+	ones  = 0x0101010101010101
+	low7  = 0x7f7f7f7f7f7f7f7f
+	at8   = '@' * ones
+	space = ' ' * ones
+)
+
+// zeros has the high bit set in exactly the bytes of v that are zero.
+func zeros(v uint64) uint64 { return ^((v&low7 + low7) | v | low7) }
+
+// needsWord checks the eight bytes x of s starting at i.
+func needsWord(s string, i int, x uint64) bool {
+	if zeros(x^at8) != 0 {
+		return true
+	}
+	for sp := zeros(x ^ space); sp != 0; sp &= sp - 1 {
+		j := i + bits.TrailingZeros64(sp)/8
+		if j >= 6 && s[j-1]|0x20 == 'r' && strings.EqualFold(s[j-6:j], "bearer") {
+			return true
+		}
 	}
 	return false
 }
