@@ -56,6 +56,7 @@ import (
 
 	"github.com/microos/go-os/event"
 	"github.com/microos/go-os/internal/redisurl"
+	"github.com/microos/go-os/internal/streams"
 )
 
 func init() {
@@ -73,7 +74,8 @@ func init() {
 // Options configure the driver; the zero value is the default.
 type Options struct {
 	Prefix     string        // key prefix, default "event:"; must not contain '{'
-	MaxLen     int64         // per stream, approximate (MAXLEN ~); 0 = unbounded
+	MaxLen     int64         // per stream, approximate (XADD MAXLEN ~); 0 = unbounded
+	MaxAge     time.Duration // per stream, approximate (XADD MINID ~ now-MaxAge); 0 = unbounded
 	Visibility time.Duration // idle time before another member takes a record over; default 30s
 	Poll       time.Duration // idle poll interval; default 10ms
 }
@@ -93,13 +95,17 @@ func newDriver(c redis.UniversalClient, o Options, owned bool) *driver {
 	if o.Poll <= 0 {
 		o.Poll = 10 * time.Millisecond
 	}
-	return &driver{c: c, o: o, owned: owned}
+	d := &driver{c: c, o: o, owned: owned}
+	d.w = streams.Writer{Client: c, Retention: streams.Retention{MaxLen: o.MaxLen, MaxAge: o.MaxAge}}
+	return d
 }
 
 type driver struct {
 	c     redis.UniversalClient
+	w     streams.Writer
 	o     Options
 	owned bool
+	known sync.Map // type -> time.Time of its last SADD to the type index
 }
 
 func (d *driver) key(typ string) string { return d.o.Prefix + "{" + typ + "}" }
@@ -133,40 +139,6 @@ func decode(m redis.XMessage) (event.Record, error) {
 		r.RootID = r.ID
 	}
 	return r, nil
-}
-
-func (d *driver) Append(ctx context.Context, recs []event.Record) ([]string, error) {
-	cmds := make([]*redis.StringCmd, len(recs))
-	seen := map[string]bool{}
-	_, err := d.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, r := range recs {
-			if r.Timestamp.IsZero() {
-				r.Timestamp = time.Now()
-			}
-			v, err := encode(r)
-			if err != nil {
-				return fmt.Errorf("%w: %w", event.ErrInvalid, err)
-			}
-			a := &redis.XAddArgs{Stream: d.key(r.Type), Values: []string{"r", v}}
-			if d.o.MaxLen > 0 {
-				a.MaxLen, a.Approx = d.o.MaxLen, true
-			}
-			cmds[i] = p.XAdd(ctx, a)
-			if !seen[r.Type] {
-				seen[r.Type] = true
-				p.SAdd(ctx, d.typesKey(), r.Type)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	ids := make([]string, len(recs))
-	for i, c := range cmds {
-		ids[i] = c.Val()
-	}
-	return ids, nil
 }
 
 func matches(types []string, typ string) bool {

@@ -33,6 +33,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/microos/go-os/internal/redisurl"
+	"github.com/microos/go-os/internal/streams"
 	"github.com/microos/go-os/log"
 )
 
@@ -57,6 +58,7 @@ type Options struct {
 // Output appends lines to a Redis Stream. It is safe for concurrent use.
 type Output struct {
 	c      redis.UniversalClient
+	w      streams.Writer
 	owned  bool
 	stream string
 	opts   Options
@@ -65,7 +67,7 @@ type Output struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	written, errs atomic.Uint64
+	written, failed, errs atomic.Uint64
 	lastErr       atomic.Pointer[error]
 }
 
@@ -85,7 +87,8 @@ func newOutput(c redis.UniversalClient, owned bool, stream string, opts Options)
 	if opts.Timeout == 0 {
 		opts.Timeout = 5 * time.Second
 	}
-	return &Output{c: c, owned: owned, stream: stream, opts: opts}, nil
+	w := streams.Writer{Client: c, Retention: streams.Retention{MaxLen: opts.MaxLen}}
+	return &Output{c: c, w: w, owned: owned, stream: stream, opts: opts}, nil
 }
 
 // open serves redis://[user:password@]host:port/db?stream=NAME&maxlen=N&timeout=D
@@ -129,33 +132,29 @@ func (o *Output) Write(p []byte) (int, error) {
 	if o.closed.Load() {
 		return 0, fmt.Errorf("redislog: %w", log.ErrClosed)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), o.opts.Timeout)
-	defer cancel()
-	pipe := o.c.Pipeline()
-	lines := 0
+	var entries []streams.Entry
 	for rest := p; len(rest) > 0; {
 		line, after, _ := bytes.Cut(rest, []byte{'\n'})
 		rest = after
 		if len(line) == 0 {
 			continue
 		}
-		args := &redis.XAddArgs{Stream: o.stream, Values: []any{Field, line}}
-		if o.opts.MaxLen > 0 {
-			args.MaxLen, args.Approx = o.opts.MaxLen, true
-		}
-		pipe.XAdd(ctx, args)
-		lines++
+		entries = append(entries, streams.Entry{Stream: o.stream, Values: []any{Field, line}})
 	}
-	if lines == 0 {
+	if len(entries) == 0 {
 		return len(p), nil
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), o.opts.Timeout)
+	defer cancel()
+	_, n, err := o.w.Add(ctx, entries, nil)
+	o.written.Add(uint64(n))
+	if err != nil {
+		o.failed.Add(uint64(len(entries) - n))
 		err = fmt.Errorf("redislog: XADD to %s: %w: %w", o.stream, log.ErrOutput, err)
 		o.errs.Add(1)
 		o.lastErr.Store(&err)
 		return 0, err
 	}
-	o.written.Add(uint64(lines))
 	return len(p), nil
 }
 
@@ -175,7 +174,14 @@ func (o *Output) Close() error {
 	return o.closeErr
 }
 
-// Stats counts the lines written and the failed writes.
+// FailedLines counts the lines of failed writes that Redis did not
+// acknowledge: with Stats().Written (lines Redis acknowledged, in a
+// failed write too) and the queue's Dropped, it accounts for every line
+// logged. A failed line may still be in the stream when the connection
+// was lost after Redis applied it and before its reply arrived.
+func (o *Output) FailedLines() uint64 { return o.failed.Load() }
+
+// Stats counts the lines Redis acknowledged and the failed writes.
 func (o *Output) Stats() log.Stats {
 	s := log.Stats{Written: o.written.Load(), Errors: o.errs.Load()}
 	if e := o.lastErr.Load(); e != nil {

@@ -1,0 +1,62 @@
+package redisevent
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/microos/go-os/event"
+	"github.com/microos/go-os/internal/streams"
+)
+
+// indexEvery is how often a publisher re-adds a type it already added to
+// the type index: once per type per interval instead of an SADD per
+// Publish, and a set lost with an unpersisted restart is rebuilt within
+// it by every live publisher.
+const indexEvery = time.Minute
+
+func (d *driver) Append(ctx context.Context, recs []event.Record) ([]string, error) {
+	entries := make([]streams.Entry, len(recs))
+	var index []string
+	now := time.Now()
+	for i, r := range recs {
+		if r.Timestamp.IsZero() {
+			r.Timestamp = now
+		}
+		v, err := encode(r)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", event.ErrInvalid, err)
+		}
+		entries[i] = streams.Entry{Stream: d.key(r.Type), Values: []any{"r", v}}
+		if t, ok := d.known.Load(r.Type); (!ok || now.Sub(t.(time.Time)) > indexEvery) && !contains(index, r.Type) {
+			index = append(index, r.Type)
+		}
+	}
+	var extra func(redis.Pipeliner)
+	if len(index) > 0 {
+		extra = func(p redis.Pipeliner) {
+			for _, t := range index {
+				p.SAdd(ctx, d.typesKey(), t)
+			}
+		}
+	}
+	ids, _, err := d.w.Add(ctx, entries, extra)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	for _, t := range index {
+		d.known.Store(t, now)
+	}
+	return ids, nil
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
