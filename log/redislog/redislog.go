@@ -68,7 +68,7 @@ type Output struct {
 	closeErr  error
 
 	written, failed, errs atomic.Uint64
-	lastErr       atomic.Pointer[error]
+	lastErr               atomic.Pointer[error]
 }
 
 // New returns an Output appending to stream through client, which it does
