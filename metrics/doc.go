@@ -32,15 +32,20 @@
 //
 // # Backends
 //
-//   - Memory (NewMemory, mem://): exact values in process, read with
-//     Snapshot. What unit tests, the monitor package and the demo use.
+//   - Memory (NewMemory, mem://): exact values in process, histograms
+//     and timers with count, sum, min, max and cumulative buckets
+//     (Buckets, else DefaultBuckets), read with Snapshot. What unit tests,
+//     the monitor package and the demo use.
 //   - statsd (metrics/statsdmetrics, statsd://host:port?tags=influx|datadog|graphite):
 //     counters and gauges summed per flush interval, histogram and timer
 //     values buffered in a bounded reservoir, lines batched into packets
-//     under the MTU; flushed every interval and on Close.
+//     under the MTU; flushed every interval and on Close. It keeps no
+//     totals and no buckets (each flush hands the values to the daemon,
+//     which computes the percentiles), so it has no Snapshot.
 //   - Prometheus (metrics/prometheusmetrics, prometheus:// or
 //     prometheus://host:port/path): client_golang collectors exposed by an
-//     http.Handler, on a registry of its own or the default one.
+//     http.Handler, on a registry of its own or the default one; Snapshot
+//     reads the registry back, buckets included.
 //
 // A new backend implements Driver; New puts a Metrics in front of it, and
 // metricstest.Run checks that it behaves like the others.

@@ -50,8 +50,9 @@ type Desc struct {
 	// Tags are the global tags (WithTags), the same on every series of
 	// every metric, with keys sanitised like Labels.
 	Tags []Label
-	// Buckets are the upper bounds of a histogram or timer, ascending (in
-	// seconds for a timer); nil means the driver's default.
+	// Buckets are the finite upper bounds of a histogram or timer,
+	// ascending and distinct (in seconds for a timer); empty means the
+	// driver's default, DefaultBuckets on drivers that keep buckets.
 	Buckets []float64
 }
 
@@ -101,7 +102,8 @@ type Shutdowner interface {
 }
 
 // Snapshotter is implemented by drivers that can read their values back
-// (memory, Prometheus); Metrics.Snapshot uses it.
+// (memory, Prometheus); Metrics.Snapshot uses it. A driver that keeps a
+// histogram's buckets returns them in Point.Buckets.
 type Snapshotter interface {
 	Snapshot() (Snapshot, error)
 }

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"math"
+	"sort"
 	"sync"
 
 	"github.com/microos/go-os/metrics/internal/cell"
@@ -40,7 +41,7 @@ func (m *memory) Gauge(desc *Desc, values []string) (GaugeSeries, error) {
 }
 
 func (m *memory) Histogram(desc *Desc, values []string) (HistogramSeries, error) {
-	s := &memHistogram{desc: desc, values: values}
+	s := newMemHistogram(desc, values)
 	m.add(s)
 	return s, nil
 }
@@ -91,14 +92,25 @@ func (g *memGauge) point() Point {
 type memHistogram struct {
 	desc   *Desc
 	values []string
+	bounds []float64 // finite upper bounds, ascending; counts has one more, for +Inf
 
 	mu       sync.Mutex
 	count    uint64
 	sum      float64
 	min, max float64
+	counts   []uint64 // per bucket, not cumulative
+}
+
+func newMemHistogram(desc *Desc, values []string) *memHistogram {
+	bounds := desc.Buckets
+	if len(bounds) == 0 {
+		bounds = DefaultBuckets
+	}
+	return &memHistogram{desc: desc, values: values, bounds: bounds, counts: make([]uint64, len(bounds)+1)}
 }
 
 func (h *memHistogram) Observe(v float64) {
+	i := bucketIndex(h.bounds, v)
 	h.mu.Lock()
 	if h.count == 0 {
 		h.min, h.max = v, v
@@ -107,12 +119,37 @@ func (h *memHistogram) Observe(v float64) {
 	}
 	h.count++
 	h.sum += v
+	h.counts[i]++
 	h.mu.Unlock()
 }
 
+// bucketIndex is the index of the first bound ≥ v (len(bounds) for the
+// +Inf bucket): buckets are inclusive of their upper bound, as Prometheus'.
+// A linear scan beats a binary search on the few bounds a histogram has.
+func bucketIndex(bounds []float64, v float64) int {
+	if len(bounds) > 32 {
+		return sort.SearchFloat64s(bounds, v)
+	}
+	for i, b := range bounds {
+		if v <= b {
+			return i
+		}
+	}
+	return len(bounds)
+}
+
 func (h *memHistogram) point() Point {
+	p := Point{Name: h.desc.Name, Kind: h.desc.Kind, Labels: PointLabels(h.desc, h.values), Buckets: make([]Bucket, len(h.counts))}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return Point{Name: h.desc.Name, Kind: h.desc.Kind, Labels: PointLabels(h.desc, h.values),
-		Count: h.count, Sum: h.sum, Min: h.min, Max: h.max}
+	p.Count, p.Sum, p.Min, p.Max = h.count, h.sum, h.min, h.max
+	var n uint64
+	for i, c := range h.counts {
+		n += c
+		p.Buckets[i] = Bucket{UpperBound: math.Inf(1), Count: n}
+		if i < len(h.bounds) {
+			p.Buckets[i].UpperBound = h.bounds[i]
+		}
+	}
+	return p
 }

@@ -23,5 +23,6 @@ func TestMemoryConformance(t *testing.T) {
 			return snap
 		},
 		Timeout: 100 * time.Millisecond,
+		Buckets: true,
 	})
 }

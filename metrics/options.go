@@ -99,11 +99,13 @@ func Labels(keys ...string) MetricOption {
 func Help(text string) MetricOption { return func(o *metricOptions) { o.help = text } }
 
 // Buckets sets a histogram's or timer's bucket upper bounds (in seconds for
-// a timer). They are sorted and de-duplicated; backends without buckets
-// (statsd, memory) ignore them.
+// a timer); without it the memory and Prometheus backends use
+// DefaultBuckets. They are sorted and de-duplicated, NaNs and infinities
+// dropped (the +Inf bucket is always there); statsd, which sends every
+// value and leaves the distribution to its daemon, ignores them.
 func Buckets(bounds ...float64) MetricOption {
 	return func(o *metricOptions) {
-		b := slices.Clone(bounds)
+		b := slices.DeleteFunc(slices.Clone(bounds), func(v float64) bool { return !finite(v) })
 		slices.Sort(b)
 		o.buckets = slices.Compact(b)
 	}

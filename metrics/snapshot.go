@@ -14,11 +14,30 @@ type Point struct {
 	// Value is a counter's total or a gauge's current value.
 	Value float64
 	// Count, Sum, Min and Max summarise a histogram's or timer's
-	// observations (for a timer, in seconds). Min and Max are 0 when Count is.
+	// observations (for a timer, in seconds). Min and Max are 0 when Count
+	// is, and on backends that do not keep them (Prometheus).
 	Count    uint64
 	Sum      float64
 	Min, Max float64
+	// Buckets are a histogram's or timer's cumulative bucket counts, as
+	// Prometheus' le buckets: ascending bounds, each count the number of
+	// observations ≤ its bound, the last bound +Inf with a count of Count.
+	// Nil for counters and gauges, and on backends that keep no buckets.
+	Buckets []Bucket
 }
+
+// Bucket is one cumulative bucket of a histogram's or timer's Point.
+type Bucket struct {
+	UpperBound float64 // inclusive; +Inf for the last bucket
+	Count      uint64  // observations ≤ UpperBound
+}
+
+// DefaultBuckets are the bucket bounds of a histogram or timer that sets
+// no Buckets, on the memory and Prometheus backends: Prometheus' default
+// buckets (5 ms to 10 s) with 100 µs to 1 ms below them, so that the
+// percentiles of a fast endpoint are not all interpolated inside [0, 5 ms].
+// Do not modify it.
+var DefaultBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
 
 // Label returns the value of the label key, or "".
 func (p Point) Label(key string) string {

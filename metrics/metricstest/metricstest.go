@@ -61,6 +61,13 @@ type Harness struct {
 	// Flush sends what m buffers now (nil when Read does nothing else).
 	Cut, Restore func(t *testing.T)
 	Flush        func(m *metrics.Metrics)
+
+	// Buckets says the backend reads back a histogram's buckets with the
+	// metric's own bounds (metrics.Buckets, else metrics.DefaultBuckets):
+	// the suite then checks every bucket's count. Buckets a backend reads
+	// back without it (a daemon's own layout) are only checked to be
+	// well formed.
+	Buckets bool
 }
 
 // Run runs the conformance suite.
@@ -189,8 +196,40 @@ func (s *suite) dist(name string, count uint64, sum float64, kv ...string) check
 		if p.Count != count || math.Abs(p.Sum-sum) > 1e-6*math.Max(1, sum) {
 			return fmt.Sprintf("%s%v: count %d sum %v, want count %d sum %v", name, kv, p.Count, p.Sum, count, sum)
 		}
+		return wellFormed(p)
+	}
+}
+
+// buckets checks a histogram's buckets exactly.
+func (s *suite) buckets(name string, want []metrics.Bucket, kv ...string) check {
+	return func(snap metrics.Snapshot) string {
+		p, ok := s.find(snap, name, kv...)
+		if !ok {
+			return fmt.Sprintf("%s%v: missing, want buckets %v", name, kv, want)
+		}
+		if !slices.Equal(p.Buckets, want) {
+			return fmt.Sprintf("%s%v: buckets %v, want %v", name, kv, p.Buckets, want)
+		}
 		return ""
 	}
+}
+
+// wellFormed is what every histogram's buckets must be, whoever chose the
+// bounds: ascending bounds, counts that never go down, +Inf last holding
+// every observation.
+func wellFormed(p metrics.Point) string {
+	if p.Buckets == nil {
+		return ""
+	}
+	for i, b := range p.Buckets {
+		if i > 0 && (b.UpperBound <= p.Buckets[i-1].UpperBound || b.Count < p.Buckets[i-1].Count) {
+			return fmt.Sprintf("%s%v: buckets out of order at %d: %v", p.Name, p.Labels, i, p.Buckets)
+		}
+	}
+	if last := p.Buckets[len(p.Buckets)-1]; !math.IsInf(last.UpperBound, 1) || last.Count != p.Count {
+		return fmt.Sprintf("%s%v: last bucket %v, want +Inf holding count %d", p.Name, p.Labels, last, p.Count)
+	}
+	return ""
 }
 
 func dump(snap metrics.Snapshot, ns string) string {
@@ -259,10 +298,15 @@ func testHistogram(t *testing.T, s *suite) {
 	m := s.open(t)
 	h := m.Histogram("batch_size", metrics.Labels("queue"), metrics.Buckets(1, 5, 10))
 	b := h.With("queue", "mail")
-	for _, v := range []float64{1, 2, 3, 8} {
+	for _, v := range []float64{1, 2, 3, 8, 20} {
 		b.Observe(v)
 	}
-	s.eventually(t, m, s.dist(s.name("batch_size"), 4, 14, "queue", "mail"))
+	checks := []check{s.dist(s.name("batch_size"), 5, 34, "queue", "mail")}
+	if s.h.Buckets {
+		// 1 is on a bound: buckets include their upper bound.
+		checks = append(checks, s.buckets(s.name("batch_size"), []metrics.Bucket{{UpperBound: 1, Count: 1}, {UpperBound: 5, Count: 3}, {UpperBound: 10, Count: 4}, {UpperBound: math.Inf(1), Count: 5}}, "queue", "mail"))
+	}
+	s.eventually(t, m, checks...)
 }
 
 func testTimer(t *testing.T, s *suite) {
@@ -283,6 +327,33 @@ func testTimer(t *testing.T, s *suite) {
 	// Since measured at least 150 ms; the sum is in seconds on every backend.
 	if p.Sum < 0.5 || p.Sum > 0.5+5 {
 		t.Errorf("timer sum = %v s, want about 0.5 s (timers read back in seconds)", p.Sum)
+	}
+	if !s.h.Buckets {
+		return
+	}
+	// The default layout, in seconds: 100 ms falls in ≤ 0.1, the other
+	// two above it (how far above Since lands depends on the machine).
+	var bounds []float64
+	for _, b := range p.Buckets {
+		bounds = append(bounds, b.UpperBound)
+	}
+	if want := append(slices.Clone(metrics.DefaultBuckets), math.Inf(1)); !slices.Equal(bounds, want) {
+		t.Fatalf("timer bucket bounds %v, want DefaultBuckets and +Inf %v", bounds, want)
+	}
+	for _, b := range p.Buckets {
+		want := uint64(0)
+		switch {
+		case b.UpperBound >= 0.1 && b.UpperBound < 0.15:
+			want = 1
+		case b.UpperBound >= 0.15:
+			continue // 1 to 3, as the machine went
+		}
+		if b.Count != want {
+			t.Errorf("timer bucket le=%v holds %d, want %d: %v", b.UpperBound, b.Count, want, p.Buckets)
+		}
+	}
+	if last := p.Buckets[len(p.Buckets)-1]; last.Count != 3 {
+		t.Errorf("timer +Inf bucket holds %d, want 3", last.Count)
 	}
 }
 

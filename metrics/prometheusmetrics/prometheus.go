@@ -12,8 +12,9 @@
 // page on that address until Close.
 //
 // Names have their dots turned into underscores (shop.requests_total is
-// shop_requests_total); timers are histograms in seconds, with Prometheus'
-// default buckets unless the metric sets Buckets.
+// shop_requests_total); timers are histograms in seconds, with
+// metrics.DefaultBuckets (Prometheus' default buckets and four below 5 ms)
+// unless the metric sets Buckets. Snapshot reads the buckets back.
 package prometheusmetrics
 
 import (
@@ -236,7 +237,7 @@ func (d *Driver) vec(desc *metrics.Desc) (vec, error) {
 	case metrics.KindHistogram, metrics.KindTimer:
 		buckets := desc.Buckets
 		if len(buckets) == 0 {
-			buckets = prometheus.DefBuckets
+			buckets = metrics.DefaultBuckets
 		}
 		v.hist = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: desc.Help, ConstLabels: constLabels, Buckets: buckets}, keys)
 		v.c = v.hist

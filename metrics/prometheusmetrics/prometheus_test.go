@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,7 +42,37 @@ func TestConformance(t *testing.T) {
 			return snap
 		},
 		NoReadAfterClose: true,
+		Buckets:          true,
 	})
+}
+
+// Snapshot (from the registry's Gather, where client_golang leaves the
+// +Inf bucket implicit) reads the same buckets as a scrape of the page.
+func TestSnapshotBucketsMatchScrape(t *testing.T) {
+	d, err := prometheusmetrics.Serve("127.0.0.1:0", "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := metrics.New(d)
+	defer m.Close()
+	tm := m.Timer("op_seconds", metrics.Labels("op"), metrics.Buckets(0.01, 0.1, 1)).With("op", "get")
+	for _, ms := range []int{5, 10, 50, 200, 3000} {
+		tm.Observe(time.Duration(ms) * time.Millisecond)
+	}
+	snap, err := m.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	scraped, err := metricstest.Scrape(fmt.Sprintf("http://%s/metrics", d.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := snap.Find("op_seconds", "op", "get")
+	fromPage, _ := scraped.Find("op_seconds", "op", "get")
+	want := []metrics.Bucket{{UpperBound: 0.01, Count: 2}, {UpperBound: 0.1, Count: 3}, {UpperBound: 1, Count: 4}, {UpperBound: math.Inf(1), Count: 5}}
+	if !slices.Equal(got.Buckets, want) || !slices.Equal(fromPage.Buckets, want) || got.Count != 5 {
+		t.Fatalf("Snapshot buckets %v (count %d), scraped %v, want %v", got.Buckets, got.Count, fromPage.Buckets, want)
+	}
 }
 
 func TestDefaultRegistry(t *testing.T) {

@@ -10,6 +10,13 @@
 // interval and on Close; a daemon that is down costs the dropped values and
 // a counted error, never a blocked caller or unbounded memory.
 //
+// The driver keeps no totals: after a flush its values are the daemon's,
+// which computes the percentiles of timers (statsd's upper_90, a
+// statsd_exporter histogram). So it has no Snapshot, and metrics.Buckets
+// means nothing to it; a monitor page that shows request percentiles needs
+// a memory or Prometheus Metrics beside it (wrap the handler in one
+// metrics.Middleware per Metrics).
+//
 //	d, err := statsdmetrics.New("127.0.0.1:8125", statsdmetrics.WithTagFormat(statsdmetrics.Datadog))
 //	if err != nil { ... }
 //	m := metrics.New(d, metrics.WithNamespace("shop"))

@@ -3,13 +3,17 @@
 package promconv
 
 import (
+	"cmp"
+	"math"
+	"slices"
+
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/microos/go-os/metrics"
 )
 
 // Snapshot converts families: counters, gauges and untyped metrics to a
-// Value, summaries and histograms to Count and Sum.
+// Value, summaries to Count and Sum, histograms to Count, Sum and Buckets.
 func Snapshot(families []*dto.MetricFamily) metrics.Snapshot {
 	var snap metrics.Snapshot
 	for _, f := range families {
@@ -28,7 +32,8 @@ func Snapshot(families []*dto.MetricFamily) metrics.Snapshot {
 			case dto.MetricType_SUMMARY:
 				p.Kind, p.Count, p.Sum = metrics.KindHistogram, m.GetSummary().GetSampleCount(), m.GetSummary().GetSampleSum()
 			case dto.MetricType_HISTOGRAM:
-				p.Kind, p.Count, p.Sum = metrics.KindHistogram, m.GetHistogram().GetSampleCount(), m.GetHistogram().GetSampleSum()
+				h := m.GetHistogram()
+				p.Kind, p.Count, p.Sum, p.Buckets = metrics.KindHistogram, h.GetSampleCount(), h.GetSampleSum(), buckets(h)
 			default:
 				continue
 			}
@@ -37,4 +42,20 @@ func Snapshot(families []*dto.MetricFamily) metrics.Snapshot {
 	}
 	snap.Sort()
 	return snap
+}
+
+// buckets returns a histogram's cumulative buckets ending with +Inf, which
+// client_golang leaves implicit (its count is the sample count) and the
+// text format writes out.
+func buckets(h *dto.Histogram) []metrics.Bucket {
+	bs := h.GetBucket()
+	out := make([]metrics.Bucket, 0, len(bs)+1)
+	for _, b := range bs {
+		out = append(out, metrics.Bucket{UpperBound: b.GetUpperBound(), Count: b.GetCumulativeCount()})
+	}
+	slices.SortFunc(out, func(a, b metrics.Bucket) int { return cmp.Compare(a.UpperBound, b.UpperBound) })
+	if len(out) == 0 || !math.IsInf(out[len(out)-1].UpperBound, 1) {
+		out = append(out, metrics.Bucket{UpperBound: math.Inf(1), Count: h.GetSampleCount()})
+	}
+	return out
 }
