@@ -60,6 +60,8 @@
 //     to assert a trace's shape (Trace, Find, Spans).
 //   - zipkin+http:// and zipkin+https:// (trace/zipkintrace): Zipkin v2
 //     JSON over HTTP to a Zipkin, Jaeger or OpenTelemetry collector.
+//   - otlp+http:// and otlp+https:// (trace/otlptrace): OTLP/HTTP protobuf
+//     to any OpenTelemetry collector (host:4318, /v1/traces added).
 //
 // Every exporter passes the conformance suite in trace/tracetest, run
 // against the real collector.

@@ -46,12 +46,13 @@ func Register(scheme string, open func(ctx context.Context, u *url.URL) (Exporte
 //
 //	mem://                                      (spans kept in a Recorder: tr.Exporter().(*trace.Recorder))
 //	zipkin+http://host:9411/api/v2/spans        (zipkin+https:// for TLS)
+//	otlp+http://host:4318                       (OTLP/HTTP protobuf; otlp+https:// for TLS)
 //
 // Two query parameters work on every scheme and are taken out before the
 // backend sees the URL: service=NAME is WithService(NAME, "", ""), and
 // sampler=always|never|0.25|100/s is WithSampler (see ParseSampler). Options
 // given to Open come after them and win. Any other parameter is refused
-// with ErrBadURL unless the backend knows it (zipkin knows none).
+// with ErrBadURL unless the backend knows it (zipkin and otlp know none).
 func Open(ctx context.Context, rawURL string, opts ...Option) (*Tracer, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {

@@ -106,6 +106,11 @@ type SpanData struct {
 	Error  string
 	Remote Endpoint
 	Debug  bool
+	// TraceState is the W3C tracestate the span's context carries.
+	TraceState string
+	// ParentRemote is set when the parent came from another process
+	// (extracted from a request).
+	ParentRemote bool
 }
 
 // Duration is End - Start.

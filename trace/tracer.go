@@ -195,8 +195,9 @@ func (t *Tracer) start(ctx context.Context, name string, cfg *startConfig) (cont
 	d := &c.rec.data
 	d.TraceID, d.SpanID, d.Name, d.Kind, d.Service, d.Debug = traceID, sc.SpanID, name, cfg.kind, t.service, debug
 	if psc.TraceID == traceID {
-		d.ParentID = psc.SpanID
+		d.ParentID, d.ParentRemote = psc.SpanID, psc.Remote
 	}
+	d.TraceState = sc.TraceState
 	d.Tags = c.rec.tagBuf[:0]
 	for _, tag := range t.serviceTags {
 		c.rec.setTag(tag.Key, tag.Value)

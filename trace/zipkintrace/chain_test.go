@@ -13,6 +13,7 @@ import (
 	"github.com/microos/go-os/internal/testenv"
 	"github.com/microos/go-os/trace"
 	"github.com/microos/go-os/trace/internal/echogrpc"
+	"github.com/microos/go-os/trace/internal/jaegerquery"
 	"github.com/microos/go-os/trace/tracegrpc"
 	"github.com/microos/go-os/trace/zipkintrace"
 )
@@ -98,7 +99,7 @@ func TestChain(t *testing.T) {
 		{backend.Service(), trace.Server, echogrpc.Echo, map[string]string{"grpc.status_code": "OK", "rpc.method": echogrpc.Echo}},
 		{backend.Service(), trace.Internal, "lookup", map[string]string{"item": "book"}},
 	}
-	spans, err := readJaeger(queryURL)(ctxT(t), root.SpanContext().TraceID, len(want))
+	spans, err := jaegerquery.Reader(queryURL)(ctxT(t), root.SpanContext().TraceID, len(want))
 	if err != nil {
 		t.Fatal(err)
 	}

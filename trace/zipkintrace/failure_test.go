@@ -14,6 +14,7 @@ import (
 
 	"github.com/microos/go-os/internal/testenv"
 	"github.com/microos/go-os/trace"
+	"github.com/microos/go-os/trace/internal/jaegerquery"
 	"github.com/microos/go-os/trace/zipkintrace"
 )
 
@@ -173,7 +174,7 @@ func TestCollectorKilledMidLoad(t *testing.T) {
 	if st.Exported != exportedBefore || exportedBefore == 0 || st.Exported+st.Dropped != 4001 {
 		t.Errorf("stats %+v, %d exported before the kill: want nothing exported after it and all 4001 counted", st, exportedBefore)
 	}
-	spans, err := readJaeger(queryURL)(ctxT(t), first.SpanContext().TraceID, 1)
+	spans, err := jaegerquery.Reader(queryURL)(ctxT(t), first.SpanContext().TraceID, 1)
 	if err != nil || len(spans) != 1 {
 		t.Errorf("span sent before the kill: %+v, %v", spans, err)
 	}

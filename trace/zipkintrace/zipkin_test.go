@@ -13,6 +13,7 @@ import (
 
 	"github.com/microos/go-os/internal/testenv"
 	"github.com/microos/go-os/trace"
+	"github.com/microos/go-os/trace/internal/jaegerquery"
 	"github.com/microos/go-os/trace/tracetest"
 	"github.com/microos/go-os/trace/zipkintrace"
 )
@@ -26,7 +27,7 @@ func TestConformance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return tracetest.Backend{Exporter: exp, Read: readJaeger(queryURL)}
+		return tracetest.Backend{Exporter: exp, Read: jaegerquery.Reader(queryURL)}
 	})
 }
 
@@ -44,7 +45,7 @@ func TestOpen(t *testing.T) {
 	if err := tr.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	spans, err := readJaeger(queryURL)(ctxT(t), s.SpanContext().TraceID, 1)
+	spans, err := jaegerquery.Reader(queryURL)(ctxT(t), s.SpanContext().TraceID, 1)
 	if err != nil || len(spans) != 1 || !strings.EqualFold(spans[0].Service, "opened") {
 		t.Fatalf("read back %+v, %v", spans, err)
 	}
