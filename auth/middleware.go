@@ -59,8 +59,8 @@ func Middleware(verifier Verifier, policy *Policy, opts ...Option) func(http.Han
 			claims, err := verifier.Verify(r.Context(), token)
 			if err != nil {
 				if errors.Is(err, ErrInvalidToken) {
-					o.logger.LogAttrs(r.Context(), slog.LevelInfo, "auth: token rejected", slog.String("reason", reasonOf(err)))
-					challenge(http.StatusUnauthorized, "invalid_token", reasonOf(err))
+					o.logger.LogAttrs(r.Context(), slog.LevelInfo, "auth: token rejected", slog.String("reason", Reason(err)))
+					challenge(http.StatusUnauthorized, "invalid_token", Reason(err))
 					return
 				}
 				o.logger.LogAttrs(r.Context(), slog.LevelWarn, "auth: cannot verify token", slog.Any("error", err))
@@ -99,9 +99,10 @@ func bearer(h string) (string, bool) {
 	return t, t != ""
 }
 
-// reasonOf is the message of err's rejection reason, without details that
-// would help an attacker more than the client.
-func reasonOf(err error) string {
+// Reason is the message of err's rejection reason ("token expired"),
+// without the details that would help an attacker more than the client:
+// what Middleware and the authgrpc interceptors tell the caller.
+func Reason(err error) string {
 	for _, r := range []error{ErrMissing, ErrMalformed, ErrAlgorithm, ErrType, ErrUnknownKey, ErrSignature, ErrIssuer, ErrAudience, ErrExpired, ErrNotYetValid, ErrInactive, ErrRevoked} {
 		if errors.Is(err, r) {
 			return strings.TrimPrefix(r.Error(), "auth: ")
