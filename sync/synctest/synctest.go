@@ -201,6 +201,27 @@ func (s suite) tryLock(t *testing.T) {
 // expiryAfterDeath: the holder dies (no renewal, no unlock); the lock is
 // free after the TTL and the next holder has a larger token.
 func (s suite) expiryAfterDeath(t *testing.T) {
+	s.takeover(t, (*ossync.Faults).Kill)
+}
+
+// pausedHolder: a holder whose renewals are blocked learns of the loss
+// before another client gets the lock.
+func (s suite) pausedHolder(t *testing.T) {
+	ctx := ctxT(t, time.Minute)
+	to := s.takeover(t, (*ossync.Faults).PauseRenewals, ossync.WithRetry(time.Millisecond, 5*time.Millisecond))
+	to.fa.Resume()
+	if err := to.la.Unlock(ctx); err != nil {
+		t.Fatalf("Unlock of a lost lease: %v, want nil", err)
+	}
+	if h, err := to.b.Holder(ctx, to.name); err != nil || h.Token != to.lb.Token() {
+		t.Fatalf("after the lost lease's Unlock, Holder = %+v, %v; want token %d", h, err, to.lb.Token())
+	}
+}
+
+// takeover: client a holds a lock, then fail stops its renewals; client b
+// gets the lock only once a's lease is over: a has learnt it lost it
+// (Done, ErrLost) by then, and b's token is larger.
+func (s suite) takeover(t *testing.T, fail func(*ossync.Faults), opts ...ossync.Option) takeover {
 	ctx := ctxT(t, 3*s.expiry()+time.Minute)
 	n := name(t)
 	a, fa := s.client(t)
@@ -209,20 +230,28 @@ func (s suite) expiryAfterDeath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fa.Kill()
-	lb, err := b.Lock(ctx, n)
+	fail(fa)
+	lb, err := b.Lock(ctx, n, opts...)
 	if err != nil {
-		t.Fatalf("Lock after the holder died: %v", err)
+		t.Fatalf("Lock after the holder stopped renewing: %v", err)
 	}
 	if !isDone(la.Done()) {
-		t.Fatal("the dead holder's lease is still live while another holds the lock")
+		t.Fatal("another client got the lock before the old holder's lease was over")
 	}
 	if !errors.Is(la.Err(), ossync.ErrLost) {
-		t.Fatalf("dead holder's Err = %v, want ErrLost", la.Err())
+		t.Fatalf("old holder's Err = %v, want ErrLost", la.Err())
 	}
 	if lb.Token() <= la.Token() {
 		t.Fatalf("token %d after %d", lb.Token(), la.Token())
 	}
+	return takeover{name: n, fa: fa, la: la, b: b, lb: lb}
+}
+
+type takeover struct {
+	name   string
+	fa     *ossync.Faults
+	la, lb *ossync.Lease
+	b      *ossync.Client
 }
 
 func (s suite) renewal(t *testing.T) {
@@ -245,34 +274,6 @@ func (s suite) renewal(t *testing.T) {
 	}
 	if err := la.Unlock(ctx); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// pausedHolder: a holder whose renewals are blocked learns of the loss
-// before another client gets the lock.
-func (s suite) pausedHolder(t *testing.T) {
-	ctx := ctxT(t, 3*s.expiry()+time.Minute)
-	n := name(t)
-	a, fa := s.client(t)
-	b, _ := s.client(t)
-	la, err := a.Lock(ctx, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fa.PauseRenewals()
-	lb, err := b.Lock(ctx, n, ossync.WithRetry(time.Millisecond, 5*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !isDone(la.Done()) {
-		t.Fatal("another client got the lock before the paused holder learnt it lost it")
-	}
-	fa.Resume()
-	if err := la.Unlock(ctx); err != nil {
-		t.Fatalf("Unlock of a lost lease: %v, want nil", err)
-	}
-	if h, err := b.Holder(ctx, n); err != nil || h.Token != lb.Token() {
-		t.Fatalf("after the lost lease's Unlock, Holder = %+v, %v; want token %d", h, err, lb.Token())
 	}
 }
 
