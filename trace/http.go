@@ -8,12 +8,19 @@ import (
 	"strconv"
 )
 
-// Tag keys the wrappers set (Zipkin's conventions).
+// Tag keys the wrappers set: OpenTelemetry's semantic conventions for
+// HTTP spans, so that a go-os span and an OpenTelemetry one of the same
+// call look alike in any backend. trace/zipkintrace maps them to Zipkin's
+// names (http.method, http.path, http.url, http.status_code).
 const (
-	TagHTTPMethod = "http.method"
-	TagHTTPPath   = "http.path"
-	TagHTTPRoute  = "http.route"
-	TagHTTPStatus = "http.status_code"
+	TagHTTPMethod    = "http.request.method"       // both sides: GET
+	TagURLPath       = "url.path"                  // server and client: /orders/7
+	TagURLScheme     = "url.scheme"                // server: http or https
+	TagURLFull       = "url.full"                  // client: the URL, without credentials
+	TagServerAddress = "server.address"            // client: the host called
+	TagServerPort    = "server.port"               // client: its port
+	TagHTTPRoute     = "http.route"                // server: the ServeMux pattern matched
+	TagHTTPStatus    = "http.response.status_code" // both sides: 200
 )
 
 // Middleware traces an HTTP server: each request gets a Server span that
@@ -40,7 +47,12 @@ func Middleware(t *Tracer) func(http.Handler) http.Handler {
 				return
 			}
 			span.SetTag(TagHTTPMethod, r.Method)
-			span.SetTag(TagHTTPPath, r.URL.Path)
+			span.SetTag(TagURLPath, r.URL.Path)
+			if r.TLS != nil {
+				span.SetTag(TagURLScheme, "https")
+			} else {
+				span.SetTag(TagURLScheme, "http")
+			}
 			if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
 				span.SetRemote(Endpoint{Addr: ap})
 			}
@@ -109,7 +121,16 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	Inject(sc, out.Header, tr.t.formats...)
 	if span.recording() {
 		span.SetTag(TagHTTPMethod, req.Method)
-		span.SetTag(TagHTTPPath, req.URL.Path)
+		span.SetTag(TagURLFull, req.URL.Redacted())
+		span.SetTag(TagURLPath, req.URL.Path)
+		span.SetTag(TagServerAddress, req.URL.Hostname())
+		if port := req.URL.Port(); port != "" {
+			span.SetTag(TagServerPort, port)
+		} else if req.URL.Scheme == "https" {
+			span.SetTag(TagServerPort, "443")
+		} else {
+			span.SetTag(TagServerPort, "80")
+		}
 		if ap, err := netip.ParseAddrPort(req.URL.Host); err == nil {
 			span.SetRemote(Endpoint{Addr: ap})
 		} else {

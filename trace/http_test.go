@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/microos/go-os/trace"
@@ -55,8 +56,11 @@ func TestMiddlewareAndTransport(t *testing.T) {
 		d         trace.SpanData
 		key, want string
 	}{
-		{ss, trace.TagHTTPStatus, "418"}, {ss, trace.TagHTTPRoute, "GET /items/{id}"}, {ss, trace.TagHTTPPath, "/items/7"},
-		{cs, trace.TagHTTPStatus, "418"}, {cs, trace.TagHTTPMethod, "GET"}, {cs, trace.TagHTTPPath, "/items/7"},
+		{ss, trace.TagHTTPStatus, "418"}, {ss, trace.TagHTTPRoute, "GET /items/{id}"}, {ss, trace.TagURLPath, "/items/7"},
+		{ss, trace.TagHTTPMethod, "GET"}, {ss, trace.TagURLScheme, "http"},
+		{cs, trace.TagHTTPStatus, "418"}, {cs, trace.TagHTTPMethod, "GET"}, {cs, trace.TagURLPath, "/items/7"},
+		{cs, trace.TagURLFull, srv.URL + "/items/7"}, {cs, trace.TagServerAddress, "127.0.0.1"},
+		{cs, trace.TagServerPort, srv.URL[strings.LastIndex(srv.URL, ":")+1:]},
 	} {
 		if got, _ := c.d.Tag(c.key); got != c.want {
 			t.Errorf("%s %s = %q, want %q", c.d.Name, c.key, got, c.want)

@@ -88,7 +88,7 @@ func writeTrace(b *strings.Builder, id TraceID, spans []SpanData) {
 	}
 	for _, d := range ordered {
 		name := d.Name
-		if p, ok := d.Tag(TagHTTPPath); ok && !strings.Contains(name, p) && !strings.Contains(name, "{") {
+		if p, ok := d.Tag(TagURLPath); ok && !strings.Contains(name, p) && !strings.Contains(name, "{") {
 			name += " " + p
 		}
 		fmt.Fprintf(b, "  %*s  %*s  %-*s  %-8s  %s%s", offW, "+"+ms(d.Start.Sub(start)), durW, ms(d.Duration()),

@@ -257,3 +257,47 @@ func span() *trace.SpanData {
 	d.SpanID, _ = trace.ParseSpanID("b7ad6b7169203331")
 	return d
 }
+
+// TestHTTPSemanticConventions: a request through trace.Transport and
+// trace.Middleware, both exporting over OTLP, reads back from the collector
+// with OpenTelemetry's HTTP attribute names and types.
+func TestHTTPSemanticConventions(t *testing.T) {
+	exp, err := otlptrace.New(testenv.OTLP(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := trace.New(exp, trace.WithService("otlp-http-"+time.Now().Format("150405.000"), "", ""))
+	defer tr.Shutdown(context.Background())
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /orders/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusCreated) })
+	srv := httptest.NewServer(trace.Middleware(tr)(mux))
+	defer srv.Close()
+	client := &http.Client{Transport: trace.Transport(srv.Client().Transport, tr)}
+	ctx, root := tr.Start(context.Background(), "caller")
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/orders/7", nil)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	root.End()
+	if err := tr.Flush(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	spans, err := jaegerquery.Reader(queryURL(t))(ctxT(t), root.SpanContext().TraceID, 3)
+	if err != nil || len(spans) != 3 {
+		t.Fatalf("read back %+v, %v", spans, err)
+	}
+	port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
+	want := map[trace.Kind]map[string]string{
+		trace.Server: {"http.request.method": "GET", "url.path": "/orders/7", "url.scheme": "http", "http.route": "GET /orders/{id}", "http.response.status_code": "201"},
+		trace.Client: {"http.request.method": "GET", "url.full": srv.URL + "/orders/7", "server.address": "127.0.0.1", "server.port": port, "http.response.status_code": "201"},
+	}
+	for _, d := range spans {
+		for k, v := range want[d.Kind] {
+			if got, _ := d.Tag(k); got != v {
+				t.Errorf("%v span: %s = %q, want %q", d.Kind, k, got, v)
+			}
+		}
+	}
+}

@@ -13,13 +13,17 @@
 // B3, as trace.Extract reads it); a client span is a child of the span in
 // the call's context and sends its context in the tracer's formats. Spans
 // are named after the full method ("/pkg.Service/Method") and tagged with
-// it and the gRPC status code; a status other than OK marks them failed.
+// OpenTelemetry's semantic-convention attributes (rpc.system "grpc",
+// rpc.service, rpc.method, rpc.grpc.status_code as a number; zipkintrace
+// sends the code as Zipkin's grpc.status_code name); a status other than
+// OK marks them failed.
 package tracegrpc
 
 import (
 	"context"
 	"io"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"google.golang.org/grpc"
@@ -31,11 +35,40 @@ import (
 	"github.com/microos/go-os/trace"
 )
 
-// Tag keys the interceptors set.
+// Tag keys the interceptors set (OpenTelemetry's semantic conventions).
 const (
-	TagMethod = "rpc.method"
-	TagCode   = "grpc.status_code"
+	TagSystem  = "rpc.system"           // "grpc"
+	TagService = "rpc.service"          // "pkg.Service"
+	TagMethod  = "rpc.method"           // "Method"
+	TagCode    = "rpc.grpc.status_code" // "0" for OK: the numeric code
 )
+
+// tagMethod sets rpc.system, rpc.service and rpc.method from a full method
+// name "/pkg.Service/Method".
+func tagMethod(span *trace.Span, full string) {
+	service, method, ok := strings.Cut(strings.TrimPrefix(full, "/"), "/")
+	if !ok {
+		service, method = "", full
+	}
+	span.SetTag(TagSystem, "grpc")
+	span.SetTag(TagService, service)
+	span.SetTag(TagMethod, method)
+}
+
+// codeStrings holds the codes as strings, so tagging does not allocate.
+var codeStrings = func() (s [17]string) {
+	for i := range s {
+		s[i] = strconv.Itoa(i)
+	}
+	return s
+}()
+
+func codeString(c codes.Code) string {
+	if int(c) < len(codeStrings) {
+		return codeStrings[c]
+	}
+	return strconv.FormatUint(uint64(c), 10)
+}
 
 // Carrier adapts gRPC metadata to trace.Carrier (gRPC keys are lower case).
 type Carrier metadata.MD
@@ -62,7 +95,7 @@ func startServer(ctx context.Context, t *trace.Tracer, method string) (context.C
 	}
 	ctx, span := t.Start(ctx, method, opts...)
 	if span.IsRecording() {
-		span.SetTag(TagMethod, method)
+		tagMethod(span, method)
 		if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 			if ap, err := netip.ParseAddrPort(p.Addr.String()); err == nil {
 				span.SetRemote(trace.Endpoint{Addr: ap})
@@ -75,7 +108,7 @@ func startServer(ctx context.Context, t *trace.Tracer, method string) (context.C
 func finish(span *trace.Span, err error) {
 	if span.IsRecording() {
 		code := status.Code(err)
-		span.SetTag(TagCode, code.String())
+		span.SetTag(TagCode, codeString(code))
 		if code != codes.OK {
 			span.SetError(err)
 		}
@@ -120,7 +153,7 @@ func (s *serverStream) Context() context.Context { return s.ctx }
 func startClient(ctx context.Context, t *trace.Tracer, method, target string) (context.Context, *trace.Span) {
 	ctx, span := t.Start(ctx, method, trace.Client)
 	if span.IsRecording() {
-		span.SetTag(TagMethod, method)
+		tagMethod(span, method)
 		if ap, err := netip.ParseAddrPort(target); err == nil {
 			span.SetRemote(trace.Endpoint{Addr: ap})
 		}

@@ -61,8 +61,13 @@ func TestUnaryJoinsTrace(t *testing.T) {
 	if handlerSpan.SpanID != ss.SpanID {
 		t.Errorf("the handler's ctx carries %s, want the server span %s", handlerSpan.SpanID, ss.SpanID)
 	}
-	if v, _ := ss.Tag(tracegrpc.TagCode); v != "OK" {
-		t.Errorf("server status tag %q", v)
+	for _, d := range []trace.SpanData{ss, cs} {
+		for k, want := range map[string]string{tracegrpc.TagCode: "0", tracegrpc.TagSystem: "grpc",
+			tracegrpc.TagService: "echogrpc.Echo", tracegrpc.TagMethod: "Echo"} {
+			if v, _ := d.Tag(k); v != want {
+				t.Errorf("%v span: tag %s = %q, want %q", d.Kind, k, v, want)
+			}
+		}
 	}
 	if !ss.Remote.Addr.IsValid() || !cs.Remote.Addr.IsValid() {
 		t.Errorf("remote endpoints missing: server %+v client %+v", ss.Remote, cs.Remote)
@@ -85,7 +90,7 @@ func TestUnaryErrorMarksSpans(t *testing.T) {
 		if d.Error == "" {
 			t.Errorf("%s span not marked failed", name)
 		}
-		if v, _ := d.Tag(tracegrpc.TagCode); v != "NotFound" {
+		if v, _ := d.Tag(tracegrpc.TagCode); v != "5" { // NotFound
 			t.Errorf("%s status tag %q", name, v)
 		}
 	}

@@ -93,10 +93,10 @@ func TestChain(t *testing.T) {
 	}
 	want := []hop{
 		{frontend.Service(), trace.Internal, "checkout", nil},
-		{frontend.Service(), trace.Client, "GET", map[string]string{"http.path": "/checkout/book", "http.status_code": "200"}},
+		{frontend.Service(), trace.Client, "GET", map[string]string{"http.method": "GET", "http.path": "/checkout/book", "http.status_code": "200"}},
 		{api.Service(), trace.Server, "GET /checkout/{item}", map[string]string{"http.route": "GET /checkout/{item}", "http.status_code": "200"}},
 		{api.Service(), trace.Client, echogrpc.Echo, map[string]string{"grpc.status_code": "OK"}},
-		{backend.Service(), trace.Server, echogrpc.Echo, map[string]string{"grpc.status_code": "OK", "rpc.method": echogrpc.Echo}},
+		{backend.Service(), trace.Server, echogrpc.Echo, map[string]string{"grpc.status_code": "OK", "rpc.method": "Echo", "rpc.service": "echogrpc.Echo", "rpc.system": "grpc"}},
 		{backend.Service(), trace.Internal, "lookup", map[string]string{"item": "book"}},
 	}
 	spans, err := jaegerquery.Reader(queryURL)(ctxT(t), root.SpanContext().TraceID, len(want))

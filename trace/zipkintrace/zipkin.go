@@ -14,6 +14,12 @@
 // bounded queue, so a slow or absent collector costs the service dropped
 // spans (Tracer.Stats().Dropped), never latency.
 //
+// OpenTelemetry's semantic-convention tags the go-os wrappers set are sent
+// under Zipkin's names: http.request.method as http.method, url.path as
+// http.path, url.full as http.url, http.response.status_code as
+// http.status_code, and rpc.grpc.status_code as grpc.status_code with the
+// code's name ("OK"). Every other tag is sent as it is.
+//
 // # Errors
 //
 // Export wraps connection failures, timeouts and 5xx or 429 answers as
@@ -30,6 +36,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/openzipkin/zipkin-go/model"
@@ -200,12 +207,43 @@ func toModel(d *trace.SpanData, m *model.SpanModel) {
 	if len(d.Tags) > 0 || d.Error != "" {
 		m.Tags = make(map[string]string, len(d.Tags)+1)
 		for _, t := range d.Tags {
-			m.Tags[t.Key] = t.Value
+			k, v := zipkinTag(t)
+			m.Tags[k] = v
 		}
 		if d.Error != "" {
 			m.Tags["error"] = d.Error
 		}
 	}
+}
+
+// zipkinNames maps OpenTelemetry's semantic-convention attribute names,
+// which the go-os wrappers set, to the tag names of Zipkin's conventions
+// (what Zipkin's UI and Brave's instrumentation use).
+var zipkinNames = map[string]string{
+	"http.request.method":       "http.method",
+	"url.path":                  "http.path",
+	"url.full":                  "http.url",
+	"http.response.status_code": "http.status_code",
+	"rpc.grpc.status_code":      "grpc.status_code",
+}
+
+// grpcCodes are gRPC's status code names (Zipkin's grpc.status_code
+// carries the name: "OK", "NOT_FOUND" in Brave; grpc-go's spelling here).
+var grpcCodes = [...]string{"OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound",
+	"AlreadyExists", "PermissionDenied", "ResourceExhausted", "FailedPrecondition", "Aborted", "OutOfRange",
+	"Unimplemented", "Internal", "Unavailable", "DataLoss", "Unauthenticated"}
+
+func zipkinTag(t trace.Tag) (key, value string) {
+	k, ok := zipkinNames[t.Key]
+	if !ok {
+		return t.Key, t.Value
+	}
+	if k == "grpc.status_code" {
+		if n, err := strconv.Atoi(t.Value); err == nil && n >= 0 && n < len(grpcCodes) {
+			return k, grpcCodes[n]
+		}
+	}
+	return k, t.Value
 }
 
 var kinds = [...]model.Kind{
