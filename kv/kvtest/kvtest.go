@@ -560,20 +560,9 @@ func testCloseDuringCalls(t *testing.T, h Harness, _ kv.Store, key func(string) 
 // tried again.
 func testCloseWaitsForHungCall(t *testing.T, h Harness) {
 	for round := 0; round < 50; round++ {
-		s := h.Hung(t)
 		// The backend never answers: the call leaves the driver only when
 		// its ctx ends, not before callDeadline.
-		c, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-		callDeadline, _ := c.Deadline()
-		started := make(chan struct{})
-		done := make(chan error, 1)
-		go func() {
-			close(started)
-			_, err := s.Get(c, "k")
-			done <- err
-		}()
-		<-started
-		runtime.Gosched()
+		s, callDeadline, done, cancel := startHungGet(t, h, 300*time.Millisecond)
 		if err := s.Close(); err != nil {
 			t.Fatalf("Close: %v", err)
 		}
@@ -594,23 +583,31 @@ func testCloseWaitsForHungCall(t *testing.T, h Harness) {
 	t.Fatal("in 50 rounds no call was in flight when Close ran")
 }
 
+// startHungGet starts a Get with the given timeout on a store whose
+// backend never answers, and gives the goroutine a chance to enter the
+// driver before the caller closes the store.
+func startHungGet(t *testing.T, h Harness, timeout time.Duration) (s kv.Store, callDeadline time.Time, done <-chan error, cancel context.CancelFunc) {
+	s = h.Hung(t)
+	c, cancel := context.WithTimeout(context.Background(), timeout)
+	callDeadline, _ = c.Deadline()
+	started := make(chan struct{})
+	errc := make(chan error, 1)
+	go func() {
+		close(started)
+		_, err := s.Get(c, "k")
+		errc <- err
+	}()
+	<-started
+	runtime.Gosched()
+	return s, callDeadline, errc, cancel
+}
+
 // Shutdown with a call blocked in the driver for longer than Shutdown's
 // own deadline: Shutdown returns by its deadline (before the call's) with
 // an error of class DeadlineExceeded, and the call still returns.
 func testShutdownDeadline(t *testing.T, h Harness) {
 	for round := 0; round < 50; round++ {
-		s := h.Hung(t)
-		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		callDeadline, _ := c.Deadline()
-		started := make(chan struct{})
-		done := make(chan error, 1)
-		go func() {
-			close(started)
-			_, err := s.Get(c, "k")
-			done <- err
-		}()
-		<-started
-		runtime.Gosched()
+		s, callDeadline, done, cancel := startHungGet(t, h, 2*time.Second)
 		sc, scancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		err := s.Shutdown(sc)
 		scancel()
