@@ -5,25 +5,20 @@ import (
 	"testing"
 
 	"github.com/microos/go-os/config"
+	"github.com/microos/go-os/internal/oserrtest"
 	"github.com/microos/go-os/oserr"
 )
 
 func TestSentinelClasses(t *testing.T) {
-	for _, tc := range []struct {
-		err   error
-		class oserr.Class
-	}{
-		{config.ErrNotFound, oserr.NotFound},
-		{config.ErrParse, oserr.Invalid},
-		{config.ErrInvalid, oserr.Invalid},
-		{config.ErrUnavailable, oserr.Unavailable},
-		{config.ErrForbidden, oserr.Forbidden},
-		{config.ErrClosed, oserr.Closed},
-		{config.ErrType, oserr.Invalid},
-	} {
-		wrapped := &config.SourceError{Source: "test", Op: "load", Err: config.Wrap(tc.err, errors.New("backend"))}
-		if oserr.Code(wrapped) != tc.class || !errors.Is(wrapped, tc.err) || !errors.Is(wrapped, tc.class) {
-			t.Errorf("%v: class %v, want %v", tc.err, oserr.Code(wrapped), tc.class)
-		}
-	}
+	oserrtest.Classes(t, func(err error) error {
+		return &config.SourceError{Source: "test", Op: "load", Err: config.Wrap(err, errors.New("backend"))}
+	},
+		oserrtest.Case{Err: config.ErrNotFound, Class: oserr.NotFound},
+		oserrtest.Case{Err: config.ErrParse, Class: oserr.Invalid},
+		oserrtest.Case{Err: config.ErrInvalid, Class: oserr.Invalid},
+		oserrtest.Case{Err: config.ErrUnavailable, Class: oserr.Unavailable},
+		oserrtest.Case{Err: config.ErrForbidden, Class: oserr.Forbidden},
+		oserrtest.Case{Err: config.ErrClosed, Class: oserr.Closed},
+		oserrtest.Case{Err: config.ErrType, Class: oserr.Invalid},
+	)
 }

@@ -5,23 +5,16 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/microos/go-os/internal/oserrtest"
 	"github.com/microos/go-os/log"
 	"github.com/microos/go-os/oserr"
 )
 
 func TestSentinelClasses(t *testing.T) {
-	for _, tc := range []struct {
-		err   error
-		class oserr.Class
-	}{
-		{log.ErrClosed, oserr.Closed},
-		{log.ErrDropped, oserr.Limited},
-		{log.ErrInvalidOption, oserr.Invalid},
-		{log.ErrOutput, oserr.Unavailable},
-	} {
-		wrapped := fmt.Errorf("op: %w: %w", tc.err, errors.New("backend"))
-		if oserr.Code(wrapped) != tc.class || !errors.Is(wrapped, tc.err) || !errors.Is(wrapped, tc.class) {
-			t.Errorf("%v: class %v, want %v", tc.err, oserr.Code(wrapped), tc.class)
-		}
-	}
+	oserrtest.Classes(t, func(err error) error { return fmt.Errorf("op: %w: %w", err, errors.New("backend")) },
+		oserrtest.Case{Err: log.ErrClosed, Class: oserr.Closed},
+		oserrtest.Case{Err: log.ErrDropped, Class: oserr.Limited},
+		oserrtest.Case{Err: log.ErrInvalidOption, Class: oserr.Invalid},
+		oserrtest.Case{Err: log.ErrOutput, Class: oserr.Unavailable},
+	)
 }

@@ -1,31 +1,20 @@
 package router
 
 import (
-	"errors"
 	"testing"
 
+	"github.com/microos/go-os/internal/oserrtest"
 	"github.com/microos/go-os/oserr"
 )
 
 func TestErrorClasses(t *testing.T) {
-	for _, tc := range []struct {
-		err  error
-		want oserr.Class
-	}{
-		{ErrNoNodes, oserr.Unavailable},
-		{ErrAllEjected, oserr.Unavailable},
-		{ErrThrottled, oserr.Limited},
-		{ErrRateLimited, oserr.Limited},
-		{ErrConcurrencyLimited, oserr.Limited},
-		{ErrUnavailable, oserr.Unavailable},
-		{ErrClosed, oserr.Closed},
-	} {
-		err := &Error{Op: "pick", Service: "s", Err: tc.err}
-		if got := oserr.Code(err); got != tc.want {
-			t.Errorf("Code(%v) = %v, want %v", err, got, tc.want)
-		}
-		if !errors.Is(err, tc.want) || !errors.Is(err, tc.err) {
-			t.Errorf("errors.Is(%v, %v / its sentinel) = false", err, tc.want)
-		}
-	}
+	oserrtest.Classes(t, func(err error) error { return &Error{Op: "pick", Service: "s", Err: err} },
+		oserrtest.Case{Err: ErrNoNodes, Class: oserr.Unavailable},
+		oserrtest.Case{Err: ErrAllEjected, Class: oserr.Unavailable},
+		oserrtest.Case{Err: ErrThrottled, Class: oserr.Limited},
+		oserrtest.Case{Err: ErrRateLimited, Class: oserr.Limited},
+		oserrtest.Case{Err: ErrConcurrencyLimited, Class: oserr.Limited},
+		oserrtest.Case{Err: ErrUnavailable, Class: oserr.Unavailable},
+		oserrtest.Case{Err: ErrClosed, Class: oserr.Closed},
+	)
 }
