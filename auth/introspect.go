@@ -211,7 +211,7 @@ func (v *IntrospectionVerifier) doIntrospect(ctx context.Context, token string) 
 	if in.Issuer != "" && in.Issuer != v.issuer {
 		return nil, reject(ErrIssuer, "%q", in.Issuer)
 	}
-	if v.o.audience != "" && len(in.Audience) > 0 && !contains(in.Audience, v.o.audience) {
+	if v.o.audience != "" && !contains(in.Audience, v.o.audience) {
 		return nil, reject(ErrAudience, "%q", []string(in.Audience))
 	}
 	exp := unix(in.Expiry)
@@ -220,6 +220,9 @@ func (v *IntrospectionVerifier) doIntrospect(ctx context.Context, token string) 
 	}
 	if nbf := unix(in.NotBefore); !nbf.IsZero() && now.Add(v.o.skew).Before(nbf) {
 		return nil, reject(ErrNotYetValid, "until %s", nbf.UTC().Format(time.RFC3339))
+	}
+	if iat := unix(in.IssuedAt); !iat.IsZero() && now.Add(v.o.skew).Before(iat) {
+		return nil, reject(ErrNotYetValid, "issued at %s, in the future", iat.UTC().Format(time.RFC3339))
 	}
 	c := &Claims{
 		Subject: in.Subject, ClientID: in.ClientID, Scopes: strings.Fields(in.Scope),

@@ -157,7 +157,12 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string) (*Claims, error)
 		}
 	}
 	if std.IssuedAt != nil {
+		// Issued in the future (as go-jose's ErrIssuedInTheFuture): the
+		// issuer's clock or ours is off by more than the skew.
 		iat = std.IssuedAt.Time()
+		if now.Add(v.o.skew).Before(iat) {
+			return nil, reject(ErrNotYetValid, "issued at %s, in the future", iat.UTC().Format(time.RFC3339))
+		}
 	}
 	scopes := extra.Scp
 	if extra.Scope != "" {

@@ -87,7 +87,8 @@ func WithHTTPClient(c *http.Client) Option {
 	}
 }
 
-// WithAudience requires tokens to name aud in their audience.
+// WithAudience requires tokens to name aud in their audience (a token
+// with no audience is refused, JWT or introspected).
 func WithAudience(aud string) Option { return func(o *options) { o.audience = aud } }
 
 // WithSkew sets the clock skew allowed on exp and nbf (30s by default).

@@ -3,10 +3,12 @@ package oauth2auth_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/microos/go-os/auth"
+	"github.com/microos/go-os/auth/authtest"
 	"github.com/microos/go-os/auth/oauth2auth"
 	"github.com/microos/go-os/internal/testenv"
 	"go.uber.org/goleak"
@@ -83,3 +85,68 @@ func TestRealProvider(t *testing.T) {
 		t.Fatalf("limited client denied read: %+v", d)
 	}
 }
+
+// providerHarness runs the conformance suite against the real provider:
+// kind jwt (JWTs through JWKS), introspection (opaque tokens) or chain
+// (opaque tokens through the JWT verifier, then introspection).
+func providerHarness(t *testing.T, kind string) authtest.Harness {
+	srv := testenv.OAuth2(t)
+	var mu sync.Mutex
+	introspectors := map[*testing.T]*auth.IntrospectionVerifier{} // by the subtest that made it
+	cl := auth.WithClient(srv.ClientID, srv.ClientSecret)
+	h := authtest.Harness{
+		Issuer: srv.Issuer,
+		Opaque: kind != "jwt",
+		Token: func(t *testing.T) string {
+			var opts []auth.Option
+			if kind == "jwt" {
+				opts = append(opts, auth.WithAudience(srv.Resource))
+			}
+			src := auth.NewTokenSource(srv.Issuer+"/token", srv.ClientID, srv.ClientSecret, []string{"read"}, opts...)
+			defer src.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			tok, err := src.Token(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tok.AccessToken
+		},
+		New: func(t *testing.T, opts ...auth.Option) auth.Verifier {
+			jv := auth.NewJWTVerifier(srv.Issuer, append([]auth.Option{auth.WithTokenType("at+jwt")}, opts...)...)
+			iv := auth.NewIntrospectionVerifier(srv.Issuer, append([]auth.Option{cl}, opts...)...)
+			t.Cleanup(func() { jv.Close(); iv.Close() })
+			mu.Lock()
+			introspectors[t] = iv
+			mu.Unlock()
+			switch kind {
+			case "jwt":
+				return jv
+			case "introspection":
+				return iv
+			}
+			return auth.Chain(jv, iv)
+		},
+	}
+	if kind == "jwt" {
+		h.Audience = srv.Resource
+	} else {
+		h.Revoke = func(t *testing.T, v auth.Verifier, token string) error {
+			mu.Lock()
+			iv := introspectors[t]
+			mu.Unlock()
+			r := auth.NewRevoker(srv.Issuer, []*auth.IntrospectionVerifier{iv}, cl)
+			defer r.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			return r.Revoke(ctx, token, "access_token")
+		}
+	}
+	return h
+}
+
+func TestConformanceProviderJWT(t *testing.T) { authtest.Run(t, providerHarness(t, "jwt")) }
+func TestConformanceProviderIntrospection(t *testing.T) {
+	authtest.Run(t, providerHarness(t, "introspection"))
+}
+func TestConformanceProviderChain(t *testing.T) { authtest.Run(t, providerHarness(t, "chain")) }
