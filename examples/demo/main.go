@@ -28,6 +28,16 @@ import (
 func main() {
 	serve := flag.Bool("serve", false, "keep running and serve the status page")
 	addr := flag.String("addr", "127.0.0.1:8080", "with -serve: where the gateway's /monitor/ listens")
+	u := urlsFromEnv()
+	flag.StringVar(&u.kv, "kv", u.kv, "the counter's store: mem://, redis://host:port/0, memcache://h1:p1,h2:p2 (env DEMO_KV_URL)")
+	flag.StringVar(&u.discovery, "discovery", u.discovery, "registry: mem://, consul://host:port (env DEMO_DISCOVERY_URL)")
+	flag.StringVar(&u.event, "event", u.event, "event bus: mem://, redis://host:port/0 (env DEMO_EVENT_URL)")
+	flag.StringVar(&u.sync, "sync", u.sync, "leader election: mem://, redis://host:port/0, consul://host:port (env DEMO_SYNC_URL)")
+	flag.StringVar(&u.trace, "trace", u.trace, "span exporter: mem://, zipkin+http://host:9411/api/v2/spans (env DEMO_TRACE_URL)")
+	flag.StringVar(&u.traceQuery, "trace-query", u.traceQuery, "with -trace: the collector's query API, Jaeger's http://host:16686 (env DEMO_TRACE_QUERY_URL)")
+	flag.StringVar(&u.metrics, "metrics", u.metrics, "metrics: mem://, statsd://host:8125?tags=datadog (env DEMO_METRICS_URL)")
+	flag.StringVar(&u.metricsQuery, "metrics-query", u.metricsQuery, "with -metrics: a Prometheus text page of what it received, statsd_exporter's http://host:9102/metrics (env DEMO_METRICS_QUERY_URL)")
+	ns := flag.String("namespace", os.Getenv("DEMO_NAMESPACE"), "prefix of every name written to a real backend (default: a fresh one per run)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -36,14 +46,16 @@ func main() {
 		ctx, cancel = context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 	}
-	if err := run(ctx, os.Stdout, options{serve: *serve, addr: *addr}); err != nil {
+	if err := run(ctx, os.Stdout, options{serve: *serve, addr: *addr, urls: u, namespace: *ns}); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
 }
 
 type options struct {
-	serve bool
-	addr  string
-	logs  io.Writer // every service's JSON log lines (default: discarded, a few are printed)
+	serve     bool
+	addr      string
+	urls      urls      // mem:// each, unless flags or env say otherwise
+	namespace string    // default on real backends: a fresh demoXXXXXX- per run
+	logs      io.Writer // every service's JSON log lines (default: discarded, a few are printed)
 }

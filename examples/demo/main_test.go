@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/microos/go-os/internal/testenv"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -18,20 +20,61 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // prints from the system's own state (the recorder, kv, the router's
 // stats, the metrics snapshot), not on our own counters.
 func TestDemo(t *testing.T) {
+	s := runDemo(t, options{})
+	check(t, s, append(facts(),
+		// the log line carries the trace id the request came with
+		`"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736".*"service":"greeter"`,
+		`gateway-1 GET /hello/\{name\}\s+2xx 16`,
+	))
+	if strings.Contains(s, "== backends") {
+		t.Errorf("the embedded run names its backends as if they were real:\n%s", s)
+	}
+	if n := strings.Count(s, "\n"); n > 40 {
+		t.Errorf("demo output is %d lines, more than one screen", n)
+	}
+}
+
+// The same binary on the servers of scripts/backends: every fact is now
+// read from a real backend. The timeline is what Jaeger answers for the
+// trace id, the counts are what statsd_exporter received, the count is in
+// Redis, the leader was elected by Consul sessions, the event went through
+// Redis Streams. The run's names have a prefix of their own, so that other
+// tests on the same servers do not meet it.
+func TestDemoOnRealBackends(t *testing.T) {
+	redis, consul := testenv.Redis(t), testenv.Consul(t)
+	spans, query := testenv.Zipkin(t)
+	statsd, page := testenv.Statsd(t)
+	s := runDemo(t, options{urls: urls{
+		kv: "redis://" + redis + "/0", discovery: "consul://" + consul,
+		event: "redis://" + redis + "/0", sync: "redis://" + redis + "/0",
+		trace: "zipkin+" + spans, traceQuery: query,
+		metrics: "statsd://" + statsd + "?tags=datadog", metricsQuery: page,
+	}})
+	check(t, s, append(facts(),
+		`== backends: kv=redis discovery=consul event=redis sync=redis trace=zipkin\+http metrics=statsd; names prefixed demo[0-9a-f]{6}-\n`,
+		`"trace_id":"[0-9a-f]{32}".*"service":"greeter"`,
+		// statsd tags have no spaces: the daemon has GET_/hello/{name}
+		`gateway-1 GET_/hello/\{name\}\s+2xx 16`,
+	))
+}
+
+func runDemo(t *testing.T, o options) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	if err := run(ctx, &out, options{}); err != nil {
+	if err := run(ctx, &out, o); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
-	s := out.String()
-	for _, re := range []string{
-		// the trace has spans from the three services
-		`(?m)^\s+\+\S+\s+\S+\s+gateway\s+SERVER\s+GET /hello/\{name\}$`,
-		`(?m)^\s+\+\S+\s+\S+\s+greeter\s+SERVER\s+GET /greet/\{name\}$`,
-		`(?m)^\s+\+\S+\s+\S+\s+counter\s+SERVER\s+GET /count/\{name\}$`,
-		// the log line carries the trace id
-		`"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736".*"service":"greeter"`,
+	return out.String()
+}
+
+// facts are the walkthrough's claims, the same on every backend.
+func facts() []string {
+	return []string{
+		// the trace has spans from the three services (Zipkin lowercases names)
+		`(?mi)^\s+\+\S+\s+\S+\s+gateway\s+SERVER\s+GET /hello/\{name\}$`,
+		`(?mi)^\s+\+\S+\s+\S+\s+greeter\s+SERVER\s+GET /greet/\{name\}$`,
+		`(?mi)^\s+\+\S+\s+\S+\s+counter\s+SERVER\s+GET /count/\{name\}$`,
 		// the counter counted, in kv, across both instances
 		`visits:ada = 5\n`,
 		// only the leader ran the job, and leadership was handed over
@@ -41,20 +84,20 @@ func TestDemo(t *testing.T) {
 		`answer: Bonjour, ada!`,
 		// the crashed instance was ejected and no request failed
 		`10 requests: 0 failed\n  counter-1 ejected\n  counter-2 routable`,
-		// metrics per route
-		`gateway-1 GET /hello/\{name\}\s+2xx 16`,
 		// the event was consumed: the consumer's record is in the same flow
 		`read back by root id: greeting.sent → greeting.counted\n`,
 		// the policy denied the call without the scope
 		`calls counter-1 directly: 403 Forbidden\n`,
 		// monitor
 		`GET /monitor/health/ready → 200; status running`,
-	} {
-		if !regexp.MustCompile(re).MatchString(s) {
-			t.Errorf("demo output lacks %s:\n%s", re, s)
-		}
 	}
-	if n := strings.Count(s, "\n"); n > 40 {
-		t.Errorf("demo output is %d lines, more than one screen", n)
+}
+
+func check(t *testing.T, out string, facts []string) {
+	t.Helper()
+	for _, re := range facts {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("demo output lacks %s:\n%s", re, out)
+		}
 	}
 }

@@ -17,11 +17,11 @@ import (
 // greeter answers with the greeting of the request's config snapshot, so an
 // edit of the config file changes the next answer, never half of one.
 // Each greeting is published as an event: the counter consumes it.
-func greeterMux(bus *event.Bus) *http.ServeMux {
+func greeterMux(bus *event.Bus, eventType string) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /greet/{name}", func(w http.ResponseWriter, r *http.Request) {
 		snap := config.FromContext(r.Context())
-		if _, err := bus.Publish(r.Context(), event.Record{Type: "greeting.sent", Data: []byte(r.PathValue("name"))}); err != nil {
+		if _, err := bus.Publish(r.Context(), event.Record{Type: eventType, Data: []byte(r.PathValue("name"))}); err != nil {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
@@ -70,8 +70,8 @@ func incr(ctx context.Context, store kv.Store, key string) (int, error) {
 // blocks until elected, then runs the job every period until its
 // leadership ends (resigned, lost or closed). Only the leader runs it:
 // the job's context is the lease's, cancelled the moment it is lost.
-func campaign(ctx context.Context, locks *ossync.Client, instance string, elected chan<- *ossync.Leadership, ran chan<- string) error {
-	l, err := locks.Campaign(ctx, "counter/compact", instance)
+func campaign(ctx context.Context, locks *ossync.Client, election, instance string, elected chan<- *ossync.Leadership, ran chan<- string) error {
+	l, err := locks.Campaign(ctx, election, instance)
 	if err != nil {
 		return err
 	}

@@ -23,10 +23,12 @@ import (
 // system is what the services share: on the embedded defaults every
 // backend is in memory, so one process holds the whole SDK.
 type system struct {
+	urls   urls               // the backend of each package
+	ns     string             // prefixes every name written to a shared backend
 	reg    discovery.Registry // the registry the Registrars write to
 	cache  *discovery.Cache   // lookups go through a cache, as in production
 	rt     *router.Router     // the gateway's router over the cache
-	spans  *trace.Recorder    // every tracer exports here (mem://)
+	spans  *trace.Recorder    // on mem://, every tracer exports here
 	store  kv.Store           // the counter's state, shared by its instances
 	locks  *ossync.Client     // leader election among counter instances
 	cfg    *config.Config     // file + env
@@ -37,6 +39,8 @@ type system struct {
 
 // service is one instance: its own tracer, metrics and logger tagged
 // WithService, a real HTTP server on 127.0.0.1:0, registered in discovery.
+// instance is the name the walkthrough prints; on a shared backend the
+// instance is known by s.ns+instance, so that runs do not meet.
 type service struct {
 	name, instance string
 	tr             *trace.Tracer
@@ -49,15 +53,21 @@ type service struct {
 
 func (s *system) start(ctx context.Context, name, instance string, mux *http.ServeMux) (*service, error) {
 	const version = "v1.0.0"
+	id := s.ns + instance
 	lg, err := log.New(log.WithOutput(log.WriterOutput(s.logOut)), log.WithFormat(log.JSON),
-		log.WithService(name, version, instance),
+		log.WithService(name, version, id),
 		log.WithTraceIDs(trace.LogIDs)) // the one trace ↔ log bridge: ids at the top level
 	if err != nil {
 		return nil, err
 	}
-	svc := &service{name: name, instance: instance, log: lg,
-		tr:  trace.New(s.spans, trace.WithService(name, version, instance)),
-		met: metrics.NewMemory(metrics.WithService(name, version, instance)),
+	svc := &service{name: name, instance: instance, log: lg}
+	if s.spans != nil { // mem://: one recorder for all, to print the timeline from
+		svc.tr = trace.New(s.spans, trace.WithService(name, version, id))
+	} else if svc.tr, err = trace.Open(ctx, s.urls.trace, trace.WithService(name, version, id)); err != nil {
+		return nil, err
+	}
+	if svc.met, err = metrics.Open(ctx, s.urls.metrics, metrics.WithService(name, version, id)); err != nil {
+		return nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -78,8 +88,8 @@ func (s *system) start(ctx context.Context, name, instance string, mux *http.Ser
 	svc.srv = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go svc.srv.Serve(ln)
 
-	svc.regr, err = discovery.NewRegistrar(s.reg, &discovery.Service{Name: name, Version: version,
-		Nodes: []*discovery.Node{{ID: instance, Address: "127.0.0.1", Port: svc.addr.Port}}})
+	svc.regr, err = discovery.NewRegistrar(s.reg, &discovery.Service{Name: s.ns + name, Version: version,
+		Nodes: []*discovery.Node{{ID: id, Address: "127.0.0.1", Port: svc.addr.Port}}})
 	if err != nil {
 		return nil, err
 	}

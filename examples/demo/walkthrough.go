@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +24,7 @@ import (
 	"github.com/microos/go-os/discovery"
 	"github.com/microos/go-os/event"
 	"github.com/microos/go-os/kv"
+	"github.com/microos/go-os/metrics"
 	"github.com/microos/go-os/monitor"
 	"github.com/microos/go-os/router"
 	ossync "github.com/microos/go-os/sync"
@@ -53,9 +56,23 @@ func (l *lockedBuffer) lines(substr string) []string {
 	return out
 }
 
+// rootTrace is the trace id of the traced request on mem://, so that the
+// output is the same every run; on a shared collector each run has its own.
 const rootTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
 
 func run(ctx context.Context, w io.Writer, o options) (err error) {
+	o.urls = o.urls.orMem()
+	if err := o.urls.check(); err != nil {
+		return err
+	}
+	ns, root := o.namespace, rootTrace
+	if !o.urls.embedded() {
+		if ns == "" {
+			ns = newNamespace()
+		}
+		root = newTraceID()
+	}
+	bare := func(id string) string { return strings.TrimPrefix(id, ns) }
 	dir, err := os.MkdirTemp("", "go-os-demo")
 	if err != nil {
 		return err
@@ -77,7 +94,10 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 		return err
 	}
 	defer cfg.Close()
-	reg := discovery.NewMemory()
+	reg, err := discovery.Open(ctx, o.urls.discovery)
+	if err != nil {
+		return err
+	}
 	defer reg.Close()
 	cache := discovery.NewCache(reg)
 	defer cache.Close()
@@ -86,9 +106,15 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 		router.WithRetryPolicy(router.Retry{Attempts: 3, Backoff: time.Millisecond}),
 		router.WithEjection(router.Ejection{ConsecutiveFailures: 1, BaseTime: time.Minute}))
 	defer rt.Close()
-	store := kv.NewMemory()
+	store, err := kv.Open(ctx, o.urls.kv, kv.WithNamespace(ns))
+	if err != nil {
+		return err
+	}
 	defer store.Close()
-	locks := ossync.NewMemory()
+	locks, err := ossync.Open(ctx, o.urls.sync)
+	if err != nil {
+		return err
+	}
 	defer locks.Close()
 	var logOut io.Writer = logs
 	if o.logs != nil {
@@ -123,11 +149,17 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 
 	// event: the greeter publishes a record per greeting; the counter group
 	// consumes it and records that it counted, in the same flow (root id).
-	bus := event.NewMemory(event.WithService("greeter", "v1.0.0", "greeter-1"))
+	sent, counted := ns+"greeting.sent", ns+"greeting.counted"
+	var bus *event.Bus
+	if strings.HasPrefix(o.urls.event, "mem:") {
+		bus = event.NewMemory(event.WithService("greeter", "v1.0.0", "greeter-1"))
+	} else if bus, err = event.Open(ctx, o.urls.event); err != nil {
+		return err
+	}
 	defer bus.Close()
 	consumed := make(chan event.Record, 100)
 	sub, err := bus.Subscribe(ctx, func(ctx context.Context, r event.Record) error {
-		if _, err := bus.Publish(ctx, event.Record{Type: "greeting.counted", Data: r.Data}); err != nil {
+		if _, err := bus.Publish(ctx, event.Record{Type: counted, Data: r.Data}); err != nil {
 			return err
 		}
 		select {
@@ -135,13 +167,16 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 		default:
 		}
 		return nil
-	}, event.SubscribeOptions{Types: []string{"greeting.sent"}, Group: "counter"})
+	}, event.SubscribeOptions{Types: []string{sent}, Group: "counter"})
 	if err != nil {
 		return err
 	}
 	defer sub.Stop()
 
-	sys := &system{reg: reg, cache: cache, rt: rt, spans: trace.NewRecorder(), store: store, locks: locks, cfg: cfg, logOut: logOut, verify: verifier, policy: policy}
+	sys := &system{urls: o.urls, ns: ns, reg: reg, cache: cache, rt: rt, store: store, locks: locks, cfg: cfg, logOut: logOut, verify: verifier, policy: policy}
+	if strings.HasPrefix(o.urls.trace, "mem:") {
+		sys.spans = trace.NewRecorder()
+	}
 
 	// --- the services ----------------------------------------------------
 	var all []*service
@@ -163,7 +198,7 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 			err = errors.Join(err, s.shutdown(sctx))
 		}
 	}()
-	greeter := start("greeter", "greeter-1", greeterMux(bus))
+	greeter := start("greeter", "greeter-1", greeterMux(bus, sent))
 	counter1 := start("counter", "counter-1", counterMux(store, "counter-1"))
 	start("counter", "counter-2", counterMux(store, "counter-2"))
 	gwMux := http.NewServeMux()
@@ -176,12 +211,12 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 	defer gwBase.CloseIdleConnections()
 	gwClient := sys.client(gateway, gwBase, gwTokens)
 	gwMux.HandleFunc("GET /hello/{name}", func(w http.ResponseWriter, r *http.Request) {
-		hello, err := get(r.Context(), gwClient, "http://greeter/greet/"+r.PathValue("name"))
+		hello, err := get(r.Context(), gwClient, "http://"+ns+"greeter/greet/"+r.PathValue("name"))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
-		count, err := get(r.Context(), gwClient, "http://counter/count/"+r.PathValue("name"))
+		count, err := get(r.Context(), gwClient, "http://"+ns+"counter/count/"+r.PathValue("name"))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
@@ -194,6 +229,7 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 	outside := &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second}
 	defer outside.CloseIdleConnections()
 	gwURL := "http://" + gateway.addr.String()
+	hellos := 0 // requests the gateway answered
 	hello := func(traceparent string) (string, error) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, gwURL+"/hello/ada", nil)
 		if traceparent != "" {
@@ -208,18 +244,22 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 		if resp.StatusCode != http.StatusOK {
 			return "", fmt.Errorf("gateway: %s: %s", resp.Status, b)
 		}
+		hellos++
 		return string(b), nil
 	}
 
+	if !o.urls.embedded() {
+		fmt.Fprintf(w, "== backends:%s; names prefixed %s\n", o.urls.summary(), ns)
+	}
 	fmt.Fprintln(w, "== discovery: 4 instances registered, looked up through a cache")
 	for _, name := range []string{"gateway", "greeter", "counter"} {
-		svcs, err := cache.GetService(ctx, name)
+		svcs, err := cache.GetService(ctx, ns+name)
 		if err != nil {
 			return err
 		}
 		var ids []string
 		for _, n := range discovery.Nodes(svcs) {
-			ids = append(ids, n.ID)
+			ids = append(ids, bare(n.ID))
 		}
 		slices.Sort(ids)
 		fmt.Fprintf(w, "  %-8s %s\n", name, strings.Join(ids, ", "))
@@ -227,7 +267,7 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 
 	// --- one traced request ----------------------------------------------
 	fmt.Fprintln(w, "== trace: GET /hello/ada from outside with a W3C traceparent")
-	answer, err := hello("00-" + rootTrace + "-00f067aa0ba902b7-01")
+	answer, err := hello("00-" + root + "-00f067aa0ba902b7-01")
 	if err != nil {
 		return err
 	}
@@ -237,12 +277,25 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 			return err
 		}
 	}
-	id, _ := trace.ParseTraceID(rootTrace)
-	if err := trace.WriteTimeline(w, sys.spans.Trace(id)); err != nil {
+	id, _ := trace.ParseTraceID(root)
+	var spans []trace.SpanData
+	if sys.spans != nil {
+		spans = sys.spans.Trace(id)
+	} else { // read back what reached the collector
+		queries := &http.Transport{}
+		defer queries.CloseIdleConnections()
+		rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		spans, err = readTrace(rctx, &http.Client{Transport: queries}, o.urls.traceQuery, id, "gateway", "greeter", "counter")
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+	if err := trace.WriteTimeline(w, spans); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "== log: the greeter's access line of that request carries its trace id")
-	for _, l := range logs.lines(rootTrace) {
+	for _, l := range logs.lines(root) {
 		if strings.Contains(l, `"service":"greeter"`) {
 			fmt.Fprintf(w, "  %s\n", l)
 			break
@@ -271,7 +324,7 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 	}
 	var types []string
 	for _, r := range flow {
-		types = append(types, r.Type)
+		types = append(types, bare(r.Type))
 	}
 	fmt.Fprintf(w, "== event: read back by root id: %s\n", strings.Join(types, " → "))
 
@@ -297,7 +350,7 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 
 	// --- sync: leader election among the counter instances ----------------
 	fmt.Fprintln(w, "== sync: counter-1 and counter-2 campaign; only the leader runs the periodic job")
-	if err := election(ctx, w, locks); err != nil {
+	if err := election(ctx, w, locks, ns+"counter/compact"); err != nil {
 		return err
 	}
 
@@ -328,25 +381,45 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 		}
 	}
 	fmt.Fprintf(w, "== router: counter-1 crashed (still registered); 10 requests: %d failed\n", failed)
-	st, _ := rt.ServiceStats("counter")
+	st, _ := rt.ServiceStats(ns + "counter")
 	slices.SortFunc(st.Nodes, func(a, b router.NodeStats) int { return strings.Compare(a.Node.ID, b.Node.ID) })
 	for _, n := range st.Nodes {
 		state := "routable"
 		if n.Ejected {
 			state = "ejected"
 		}
-		fmt.Fprintf(w, "  %s %s\n", n.Node.ID, state)
+		fmt.Fprintf(w, "  %s %s\n", bare(n.Node.ID), state)
 	}
 
 	// --- metrics: per-route request counts, from each service's snapshot --
 	fmt.Fprintln(w, "== metrics: http.server.requests_total by service and route")
+	// The gateway answered hellos requests, each calling the greeter once:
+	// on statsd, the page has caught up when it shows that many.
+	reached := func(route string) func(metrics.Snapshot) bool {
+		return func(snap metrics.Snapshot) bool {
+			if route == "" {
+				return true
+			}
+			n := 0.0
+			for _, p := range snap {
+				// statsd tags cannot hold a space: the daemon has GET_/hello/{name}
+				if isRequests(p.Name) && strings.ReplaceAll(p.Label("route"), "_", " ") == route {
+					n += p.Value
+				}
+			}
+			return n >= float64(hellos)
+		}
+	}
+	mctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
 	for _, s := range all {
-		snap, err := s.met.Snapshot()
+		route := map[string]string{"gateway": "GET /hello/{name}", "greeter": "GET /greet/{name}"}[s.name]
+		snap, err := readMetrics(mctx, s.met, o.urls.metricsQuery, ns+s.instance, reached(route))
 		if err != nil {
 			return err
 		}
 		for _, p := range snap {
-			if p.Name == "http.server.requests_total" {
+			if isRequests(p.Name) {
 				fmt.Fprintf(w, "  %-9s %-18s %-3s %g\n", s.instance, p.Label("route"), p.Label("class"), p.Value)
 			}
 		}
@@ -399,7 +472,7 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 
 // election shows leadership: counter-1 campaigns first and wins, counter-2
 // waits; counter-1 resigns and counter-2 takes over.
-func election(ctx context.Context, w io.Writer, locks *ossync.Client) error {
+func election(ctx context.Context, w io.Writer, locks *ossync.Client, name string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	elected := make(chan *ossync.Leadership)
@@ -409,7 +482,7 @@ func election(ctx context.Context, w io.Writer, locks *ossync.Client) error {
 	errs := make(chan error, 2)
 	candidate := func(instance string) {
 		wg.Add(1)
-		go func() { defer wg.Done(); errs <- campaign(ctx, locks, instance, elected, ran) }()
+		go func() { defer wg.Done(); errs <- campaign(ctx, locks, name, instance, elected, ran) }()
 	}
 	candidate("counter-1")
 	first := <-elected
@@ -455,4 +528,16 @@ func election(ctx context.Context, w io.Writer, locks *ossync.Client) error {
 	wg.Wait()
 	close(ran)
 	return errors.Join(<-errs, <-errs)
+}
+
+// isRequests: memory keeps the name as recorded; statsd_exporter (as
+// Prometheus) has underscores for dots.
+func isRequests(name string) bool {
+	return name == "http.server.requests_total" || name == "http_server_requests_total"
+}
+
+func newTraceID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
