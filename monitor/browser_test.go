@@ -50,6 +50,14 @@ func TestStatusPageInChromium(t *testing.T) {
 		}
 		res.Body.Close()
 	}
+	// A client endpoint with a known latency distribution: 0.5 ms to
+	// 99.5 ms, 1 ms apart, over 10 ms buckets, whose p50/p90/p99 are
+	// 50/90/99 ms exactly (see TestPercentilesUniform).
+	bounds := []float64{.01, .02, .03, .04, .05, .06, .07, .08, .09, .1}
+	inventory := metrics.NewRequestMetrics(met, "http.client", metrics.WithDurationBuckets(bounds...))
+	for k := 1; k <= 100; k++ {
+		inventory.Record("inventory:8080", "GET", "2xx", time.Duration(k)*time.Millisecond-500*time.Microsecond)
+	}
 
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
@@ -113,9 +121,26 @@ func TestStatusPageInChromium(t *testing.T) {
 	if sec := text(`section[data-section="router"]`); !strings.Contains(sec, "10.0.0.2:80") {
 		t.Fatalf("router section %q", sec)
 	}
+	const inv = `tr[data-endpoint="http.client GET inventory:8080"]`
+	for lat, want := range map[string]string{"p50": "50.0ms", "p90": "90.0ms", "p99": "99.0ms", "max": "99.5ms"} {
+		if got := text(inv + ` td[data-lat="` + lat + `"]`); got != want {
+			t.Fatalf("inventory %s shows %q, want %q", lat, got, want)
+		}
+	}
+	if p50 := text(`tr[data-endpoint="http.server GET /orders/{id}"] td[data-lat="p50"]`); p50 == "–" || p50 == "" {
+		t.Fatalf("orders p50 %q: the server endpoint's percentiles are not shown", p50)
+	}
 	// mark the document: a reload would lose the mark
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__noReload = true`)); err != nil {
 		t.Fatal(err)
+	}
+	// 100 more inventory calls in (90 ms, 100 ms]: p50 moves to
+	// 90 + 10·10/110 ms, and the page follows without a reload.
+	for range 100 {
+		inventory.Record("inventory:8080", "GET", "2xx", 95*time.Millisecond)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(document.querySelector('`+inv+` td[data-lat="p50"]') || {}).textContent === "90.9ms"`)); err != nil {
+		t.Fatalf("inventory p50 did not move to 90.9ms (shows %q): %v", text(inv+` td[data-lat="p50"]`), err)
 	}
 	fail.Store(true)
 	changed := time.Now()

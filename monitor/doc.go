@@ -40,9 +40,11 @@
 // Stats: the Go runtime from runtime/metrics (goroutines, heap, GC
 // pauses); the process from /proc/self (CPU, RSS, open fds) — Linux only,
 // elsewhere ProcessStats.Available is false; per-endpoint request count,
-// errors and latency (mean, min, max) read from the metrics package's
-// Snapshot of the series its HTTP and gRPC wrappers record, so there is
-// one set of counters, not two.
+// errors and latency (mean, min, max, and p50/p90/p99 estimated from the
+// latency histogram's buckets as Prometheus' histogram_quantile does) read
+// from the metrics package's Snapshot of the series its HTTP and gRPC
+// wrappers record, so there is one set of counters, not two. A Metrics
+// that cannot snapshot (statsd) gives no request stats.
 //
 // # Endpoints
 //

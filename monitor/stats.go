@@ -3,6 +3,7 @@ package monitor
 import (
 	"math"
 	"runtime/metrics"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -42,15 +43,27 @@ type ProcessStats struct {
 // EndpointStats are read from the metrics package's snapshot: the series
 // metrics.NewRequestMetrics records (<side>.requests_total,
 // <side>.errors_total, <side>.request_duration_seconds).
+//
+// P50, P90 and P99 are estimated from the latency histogram's buckets as
+// Prometheus' histogram_quantile does (linear within a bucket; see
+// metrics.DefaultBuckets for the default layout), then kept inside the
+// observed [Min, Max] when the backend keeps them (memory). They are
+// cumulative since the Metrics was made, like the counts. Without buckets
+// (a backend that keeps none) HasPercentiles is false and they are 0.
+// Min and Max are 0 on backends that do not keep them (Prometheus).
 type EndpointStats struct {
-	Side   string        `json:"side"` // http.server, grpc.client, ...
-	Route  string        `json:"route"`
-	Method string        `json:"method"`
-	Count  uint64        `json:"count"`
-	Errors uint64        `json:"errors"`
-	Mean   time.Duration `json:"latency_mean_ns"`
-	Min    time.Duration `json:"latency_min_ns"`
-	Max    time.Duration `json:"latency_max_ns"`
+	Side           string        `json:"side"` // http.server, grpc.client, ...
+	Route          string        `json:"route"`
+	Method         string        `json:"method"`
+	Count          uint64        `json:"count"`
+	Errors         uint64        `json:"errors"`
+	Mean           time.Duration `json:"latency_mean_ns"`
+	Min            time.Duration `json:"latency_min_ns"`
+	Max            time.Duration `json:"latency_max_ns"`
+	HasPercentiles bool          `json:"has_percentiles"`
+	P50            time.Duration `json:"latency_p50_ns"`
+	P90            time.Duration `json:"latency_p90_ns"`
+	P99            time.Duration `json:"latency_p99_ns"`
 }
 
 // Sample is one point of the charts.
@@ -117,6 +130,74 @@ func quantile(h *metrics.Float64Histogram, q float64) time.Duration {
 	return 0
 }
 
+// latency gathers the duration points of one endpoint: one, unless global
+// tags split it into several series (their buckets are then summed).
+type latency struct {
+	count    uint64
+	sum      float64
+	min, max float64
+	minMax   bool // some point kept min and max
+	buckets  []gometrics.Bucket
+	mixed    bool // points with different bounds: no percentiles
+}
+
+func (l *latency) add(p gometrics.Point) {
+	if p.Count == 0 {
+		return
+	}
+	if p.Min != 0 || p.Max != 0 {
+		if !l.minMax {
+			l.min, l.max, l.minMax = p.Min, p.Max, true
+		} else {
+			l.min, l.max = min(l.min, p.Min), max(l.max, p.Max)
+		}
+	}
+	first := l.count == 0
+	l.count += p.Count
+	l.sum += p.Sum
+	switch {
+	case first:
+		l.buckets = slices.Clone(p.Buckets)
+	case !sameBounds(l.buckets, p.Buckets):
+		l.mixed = true
+	default:
+		for i := range l.buckets {
+			l.buckets[i].Count += p.Buckets[i].Count
+		}
+	}
+}
+
+func sameBounds(a, b []gometrics.Bucket) bool {
+	return slices.EqualFunc(a, b, func(x, y gometrics.Bucket) bool { return x.UpperBound == y.UpperBound })
+}
+
+func (l *latency) fill(e *EndpointStats) {
+	if l.count == 0 {
+		return
+	}
+	e.Mean = seconds(l.sum / float64(l.count))
+	if l.minMax {
+		e.Min, e.Max = seconds(l.min), seconds(l.max)
+	}
+	if l.mixed || len(l.buckets) == 0 {
+		return
+	}
+	q := func(q float64) time.Duration {
+		v := bucketQuantile(q, l.buckets)
+		if math.IsNaN(v) {
+			return 0
+		}
+		if l.minMax {
+			v = min(max(v, l.min), l.max) // the estimate can only be inside what was seen
+		}
+		return seconds(v)
+	}
+	e.HasPercentiles = true
+	e.P50, e.P90, e.P99 = q(0.5), q(0.9), q(0.99)
+}
+
+func seconds(s float64) time.Duration { return time.Duration(math.Round(s * 1e9)) }
+
 func requestStats(m *gometrics.Metrics) []EndpointStats {
 	if m == nil {
 		return nil
@@ -126,12 +207,16 @@ func requestStats(m *gometrics.Metrics) []EndpointStats {
 		return nil
 	}
 	type key struct{ side, route, method string }
-	by := map[key]*EndpointStats{}
-	get := func(side string, p gometrics.Point) *EndpointStats {
+	type endpoint struct {
+		EndpointStats
+		lat latency
+	}
+	by := map[key]*endpoint{}
+	get := func(side string, p gometrics.Point) *endpoint {
 		k := key{side, p.Label("route"), p.Label("method")}
 		e := by[k]
 		if e == nil {
-			e = &EndpointStats{Side: side, Route: k.route, Method: k.method}
+			e = &endpoint{EndpointStats: EndpointStats{Side: side, Route: k.route, Method: k.method}}
 			by[k] = e
 		}
 		return e
@@ -150,17 +235,14 @@ func requestStats(m *gometrics.Metrics) []EndpointStats {
 			case ".errors.total":
 				e.Errors += uint64(p.Value)
 			default:
-				if p.Count > 0 {
-					e.Mean = time.Duration(p.Sum / float64(p.Count) * 1e9)
-					e.Min = time.Duration(p.Min * 1e9)
-					e.Max = time.Duration(p.Max * 1e9)
-				}
+				e.lat.add(p)
 			}
 		}
 	}
 	out := make([]EndpointStats, 0, len(by))
 	for _, e := range by {
-		out = append(out, *e)
+		e.lat.fill(&e.EndpointStats)
+		out = append(out, e.EndpointStats)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]

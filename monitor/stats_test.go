@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	goruntime "runtime"
+	"strings"
 	"testing"
 
 	"github.com/microos/go-os/metrics"
@@ -43,6 +44,9 @@ func TestStatsFromMetricsSnapshot(t *testing.T) {
 	if e.Max < e.Min || e.Mean <= 0 {
 		t.Fatalf("latency %+v", *e)
 	}
+	if !e.HasPercentiles || e.P50 < e.Min || e.P50 > e.P90 || e.P90 > e.P99 || e.P99 > e.Max {
+		t.Fatalf("percentiles %+v: want min ≤ p50 ≤ p90 ≤ p99 ≤ max", *e)
+	}
 	if st.Runtime.Goroutines == 0 || st.Runtime.HeapBytes == 0 {
 		t.Fatalf("runtime %+v", st.Runtime)
 	}
@@ -52,7 +56,13 @@ func TestStatsFromMetricsSnapshot(t *testing.T) {
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/status", nil))
 	var rep Report
-	if err := json.NewDecoder(rec.Body).Decode(&rep); err != nil || rep.Stats == nil || len(rep.Stats.Requests) == 0 {
+	body := rec.Body.String()
+	if err := json.Unmarshal([]byte(body), &rep); err != nil || rep.Stats == nil || len(rep.Stats.Requests) == 0 {
 		t.Fatalf("/status: %v %+v", err, rep.Stats)
+	}
+	for _, key := range []string{`"has_percentiles":true`, `"latency_p50_ns":`, `"latency_p90_ns":`, `"latency_p99_ns":`} {
+		if !strings.Contains(body, key) {
+			t.Fatalf("/status has no %s: %s", key, body)
+		}
 	}
 }
