@@ -38,6 +38,9 @@ type TokenSource struct {
 	fetches atomic.Int64
 	closed  atomic.Bool
 	health  health.Tracker
+
+	base context.Context // of the fetches; cancelled by Shutdown
+	stop context.CancelFunc
 }
 
 type held struct {
@@ -59,6 +62,7 @@ func NewTokenSource(tokenURL, clientID, clientSecret string, scopes []string, op
 		s.cfg.EndpointParams = map[string][]string{"resource": {o.audience}}
 	}
 	s.health.Now = o.now
+	s.base, s.stop = context.WithCancel(context.Background())
 	return s
 }
 
@@ -115,7 +119,7 @@ func (s *TokenSource) get(ctx context.Context) (*held, error) {
 
 func (s *TokenSource) fetch(done chan struct{}) {
 	defer s.wg.Done()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(s.base, 30*time.Second)
 	defer cancel()
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, s.o.client)
 	s.fetches.Add(1)
@@ -165,9 +169,11 @@ func (s *TokenSource) Check(ctx context.Context) error {
 	return s.health.Check(ctx, ErrUnavailable)
 }
 
-// Shutdown stops the source and waits (within ctx) for a fetch in flight.
+// Shutdown stops the source, cancels a fetch in flight and waits (within
+// ctx) for it to end.
 func (s *TokenSource) Shutdown(ctx context.Context) error {
 	s.closed.Store(true)
+	s.stop()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {
