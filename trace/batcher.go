@@ -58,7 +58,7 @@ func newBatcher(exp Exporter, o options) *batcher {
 		maxRetries:    o.maxRetries,
 		logger:        o.logger,
 		queue:         make([]*SpanData, 0, o.queueSize),
-		health:        health.Tracker{Now: o.now},
+		health:        health.Tracker{Now: o.now}, // nil: time.Now
 		spare:         make([]*SpanData, 0, o.queueSize),
 		kick:          make(chan struct{}, 1),
 		flushReq:      make(chan chan struct{}),

@@ -3,7 +3,9 @@ package trace_test
 import (
 	"context"
 	"net/http"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/microos/go-os/trace"
 )
@@ -15,11 +17,28 @@ type discard struct{}
 func (discard) Export(context.Context, []*trace.SpanData) error { return nil }
 func (discard) Close() error                                    { return nil }
 
+// cpuTime is the process's CPU time (user and system, every thread: the
+// export goroutine and the GC count too).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds cpu-ns/op, the process's CPU time per operation, to a
+// benchmark: on a shared machine ns/op counts the time other processes
+// held the cores, CPU time only what this one spent.
+func reportCPU(b *testing.B) func() {
+	t0 := cpuTime()
+	return func() { b.ReportMetric(float64(cpuTime()-t0)/float64(b.N), "cpu-ns/op") }
+}
+
 func BenchmarkStartEnd(b *testing.B) {
 	ctx := context.Background()
 	b.Run("noop", func(b *testing.B) {
 		tr := trace.Noop()
 		b.ReportAllocs()
+		defer reportCPU(b)()
 		for b.Loop() {
 			_, s := tr.Start(ctx, "op")
 			s.End()
@@ -31,6 +50,7 @@ func BenchmarkStartEnd(b *testing.B) {
 		pctx, root := tr.Start(ctx, "root")
 		defer root.End()
 		b.ReportAllocs()
+		defer reportCPU(b)()
 		for b.Loop() {
 			_, s := tr.Start(pctx, "op")
 			s.End()
@@ -40,6 +60,7 @@ func BenchmarkStartEnd(b *testing.B) {
 		tr := trace.New(discard{}, trace.WithSampler(trace.Never()))
 		defer tr.Shutdown(ctx)
 		b.ReportAllocs()
+		defer reportCPU(b)()
 		for b.Loop() {
 			_, s := tr.Start(ctx, "op")
 			s.End()
@@ -49,6 +70,7 @@ func BenchmarkStartEnd(b *testing.B) {
 		tr := trace.New(discard{}, trace.WithQueueSize(1<<16))
 		defer tr.Shutdown(ctx)
 		b.ReportAllocs()
+		defer reportCPU(b)()
 		for b.Loop() {
 			_, s := tr.Start(ctx, "op")
 			s.End()
@@ -58,6 +80,7 @@ func BenchmarkStartEnd(b *testing.B) {
 		tr := trace.New(discard{}, trace.WithQueueSize(1<<16))
 		defer tr.Shutdown(ctx)
 		b.ReportAllocs()
+		defer reportCPU(b)()
 		for b.Loop() {
 			_, s := tr.Start(ctx, "op", trace.Client)
 			s.SetTag("db.system", "redis")

@@ -90,7 +90,6 @@ func collect(opts []Option) options {
 		ids:           randUint64,
 		sampler:       ParentBased(Always()),
 		formats:       []Format{W3C, B3Multi},
-		now:           time.Now,
 		queueSize:     2048,
 		batchSize:     256,
 		flushInterval: time.Second,

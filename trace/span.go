@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -141,15 +142,16 @@ type Span struct {
 
 // recording is what a sampled span collects.
 type recording struct {
-	mu    sync.Mutex
-	ended bool
-	data  SpanData
+	mu        sync.Mutex
+	ended     bool
+	monoStart bool // data.Start came from the tracer's clock: End reads the monotonic clock only
+	data      SpanData
 	// tagBuf holds the first tags without a separate allocation.
 	tagBuf [4]Tag
 }
 
 // spanCtx is the context Start returns for an unsampled span: the span and
-// its parent context in one allocation.
+// its parent context in one slot of a spanSlab.
 type spanCtx struct {
 	context.Context
 	span Span
@@ -220,7 +222,7 @@ func (s *Span) AddEvent(name string) {
 	if s == nil || s.rec == nil {
 		return
 	}
-	now := s.tracer.now()
+	now := s.tracer.clock.now()
 	r := s.rec
 	r.mu.Lock()
 	if !r.ended {
@@ -280,15 +282,48 @@ func (s *Span) End() {
 	if s == nil || s.rec == nil {
 		return
 	}
-	now := s.tracer.now()
 	r := s.rec
+	end := s.tracer.clock.end(r.data.Start, r.monoStart) // Start never changes after Start
 	r.mu.Lock()
 	if r.ended {
 		r.mu.Unlock()
 		return
 	}
 	r.ended = true
-	r.data.End = now
+	r.data.End = end
 	r.mu.Unlock()
 	s.tracer.finish(&r.data)
+}
+
+// spanSlab hands out unsampled spans' contexts from one allocation per
+// slabSize of them, so that an unsampled root (a request sampled out as it
+// arrives, the commonest span of all) allocates nothing on average. Slots
+// are never reused: a context may outlive its span (a goroutine it was
+// handed to), so the slab is freed by the GC once no slot is referenced,
+// and a long-lived unsampled context keeps at most one slab (a few KiB)
+// alive.
+type spanSlab struct {
+	next  atomic.Int32
+	slots [slabSize]spanCtx
+}
+
+const slabSize = 32
+
+// newSpanCtx returns a zeroed slot of the current slab, starting a new
+// slab when it is used up. Concurrent callers may race to replace a full
+// slab; the loser's slab is simply dropped.
+func (t *Tracer) newSpanCtx() *spanCtx {
+	for {
+		s := t.slab.Load()
+		if s != nil {
+			if i := s.next.Add(1) - 1; i < slabSize {
+				return &s.slots[i]
+			}
+		}
+		ns := new(spanSlab)
+		ns.next.Store(1)
+		if t.slab.CompareAndSwap(s, ns) {
+			return &ns.slots[0]
+		}
+	}
 }

@@ -23,7 +23,7 @@ type Tracer struct {
 	serviceTags []Tag
 	sampler     Sampler
 	formats     []Format
-	now         func() time.Time
+	clock       clock
 	ids         func() uint64
 
 	exporter Exporter
@@ -35,6 +35,7 @@ type Tracer struct {
 	closeErr  error
 	dropped   atomic.Uint64 // spans ended after Close (the batcher counts its own)
 	recorded  atomic.Uint64 // spans handed to rec
+	slab      atomic.Pointer[spanSlab]
 }
 
 // New returns the portable Tracer in front of an exporter. Every
@@ -42,7 +43,8 @@ type Tracer struct {
 // Recorder, New starts the goroutine that batches spans to it; Close stops it.
 func New(exp Exporter, opts ...Option) *Tracer {
 	o := collect(opts)
-	t := &Tracer{service: o.service, serviceTags: o.serviceTags, sampler: o.sampler, formats: o.formats, now: o.now, ids: o.ids, exporter: exp}
+	t := &Tracer{service: o.service, serviceTags: o.serviceTags, sampler: o.sampler, formats: o.formats, ids: o.ids, exporter: exp}
+	t.clock.custom = o.now
 	if r, ok := exp.(*Recorder); ok {
 		t.rec = r
 	} else {
@@ -185,8 +187,8 @@ func (t *Tracer) start(ctx context.Context, name string, cfg *startConfig) (cont
 	sampled := local || debug || t.sampler.Sample(SamplingParams{Parent: psc, TraceID: traceID, Name: name, Kind: cfg.kind})
 	sc := SpanContext{TraceID: traceID, SpanID: newSpanID(t.ids), Sampling: Deny, Debug: debug, TraceState: psc.TraceState, Random: psc.Random}
 	if !sampled {
-		c := &spanCtx{Context: ctx}
-		c.span = Span{tracer: t, sc: sc}
+		c := t.newSpanCtx()
+		c.Context, c.span = ctx, Span{tracer: t, sc: sc}
 		return c, &c.span
 	}
 	sc.Sampling = Accept
@@ -207,7 +209,7 @@ func (t *Tracer) start(ctx context.Context, name string, cfg *startConfig) (cont
 	}
 	d.Remote, d.Start = cfg.remote, cfg.startTime
 	if d.Start.IsZero() {
-		d.Start = t.now()
+		d.Start, c.rec.monoStart = t.clock.now(), true
 	}
 	return &c.spanCtx, &c.span
 }

@@ -183,3 +183,82 @@ func TestWithServiceTagsVersionAndInstance(t *testing.T) {
 		}
 	}
 }
+
+// An unsampled root, what every request sampled out as it arrives costs,
+// allocates nothing (its context comes from a slab shared by many), and
+// each one still carries its own ids and the decision for its children.
+func TestUnsampledRootAllocatesNothing(t *testing.T) {
+	tr := trace.New(discardExporter{}, trace.WithSampler(trace.Never()))
+	defer tr.Shutdown(context.Background())
+	ctx := context.Background()
+	if n := testing.AllocsPerRun(1000, func() {
+		_, s := tr.Start(ctx, "root")
+		s.SetTag("k", "v")
+		s.End()
+	}); n != 0 {
+		t.Errorf("unsampled root: %v allocs", n)
+	}
+	seen := map[trace.SpanID]bool{}
+	var ctxs []context.Context
+	for range 100 { // more than one slab
+		c, s := tr.Start(ctx, "root")
+		ctxs = append(ctxs, c)
+		if seen[s.SpanContext().SpanID] || s.SpanContext().Sampling != trace.Deny {
+			t.Fatalf("span %+v: repeated id or lost decision", s.SpanContext())
+		}
+		seen[s.SpanContext().SpanID] = true
+	}
+	for _, c := range ctxs { // no later root overwrote an earlier one's slot
+		if sc := trace.SpanContextFromContext(c); !seen[sc.SpanID] || sc.Sampling != trace.Deny {
+			t.Fatalf("context carries %+v", sc)
+		}
+		if cc, child := tr.Start(c, "child"); child != nil || cc != c {
+			t.Fatal("a child of an unsampled root records or allocates")
+		}
+		delete(seen, trace.SpanContextFromContext(c).SpanID)
+	}
+}
+
+// A sampled span costs one allocation (the goal is at most two): its
+// context, span and recording are one object.
+func TestSampledSpanAllocatesOnce(t *testing.T) {
+	tr := trace.New(discardExporter{}, trace.WithQueueSize(1<<14))
+	defer tr.Shutdown(context.Background())
+	ctx := context.Background()
+	if n := testing.AllocsPerRun(1000, func() {
+		_, s := tr.Start(ctx, "op", trace.Client)
+		s.SetTag("db.system", "redis")
+		s.SetTag("db.operation.name", "GET")
+		s.End()
+	}); n > 1 {
+		t.Errorf("sampled span: %v allocs", n)
+	}
+	if st := tr.Stats(); st.Dropped != 0 {
+		t.Errorf("stats %+v: the queue dropped spans, so the run did not measure an enqueue", st)
+	}
+}
+
+type discardExporter struct{}
+
+func (discardExporter) Export(context.Context, []*trace.SpanData) error { return nil }
+func (discardExporter) Close() error                                    { return nil }
+
+// The default clock reads only the monotonic clock on the hot path; the
+// times it gives are still wall-clock times, within a millisecond of
+// time.Now's, and a span never ends before it starts.
+func TestDefaultClockGivesWallTimes(t *testing.T) {
+	tr, rec := trace.NewMemory()
+	for range 3 {
+		before := time.Now()
+		_, s := tr.Start(context.Background(), "timed")
+		s.AddEvent("mid")
+		s.End()
+		after := time.Now()
+		spans := rec.Spans()
+		d := spans[len(spans)-1]
+		if d.Start.Before(before.Add(-time.Millisecond)) || d.End.After(after.Add(time.Millisecond)) || d.End.Before(d.Start) ||
+			d.Events[0].Time.Before(d.Start) || d.Events[0].Time.After(d.End) {
+			t.Fatalf("span [%v, %v] event %v, read between %v and %v", d.Start, d.End, d.Events[0].Time, before, after)
+		}
+	}
+}
