@@ -3,6 +3,7 @@ package ringkv
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,25 +16,46 @@ import (
 	"github.com/microos/go-os/kv"
 )
 
-// driver sends each key to its owner: the local memory, or a peer.
+// call is one operation on one key, as it travels: from the caller's
+// instance (the coordinator) to an owner, and on to the primary.
+type call struct {
+	op      string // get, set, add, cas, delete
+	key     string
+	value   []byte
+	ttl     time.Duration
+	version uint64
+	pos     int  // the owner's place in the sender's preference list
+	hops    int  // how many owners forwarded it already
+	forced  bool // decide it, do not forward it (the joiner's previous owner)
+}
+
+// downError is a peer that could not take a call (unreachable, leaving,
+// not an owner in its view): the coordinator tries the next owner.
+type downError struct{ err error }
+
+func (e *downError) Error() string { return e.err.Error() }
+func (e *downError) Unwrap() []error {
+	return []error{kv.ErrUnavailable, e.err}
+}
+
+func down(err error) error { return &downError{err: err} }
+
+func isDown(err error) bool {
+	var d *downError
+	return errors.As(err, &d)
+}
+
+var (
+	errNoOwners = down(errors.New("ringkv: the ring has no members"))
+	errLeaving  = down(errors.New("ringkv: this instance is leaving the ring"))
+	errNotOwner = down(errors.New("ringkv: this instance does not own the key in its view of the ring"))
+)
+
+// driver sends each key to its owners: the local memory, or peers.
 type driver struct{ r *Ring }
 
 func (d *driver) Get(ctx context.Context, key string) (kv.Item, error) {
-	peer := d.r.owner(key)
-	if peer == "" {
-		return d.r.local.Get(ctx, key)
-	}
-	resp, body, err := d.call(ctx, peer, "get", key, url.Values{}, nil)
-	if err != nil {
-		return kv.Item{}, err
-	}
-	it := kv.Item{Value: body}
-	if it.Version, err = strconv.ParseUint(resp.Header.Get(hdrVersion), 10, 64); err != nil {
-		return kv.Item{}, kv.Unavailable(fmt.Errorf("ringkv: peer %s: bad %s header", peer, hdrVersion))
-	}
-	ms, _ := strconv.ParseInt(resp.Header.Get(hdrTTL), 10, 64)
-	it.TTL = time.Duration(ms) * time.Millisecond
-	return it, nil
+	return d.r.exec(ctx, call{op: "get", key: key})
 }
 
 func (d *driver) Set(ctx context.Context, it kv.Item) error { return d.write(ctx, "set", it) }
@@ -43,57 +65,35 @@ func (d *driver) CompareAndSwap(ctx context.Context, it kv.Item) error {
 }
 
 func (d *driver) write(ctx context.Context, op string, it kv.Item) error {
-	peer := d.r.owner(it.Key)
-	if peer == "" {
-		switch op {
-		case "set":
-			return d.r.local.Set(ctx, it)
-		case "add":
-			return d.r.local.Add(ctx, it)
-		default:
-			return d.r.local.CompareAndSwap(ctx, it)
-		}
-	}
-	q := url.Values{}
-	if ms := ttlMillis(it.TTL); ms > 0 {
-		q.Set("ttl", strconv.FormatInt(ms, 10))
-	}
-	if op == "cas" {
-		q.Set("v", formatUint(it.Version))
-	}
-	_, _, err := d.call(ctx, peer, op, it.Key, q, it.Value)
+	_, err := d.r.exec(ctx, call{op: op, key: it.Key, value: it.Value, ttl: it.TTL, version: it.Version})
 	return err
 }
 
 func (d *driver) Delete(ctx context.Context, key string) error {
-	peer := d.r.owner(key)
-	if peer == "" {
-		return d.r.local.Delete(ctx, key)
-	}
-	_, _, err := d.call(ctx, peer, "delete", key, url.Values{}, nil)
+	_, err := d.r.exec(ctx, call{op: "delete", key: key})
 	return err
 }
 
-// GetMulti asks every owner for its keys at once: one request per peer,
-// all in flight together.
+// GetMulti asks every primary for its keys at once, one request per peer,
+// all in flight together; the keys of a peer that cannot be reached are
+// read one by one from their other owners.
 func (d *driver) GetMulti(ctx context.Context, keys []string, found func(int, kv.Item)) error {
-	byPeer := map[string][]int{}
+	r := d.r
+	v := r.view.Load()
+	byPeer := map[int][]int{}
+	var buf [4]int
 	for i, k := range keys {
-		p := d.r.owner(k)
-		byPeer[p] = append(byPeer[p], i)
+		pref := v.pref(k, buf[:0])
+		if len(pref) == 0 {
+			return errNoOwners
+		}
+		byPeer[pref[0]] = append(byPeer[pref[0]], i)
 	}
 	var (
 		mu       sync.Mutex
 		firstErr error
 		wg       sync.WaitGroup
 	)
-	report := func(idx []int) func(int, kv.Item) {
-		return func(j int, it kv.Item) {
-			mu.Lock()
-			found(idx[j], it)
-			mu.Unlock()
-		}
-	}
 	fail := func(err error) {
 		mu.Lock()
 		if firstErr == nil {
@@ -101,24 +101,44 @@ func (d *driver) GetMulti(ctx context.Context, keys []string, found func(int, kv
 		}
 		mu.Unlock()
 	}
-	for peer, idx := range byPeer {
-		sub := make([]string, len(idx))
-		for j, i := range idx {
-			sub[j] = keys[i]
+	one := func(i int) {
+		it, err := r.exec(ctx, call{op: "get", key: keys[i]})
+		switch {
+		case err == nil:
+			mu.Lock()
+			found(i, it)
+			mu.Unlock()
+		case err != kv.ErrNotFound:
+			fail(err)
 		}
-		if peer == "" {
-			if err := d.r.local.GetMulti(ctx, sub, report(idx)); err != nil {
-				fail(err)
-			}
-			continue
-		}
+	}
+	for m, idx := range byPeer {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			body := []byte(strings.Join(sub, "\n"))
-			_, answer, err := d.call(ctx, peer, "getmulti", "", url.Values{}, body)
+			if m == v.self {
+				for _, i := range idx {
+					one(i)
+				}
+				return
+			}
+			sub := make([]string, len(idx))
+			for j, i := range idx {
+				sub[j] = keys[i]
+			}
+			answer, err := r.post(ctx, v.peers[m], "getmulti", url.Values{}, []byte(strings.Join(sub, "\n")))
 			if err == nil {
-				err = readRecords(answer, len(sub), report(idx))
+				err = readRecords(answer, len(sub), func(j int, it kv.Item) {
+					mu.Lock()
+					found(idx[j], it)
+					mu.Unlock()
+				})
+			}
+			if isDown(err) && ctx.Err() == nil {
+				for _, i := range idx {
+					one(i)
+				}
+				return
 			}
 			if err != nil {
 				fail(err)
@@ -129,11 +149,73 @@ func (d *driver) GetMulti(ctx context.Context, keys []string, found func(int, kv
 	return firstErr
 }
 
-// call POSTs one operation to peer and maps its answer onto kv's errors.
-func (d *driver) call(ctx context.Context, peer, op, key string, q url.Values, body []byte) (*http.Response, []byte, error) {
-	if key != "" {
-		q.Set("k", key)
+func (d *driver) Close() error { return nil }
+
+// exec runs c on the first owner of its key that takes it, primary first.
+func (r *Ring) exec(ctx context.Context, c call) (kv.Item, error) {
+	v := r.view.Load()
+	var buf [4]int
+	pref := v.pref(c.key, buf[:0])
+	err := errNoOwners
+	for pos, m := range pref {
+		c.pos = pos
+		var it kv.Item
+		if m == v.self {
+			it, err = r.own(ctx, c)
+		} else {
+			it, err = r.send(ctx, v.peers[m], c)
+		}
+		if err == nil || !isDown(err) || ctx.Err() != nil {
+			return it, err
+		}
 	}
+	return kv.Item{}, err
+}
+
+// send runs c on peer.
+func (r *Ring) send(ctx context.Context, peer string, c call) (kv.Item, error) {
+	q := url.Values{}
+	q.Set("k", c.key)
+	if ms := ttlMillis(c.ttl); ms > 0 {
+		q.Set("ttl", strconv.FormatInt(ms, 10))
+	}
+	if c.op == "cas" {
+		q.Set("v", formatUint(c.version))
+	}
+	if c.pos > 0 {
+		q.Set("p", strconv.Itoa(c.pos))
+	}
+	if c.hops > 0 {
+		q.Set("h", strconv.Itoa(c.hops))
+	}
+	if c.forced {
+		q.Set("f", "1")
+	}
+	var body []byte
+	if c.op != "get" && c.op != "delete" {
+		body = c.value
+	}
+	resp, answer, err := r.postResp(ctx, peer, c.op, q, body)
+	if err != nil || c.op != "get" {
+		return kv.Item{}, err
+	}
+	it := kv.Item{Value: answer}
+	if it.Version, err = strconv.ParseUint(resp.Header.Get(hdrVersion), 10, 64); err != nil {
+		return kv.Item{}, kv.Unavailable(fmt.Errorf("ringkv: peer %s: bad %s header", peer, hdrVersion))
+	}
+	ms, _ := strconv.ParseInt(resp.Header.Get(hdrTTL), 10, 64)
+	it.TTL = time.Duration(ms) * time.Millisecond
+	return it, nil
+}
+
+func (r *Ring) post(ctx context.Context, peer, op string, q url.Values, body []byte) ([]byte, error) {
+	_, answer, err := r.postResp(ctx, peer, op, q, body)
+	return answer, err
+}
+
+// postResp POSTs one operation to peer and maps its answer onto kv's
+// errors; a peer that cannot take it is a downError.
+func (r *Ring) postResp(ctx context.Context, peer, op string, q url.Values, body []byte) (*http.Response, []byte, error) {
 	u := peer + "/" + op
 	if len(q) > 0 {
 		u += "?" + q.Encode()
@@ -142,15 +224,24 @@ func (d *driver) call(ctx context.Context, peer, op, key string, q url.Values, b
 	if err != nil {
 		return nil, nil, err
 	}
-	resp, err := d.r.client.Do(req)
+	if r.o.secret != "" {
+		req.Header.Set(hdrSecret, r.o.secret)
+	}
+	resp, err := r.client.Do(req)
 	if err != nil {
-		return nil, nil, kv.Unavailable(err)
+		if ctx.Err() != nil {
+			return nil, nil, kv.Unavailable(err)
+		}
+		r.health.Failure(err)
+		return nil, nil, down(err)
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, nil, kv.Unavailable(err)
+		r.health.Failure(err)
+		return nil, nil, down(err)
 	}
+	r.health.Success()
 	switch resp.StatusCode {
 	case http.StatusOK, http.StatusNoContent:
 		return resp, answer, nil
@@ -160,7 +251,7 @@ func (d *driver) call(ctx context.Context, peer, op, key string, q url.Values, b
 		}
 		// A 404 of the peer's router, not of ringkv: a miss must never be
 		// reported for a peer that is not serving the ring.
-		return nil, nil, kv.Unavailable(fmt.Errorf("%w (is the ring's handler mounted at the peer's URL?)", peerError(peer, resp, answer)))
+		return nil, nil, down(fmt.Errorf("%w (is the ring's handler mounted at the peer's URL?)", peerError(peer, resp, answer)))
 	case http.StatusConflict:
 		if resp.Header.Get(hdrError) == "exists" {
 			return nil, nil, kv.ErrExists
@@ -170,17 +261,14 @@ func (d *driver) call(ctx context.Context, peer, op, key string, q url.Values, b
 		return nil, nil, kv.Wrap(kv.ErrTooLarge, peerError(peer, resp, answer))
 	case http.StatusBadRequest:
 		return nil, nil, kv.Wrap(kv.ErrInvalidItem, peerError(peer, resp, answer))
+	case http.StatusUnauthorized:
+		return nil, nil, kv.Wrap(kv.ErrForbidden, peerError(peer, resp, answer))
+	case http.StatusServiceUnavailable, http.StatusMisdirectedRequest:
+		return nil, nil, down(peerError(peer, resp, answer))
 	}
 	return nil, nil, kv.Unavailable(peerError(peer, resp, answer))
 }
 
 func peerError(peer string, resp *http.Response, body []byte) error {
 	return fmt.Errorf("ringkv: peer %s: %s: %s", peer, resp.Status, bytes.TrimSpace(body))
-}
-
-func (d *driver) Close() error {
-	if d.r.owned {
-		d.r.client.CloseIdleConnections()
-	}
-	return nil
 }

@@ -26,12 +26,14 @@ func Example() {
 	}
 	var stores []kv.Store
 	var servers []*http.Server
+	var rings []*ringkv.Ring
 	for i, l := range listeners {
 		ring, err := ringkv.New(urls[i], urls)
 		if err != nil {
 			fmt.Println(err)
 			return
 		}
+		rings = append(rings, ring)
 		mux := http.NewServeMux()
 		mux.Handle("/_kv/", ring.Handler()) // serve the keys this instance owns
 		srv := &http.Server{Handler: mux}
@@ -42,6 +44,7 @@ func Example() {
 	defer func() {
 		for i := range stores {
 			stores[i].Close()
+			rings[i].Close() // hands this instance's keys to the others
 			servers[i].Close()
 		}
 	}()

@@ -2,6 +2,7 @@ package ringkv
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"errors"
 	"io"
 	"net/http"
@@ -13,8 +14,8 @@ import (
 	"github.com/microos/go-os/kv"
 )
 
-// Handler serves the keys this instance owns to its peers. Mount it where
-// the instance's own URL in the ring points.
+// Handler serves this instance's part of the ring to its peers. Mount it
+// where the instance's own URL in the ring points.
 func (r *Ring) Handler() http.Handler { return http.HandlerFunc(r.serve) }
 
 func (r *Ring) serve(w http.ResponseWriter, req *http.Request) {
@@ -22,10 +23,18 @@ func (r *Ring) serve(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "ringkv: POST only", http.StatusMethodNotAllowed)
 		return
 	}
+	if r.o.secret != "" && subtle.ConstantTimeCompare([]byte(req.Header.Get(hdrSecret)), []byte(r.o.secret)) != 1 {
+		http.Error(w, "ringkv: the peer did not present the ring's secret", http.StatusUnauthorized)
+		return
+	}
 	ctx := req.Context()
 	op := path.Base(req.URL.Path)
 	q := req.URL.Query()
-	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, r.maxValue))
+	limit := r.o.maxValue
+	if op == "replicate" {
+		limit = max(limit, maxBatch) + maxBatch // a batch of records may exceed one value
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, limit))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -35,8 +44,20 @@ func (r *Ring) serve(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "ringkv: reading the body: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	if op == "getmulti" {
+	switch op {
+	case "getmulti":
 		r.serveGetMulti(w, req, body)
+		return
+	case "replicate":
+		r.serveReplicate(w, body)
+		return
+	case "sync":
+		// A joiner asks whether this instance has handed it its keys.
+		if from := q.Get("from"); r.closing.Load() || !r.handedOff.Load().has(from) {
+			http.Error(w, "ringkv: handoff to "+strconv.Quote(from)+" not done", http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
 		return
 	}
 	key := q.Get("k")
@@ -44,45 +65,78 @@ func (r *Ring) serve(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	if !r.owns(key) {
-		notOwner(w, key)
+	if op == "peek" {
+		rec, ok := r.local.peek(key)
+		if !ok {
+			writeErr(w, kv.ErrNotFound)
+			return
+		}
+		w.Write(appendRec(nil, rec))
 		return
 	}
-	it := kv.Item{Key: key, Value: body}
+	c := call{op: op, key: key, value: body, forced: q.Get("f") == "1"}
+	for _, f := range []struct {
+		name string
+		dst  *int
+	}{{"p", &c.pos}, {"h", &c.hops}} {
+		if s := q.Get(f.name); s != "" {
+			if *f.dst, err = strconv.Atoi(s); err != nil || *f.dst < 0 {
+				http.Error(w, "ringkv: bad "+f.name+" "+strconv.Quote(s), http.StatusBadRequest)
+				return
+			}
+		}
+	}
+	if c.hops > 2 {
+		http.Error(w, "ringkv: forwarded too often", http.StatusMisdirectedRequest)
+		return
+	}
 	if v := q.Get("ttl"); v != "" {
 		ms, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || ms < 0 {
+		if err != nil || ms < 0 || ms > int64(kv.MaxTTL/time.Millisecond) {
 			http.Error(w, "ringkv: bad ttl "+strconv.Quote(v), http.StatusBadRequest)
 			return
 		}
-		it.TTL = time.Duration(ms) * time.Millisecond
+		c.ttl = time.Duration(ms) * time.Millisecond
 	}
 	switch op {
-	case "get":
-		got, err := r.local.Get(ctx, key)
-		if err != nil {
-			writeErr(w, err)
-			return
-		}
-		w.Header().Set(hdrVersion, formatUint(got.Version))
-		w.Header().Set(hdrTTL, strconv.FormatInt(ttlMillis(got.TTL), 10))
-		w.Write(got.Value)
-		return
-	case "set":
-		err = r.local.Set(ctx, it)
-	case "add":
-		err = r.local.Add(ctx, it)
+	case "get", "set", "add", "delete":
 	case "cas":
-		it.Version, err = strconv.ParseUint(q.Get("v"), 10, 64)
-		if err != nil || it.Version == 0 {
+		c.version, err = strconv.ParseUint(q.Get("v"), 10, 64)
+		if err != nil || c.version == 0 {
 			http.Error(w, "ringkv: bad version", http.StatusBadRequest)
 			return
 		}
-		err = r.local.CompareAndSwap(ctx, it)
-	case "delete":
-		err = r.local.Delete(ctx, key)
 	default:
 		http.Error(w, "ringkv: unknown operation "+strconv.Quote(op), http.StatusNotFound)
+		return
+	}
+	it, err := r.own(ctx, c)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	if op == "get" {
+		w.Header().Set(hdrVersion, formatUint(it.Version))
+		w.Header().Set(hdrTTL, strconv.FormatInt(ttlMillis(it.TTL), 10))
+		w.Write(it.Value)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// serveReplicate stores the copies an owner or a handoff sends, when they
+// are newer than this instance's.
+func (r *Ring) serveReplicate(w http.ResponseWriter, body []byte) {
+	if r.closing.Load() {
+		writeErr(w, errLeaving)
+		return
+	}
+	err := readRecs(body, func(rec record) error {
+		_, err := r.local.merge(rec)
+		return err
+	})
+	if err == errCorruptRecords {
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	if err != nil {
@@ -99,29 +153,29 @@ func (r *Ring) serveGetMulti(w http.ResponseWriter, req *http.Request, body []by
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		if !r.owns(k) {
-			notOwner(w, k)
-			return
-		}
 	}
 	var out []byte
-	err := r.local.GetMulti(req.Context(), keys, func(i int, it kv.Item) { out = appendRecord(out, i, it) })
-	if err != nil {
-		writeErr(w, err)
-		return
+	for i, k := range keys {
+		it, err := r.own(req.Context(), call{op: "get", key: k})
+		switch {
+		case err == nil:
+			out = appendRecord(out, i, it)
+		case err != kv.ErrNotFound:
+			writeErr(w, err)
+			return
+		}
 	}
 	w.Write(out)
 }
 
-// notOwner refuses a key this instance does not own: serving it would hand
-// out a value the owner may have changed or deleted since.
-func notOwner(w http.ResponseWriter, key string) {
-	w.Header().Set(hdrError, "notowner")
-	http.Error(w, "ringkv: this instance does not own "+strconv.Quote(key)+" in its view of the ring", http.StatusMisdirectedRequest)
-}
-
 func writeErr(w http.ResponseWriter, err error) {
 	switch {
+	case errors.Is(err, errNotOwner):
+		w.Header().Set(hdrError, "notowner")
+		http.Error(w, err.Error(), http.StatusMisdirectedRequest)
+	case isDown(err):
+		// The caller tries the key's next owner.
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 	case errors.Is(err, kv.ErrNotFound):
 		w.Header().Set(hdrError, "notfound")
 		w.WriteHeader(http.StatusNotFound)
@@ -131,6 +185,14 @@ func writeErr(w http.ResponseWriter, err error) {
 	case errors.Is(err, kv.ErrConflict):
 		w.Header().Set(hdrError, "conflict")
 		w.WriteHeader(http.StatusConflict)
+	case errors.Is(err, kv.ErrTooLarge):
+		http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+	case errors.Is(err, kv.ErrInvalidItem), errors.Is(err, kv.ErrInvalidKey):
+		http.Error(w, err.Error(), http.StatusBadRequest)
+	case errors.Is(err, kv.ErrUnavailable):
+		// Decided here but not stored on enough owners: trying another
+		// owner would decide it twice.
+		http.Error(w, err.Error(), http.StatusBadGateway)
 	default:
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 	}

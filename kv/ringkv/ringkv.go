@@ -1,139 +1,382 @@
 // Package ringkv is a kv backend with no server to run: the instances of a
-// service pool their memory into one store. Each instance keeps the keys
-// it owns on a ketama ring of the peers and asks the owner for the rest,
-// over HTTP, like groupcache.
+// service pool their memory into one replicated store. Each key has N
+// owners (default 2) on a consistent-hash ring of the instances; every
+// call on a key is decided by its primary owner, which copies each write
+// to the other owners before acknowledging it.
 //
-//	ring, err := ringkv.New("http://10.0.0.1:8080/_kv", []string{
-//		"http://10.0.0.1:8080/_kv", "http://10.0.0.2:8080/_kv", "http://10.0.0.3:8080/_kv",
-//	})
+//	ring, err := ringkv.New("http://10.0.0.1:8080/_kv", nil,
+//		ringkv.WithDiscovery(registry, "billing"), // or peers instead of nil, and SetPeers
+//		ringkv.WithMaxBytes(256<<20))
+//	defer ring.Close()                  // hands this instance's keys off
 //	mux.Handle("/_kv/", ring.Handler()) // serve the keys this instance owns
 //	store := ring.Store()               // a kv.Store, like any other
-//	ring.SetPeers(urls...)              // when discovery reports a change
+//
+// # Membership
+//
+// With WithDiscovery the ring is the instances registered under a service
+// name, followed through the discovery watch; without it, the peers given
+// to New and SetPeers. Every instance builds the same ring from the same
+// members. When the members change, every instance hands the keys it holds
+// to the owners that are new for them (a join, a replica that replaces a
+// dead instance); an instance that joins forwards the calls on the keys it
+// now owns to their previous owner until every other member has handed its
+// keys over (Settle waits for that); Close hands this instance's keys to
+// their next owners before it stops serving.
+//
+// # Consistency
+//
+// While the members do not change, each key is linearizable: Get, Set,
+// Add, CompareAndSwap and Delete are decided one at a time by its primary
+// owner (tested with porcupine). A write is acknowledged once W owners
+// hold it (WithWriteQuorum; default every owner that can be reached), so
+// an acknowledged write survives the loss of any N-1 of its owners. A
+// primary that cannot be reached is replaced by the next owner for reads
+// and writes. While members change, instances may briefly disagree on a
+// key's primary; copies then carry versions from a hybrid logical clock
+// and the highest wins (deletes leave tombstones, so an older copy does
+// not undo them): no acknowledged write is lost, but two writes racing
+// through different primaries during the change are ordered by their
+// versions, not decided by one owner (Add and CompareAndSwap may both
+// succeed).
 //
 // # Trade-offs
 //
-// The data lives in the instances' memory, once: an instance that stops
-// takes its keys with it, and a change of peers moves about 1/N of the keys
-// to owners that do not have them (they read as missing until written
-// again; an instance drops the keys it no longer owns, and refuses to
-// serve them, so that no stale copy comes back). That suits caches,
-// sessions that can be rebuilt and rate-limit windows; keep data that must
-// survive in Redis. Peers talk plain HTTP
-// with no authentication: serve the handler on an internal port, or pass
-// an http.Client with mutual TLS (WithHTTPClient).
+// The data lives in memory only: losing all N owners of a key at once
+// loses it, and WithMaxBytes evicts the least recently used. Keep data
+// that must survive a restart of the service in Redis. Peers talk HTTP
+// (connection reuse, per-call deadlines from the client's timeout and the
+// caller's ctx); WithSecret makes them authenticate each other, and
+// WithHTTPClient with mutual TLS encrypts the traffic.
 //
 // # Errors
 //
-// A peer that cannot be reached, or answers 5xx, is kv.ErrUnavailable for
-// the keys it owns; the others are still served.
+// A key whose owners cannot be reached is kv.ErrUnavailable; the other
+// keys are still served. A write acknowledged by fewer owners than
+// WithWriteQuorum asks is kv.ErrUnavailable (it may still be stored).
 package ringkv
 
 import (
-	"errors"
+	"context"
 	"fmt"
+	"hash/fnv"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/microos/go-os/internal/hashring"
+	"github.com/microos/go-os/internal/health"
+	"github.com/microos/go-os/internal/lifecycle"
 	"github.com/microos/go-os/kv"
+	"github.com/microos/go-os/oserr"
 )
 
-// Option configures a Ring.
-type Option func(*Ring)
+// The ring's own errors; calls on keys return kv's.
+var (
+	// ErrBadPeer: a peer is not an http(s) URL.
+	ErrBadPeer = oserr.New(oserr.Invalid, "ringkv: bad peer")
+	// ErrBadOption: an option is out of range.
+	ErrBadOption = oserr.New(oserr.Invalid, "ringkv: bad option")
+)
 
-// WithHTTPClient sets the client that calls peers (default: one with a
-// 2 s timeout and 64 idle connections per peer).
-func WithHTTPClient(c *http.Client) Option { return func(r *Ring) { r.client = c } }
-
-// WithClock sets the clock of the local memory (for TTL tests).
-func WithClock(now func() time.Time) Option { return func(r *Ring) { r.now = now } }
-
-// WithMaxValueSize bounds the values the handler accepts (default 16 MiB),
-// so that a peer cannot make an instance buffer without limit.
-func WithMaxValueSize(n int64) Option { return func(r *Ring) { r.maxValue = n } }
-
-// Ring is one instance's membership in the ring. It is safe for concurrent use.
+// Ring is one instance's membership in the ring. It is safe for
+// concurrent use. Close it: it owns goroutines (handoffs, repairs, the
+// discovery watch).
 type Ring struct {
-	self     string
-	local    kv.Driver
-	client   *http.Client
-	now      func() time.Time
-	maxValue int64
-	view     atomic.Pointer[view]
-	owned    bool // the client was made here
+	self   string
+	o      options
+	local  *local
+	client *http.Client
+	owned  bool // the client was made here
+	log    *slog.Logger
+
+	// viewMu orders a primary's local writes before a change of view, so
+	// that the handoff after the change sees every write decided before it.
+	viewMu sync.RWMutex
+	view   atomic.Pointer[view]
+
+	// handedOff is the view the worker last handed keys off for.
+	handedOff atomic.Pointer[view]
+	// syncing: this instance joined a ring and waits for its keys; prev
+	// is the ring without it, whose owners decide its keys meanwhile.
+	syncMu   sync.Mutex
+	syncWait map[string]bool // peers that have not confirmed the handoff
+	syncPrev *view
+	syncing  atomic.Bool
+
+	health  health.Tracker
+	kick    chan struct{}
+	repairs repairSet
+	moved   atomic.Int64
+	settled chan struct{} // closed and replaced whenever the worker goes idle
+	setMu   sync.Mutex
+
+	discovered sync.Once
+	firstView  chan struct{} // closed at the first discovery event
+
+	closing      atomic.Bool
+	ctx          context.Context
+	cancel       context.CancelFunc
+	wg           sync.WaitGroup
+	shutdownOnce sync.Once
+	shutdownErr  error
 }
 
-// view is an immutable snapshot of the peers: SetPeers swaps it whole, so
-// a call never sees half a change.
+// view is an immutable snapshot of the members: a change swaps it whole,
+// so a call never sees half of one.
 type view struct {
 	ring  *hashring.Ring
 	peers []string
+	self  int // index of the instance in peers, -1 when it is not a member
+	n     int
+}
+
+// pref appends the indexes of key's owners to dst, primary first.
+func (v *view) pref(key string, dst []int) []int {
+	return v.ring.LocateNHash(keyHash(key), v.n, dst)
+}
+
+func (v *view) has(peer string) bool {
+	_, ok := slices.BinarySearch(v.peers, peer)
+	return ok
+}
+
+// keyHash places a key on the ring: FNV-1a with a final mix, a fraction
+// of MD5's cost on the hot path and as even for keys that differ in one
+// byte.
+func keyHash(key string) uint32 {
+	h := fnv.New64a()
+	h.Write([]byte(key))
+	x := h.Sum64()
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	x *= 0xc4ceb9fe1a85ec53
+	x ^= x >> 33
+	return uint32(x)
 }
 
 // New makes the ring membership of the instance whose handler is at self
 // (a base URL, as the peers call it), among peers. self need not be in
-// peers: an instance outside the ring only calls it.
+// peers: an instance outside the ring only calls it. With WithDiscovery,
+// peers may be nil: the members come from the watch.
 func New(self string, peers []string, opts ...Option) (*Ring, error) {
-	r := &Ring{self: self, now: time.Now, maxValue: 16 << 20}
-	for _, o := range opts {
-		o(r)
+	o := options{now: time.Now, maxValue: 16 << 20, replicas: 2, points: 1024, tombTTL: 10 * time.Minute, readRepair: 0.05}
+	for _, opt := range opts {
+		opt(&o)
 	}
+	switch {
+	case o.replicas < 1:
+		return nil, fmt.Errorf("%w: WithReplicas(%d): want at least 1", ErrBadOption, o.replicas)
+	case o.writeQuorum < 0 || o.writeQuorum > o.replicas:
+		return nil, fmt.Errorf("%w: WithWriteQuorum(%d): want 0 (every owner reached) to N=%d", ErrBadOption, o.writeQuorum, o.replicas)
+	case o.points < 1:
+		return nil, fmt.Errorf("%w: WithVirtualNodes(%d)", ErrBadOption, o.points)
+	case o.registry == nil && len(peers) == 0:
+		return nil, fmt.Errorf("%w: no peers and no WithDiscovery", ErrBadPeer)
+	}
+	if err := checkURL(self); err != nil && o.registry != nil {
+		return nil, err
+	}
+	r := &Ring{self: self, o: o, client: o.client, log: o.logger, kick: make(chan struct{}, 1), settled: make(chan struct{}), firstView: make(chan struct{})}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	r.health.Now = o.now
 	if r.client == nil {
 		r.client = &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
 			MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second,
 		}}
 		r.owned = true
 	}
-	r.local = kv.NewMemoryDriver(kv.WithClock(r.now))
-	if err := r.SetPeers(peers...); err != nil {
-		return nil, err
+	r.local = newLocal(o.now, o.maxBytes, o.tombTTL)
+	if len(peers) > 0 {
+		v, err := r.makeView(peers)
+		if err != nil {
+			return nil, err
+		}
+		r.view.Store(v)
+		r.handedOff.Store(v)
+		r.startSync(v)
+	} else {
+		v := &view{ring: hashring.New(), self: -1, n: o.replicas}
+		r.view.Store(v)
+		r.handedOff.Store(v)
+	}
+	if o.registry == nil || len(peers) > 0 {
+		r.discovered.Do(func() { close(r.firstView) })
+	}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	r.wg.Add(1)
+	go r.work()
+	if o.registry != nil {
+		r.wg.Add(1)
+		go r.watch()
 	}
 	return r, nil
 }
 
-// SetPeers replaces the set of peers (base URLs). Keys whose owner changes
-// read as missing until written again.
-func (r *Ring) SetPeers(peers ...string) error {
-	if len(peers) == 0 {
-		return errors.New("ringkv: no peers")
+func checkURL(p string) error {
+	u, err := url.Parse(p)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%w: %q is not an http(s) URL", ErrBadPeer, p)
 	}
+	return nil
+}
+
+func (r *Ring) makeView(peers []string) (*view, error) {
 	for _, p := range peers {
-		u, err := url.Parse(p)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("ringkv: peer %q is not an http(s) URL", p)
+		if err := checkURL(p); err != nil {
+			return nil, err
 		}
 	}
 	peers = slices.Clone(peers)
 	slices.Sort(peers) // every instance builds the same ring whatever the order
 	peers = slices.Compact(peers)
-	r.view.Store(&view{ring: hashring.New(peers...), peers: peers})
-	// Drop what this instance no longer owns: were it to own a key again
-	// later, its copy would be stale (changed or deleted meanwhile).
-	if p, ok := r.local.(kv.Pruner); ok {
-		p.Prune(func(key string) bool { return !r.owns(key) })
+	v := &view{ring: hashring.NewPoints(r.o.points, peers...), peers: peers, self: -1, n: r.o.replicas}
+	if i, ok := slices.BinarySearch(peers, r.self); ok {
+		v.self = i
+	}
+	return v, nil
+}
+
+// SetPeers replaces the members (base URLs). The keys whose owners change
+// are handed to their new owners in the background (Settle waits for it).
+func (r *Ring) SetPeers(peers ...string) error {
+	if len(peers) == 0 {
+		return fmt.Errorf("%w: no peers", ErrBadPeer)
+	}
+	v, err := r.makeView(peers)
+	if err != nil {
+		return err
+	}
+	r.setView(v)
+	return nil
+}
+
+func (r *Ring) setView(v *view) {
+	r.setMu.Lock()
+	defer r.setMu.Unlock()
+	old := r.view.Load()
+	if slices.Equal(old.peers, v.peers) {
+		return
+	}
+	r.viewMu.Lock()
+	r.view.Store(v)
+	r.viewMu.Unlock()
+	r.log.Info("ringkv: members changed", "self", r.self, "members", len(v.peers))
+	if old.self < 0 && v.self >= 0 {
+		r.startSync(v) // this instance joined: its keys are elsewhere
+	}
+	r.updateSync(v)
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Peers returns the current members.
+func (r *Ring) Peers() []string { return slices.Clone(r.view.Load().peers) }
+
+// Store returns a kv.Store over the ring. Closing it does not close the
+// Ring.
+func (r *Ring) Store(opts ...kv.Option) kv.Store { return kv.New(&driver{r: r}, opts...) }
+
+// Stats is what one instance holds and has done.
+type Stats struct {
+	Keys      int   // live keys held (as primary or replica)
+	Bytes     int64 // bytes held, counted as WithMaxBytes counts them
+	Evictions int64 // items evicted by WithMaxBytes
+	HandedOff int64 // records sent to new owners on membership changes
+	// UnderReplicated is the number of keys written with fewer than N
+	// copies, waiting for an owner to come back.
+	UnderReplicated int
+	Syncing         bool // joined and still waiting for its keys
+}
+
+// Stats returns this instance's figures.
+func (r *Ring) Stats() Stats {
+	keys, bytes := r.local.usage()
+	return Stats{
+		Keys: keys, Bytes: bytes, Evictions: r.local.evictions.Load(), HandedOff: r.moved.Load(),
+		UnderReplicated: r.repairs.len(), Syncing: r.syncing.Load(),
+	}
+}
+
+var errUnderReplicated = oserr.New(oserr.Unavailable, "ringkv: keys under-replicated")
+
+// Check reports the ring's health from memory: nil while the latest peer
+// call got an answer and no key waits for a missing copy; else an error
+// wrapping kv.ErrUnavailable with the latest failure and its age, or the
+// number of under-replicated keys. kv.ErrClosed after Close.
+func (r *Ring) Check(ctx context.Context) error {
+	if r.closing.Load() {
+		return kv.ErrClosed
+	}
+	if err := r.health.Check(ctx, kv.ErrUnavailable); err != nil {
+		return err
+	}
+	if n := r.repairs.len(); n > 0 {
+		return fmt.Errorf("%w: %w: %d keys have fewer than %d copies", kv.ErrUnavailable, errUnderReplicated, n, r.o.replicas)
 	}
 	return nil
 }
 
-// Peers returns the current peers.
-func (r *Ring) Peers() []string { return slices.Clone(r.view.Load().peers) }
-
-// Store returns a kv.Store over the ring. Closing it releases the ring's
-// idle connections; the local data stays until the Ring is dropped.
-func (r *Ring) Store(opts ...kv.Option) kv.Store { return kv.New(&driver{r: r}, opts...) }
-
-// owns reports whether this instance owns key in its view of the ring.
-func (r *Ring) owns(key string) bool { return r.owner(key) == "" }
-
-// owner returns the peer that owns key, or "" when it is this instance.
-func (r *Ring) owner(key string) string {
-	v := r.view.Load()
-	p := v.peers[v.ring.Locate(key)]
-	if p == r.self {
-		return ""
+// Settle waits until this instance has handed off the keys of the latest
+// membership change and, if it joined, every other member has handed it
+// its keys. A readiness probe can wait on it.
+func (r *Ring) Settle(ctx context.Context) error {
+	select {
+	case <-r.firstView:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-r.ctx.Done():
+		return kv.ErrClosed
 	}
-	return p
+	for {
+		r.setMu.Lock()
+		ch := r.settled
+		r.setMu.Unlock()
+		if r.handedOff.Load() == r.view.Load() && !r.syncing.Load() {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-r.ctx.Done():
+			return kv.ErrClosed
+		}
+	}
 }
+
+// signalSettled wakes Settle's waiters to look again.
+func (r *Ring) signalSettled() {
+	r.setMu.Lock()
+	close(r.settled)
+	r.settled = make(chan struct{})
+	r.setMu.Unlock()
+}
+
+// Shutdown is a graceful leave: the instance stops deciding calls (its
+// peers turn to the next owners), hands every key it holds to the owners
+// the ring has without it, within ctx, then stops its goroutines. Stop
+// serving its handler and deregister it after. Idempotent.
+func (r *Ring) Shutdown(ctx context.Context) error {
+	r.shutdownOnce.Do(func() {
+		r.closing.Store(true)
+		r.cancel()
+		r.wg.Wait()
+		r.shutdownErr = r.leave(ctx)
+		if r.owned {
+			r.client.CloseIdleConnections()
+		}
+	})
+	return r.shutdownErr
+}
+
+// Close is Shutdown bounded by lifecycle.CloseTimeout.
+func (r *Ring) Close() error { return lifecycle.Close(r.Shutdown) }

@@ -6,8 +6,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,46 +24,103 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// cluster starts n instances, each with its handler on a loopback HTTP
-// server, all in one ring.
-func cluster(t *testing.T, n int, opts ...ringkv.Option) []*ringkv.Ring {
+// node is one instance: a ring membership with its handler on a loopback
+// HTTP server of its own.
+type node struct {
+	url  string
+	srv  *httptest.Server
+	ring *ringkv.Ring
+	h    atomic.Pointer[http.Handler]
+	off  atomic.Bool // answer 503, as an instance that is not up yet
+}
+
+func newNode(t *testing.T) *node {
 	t.Helper()
-	servers := make([]*httptest.Server, n)
-	handlers := make([]http.Handler, n)
-	urls := make([]string, n)
-	for i := range servers {
-		servers[i] = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			handlers[i].ServeHTTP(w, r)
-		}))
-		urls[i] = servers[i].URL + "/_kv"
-	}
-	rings := make([]*ringkv.Ring, n)
-	for i := range rings {
-		r, err := ringkv.New(urls[i], urls, opts...)
-		if err != nil {
-			t.Fatal(err)
+	n := &node{}
+	n.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := n.h.Load()
+		if h == nil || n.off.Load() {
+			http.Error(w, "not serving", http.StatusServiceUnavailable)
+			return
 		}
-		rings[i] = r
-		handlers[i] = http.StripPrefix("/_kv", r.Handler())
+		(*h).ServeHTTP(w, r)
+	}))
+	n.url = n.srv.URL + "/_kv"
+	t.Cleanup(n.srv.Close)
+	return n
+}
+
+func (n *node) join(t *testing.T, peers []string, opts ...ringkv.Option) *ringkv.Ring {
+	t.Helper()
+	r, err := ringkv.New(n.url, peers, opts...)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		for _, s := range servers {
-			s.Close()
+	n.ring = r
+	h := http.StripPrefix("/_kv", r.Handler())
+	n.h.Store(&h)
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+// kill stops the instance abruptly: its listener and connections close,
+// nothing is handed off.
+func (n *node) kill() {
+	n.srv.Listener.Close()
+	n.srv.CloseClientConnections()
+	n.off.Store(true)
+}
+
+// cluster starts n instances, all in one ring of fixed peers.
+func cluster(t *testing.T, count int, opts ...ringkv.Option) []*node {
+	t.Helper()
+	nodes := make([]*node, count)
+	urls := make([]string, count)
+	for i := range nodes {
+		nodes[i] = newNode(t)
+		urls[i] = nodes[i].url
+	}
+	for _, n := range nodes {
+		n.join(t, urls, opts...)
+	}
+	settle(t, nodes...)
+	return nodes
+}
+
+func settle(t *testing.T, nodes ...*node) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, n := range nodes {
+		if err := n.ring.Settle(ctx); err != nil {
+			t.Fatalf("Settle %s: %v", n.url, err)
 		}
-	})
-	return rings
+	}
+}
+
+// waitFor polls cond (what the ring does in the background) until it
+// holds or 20 s pass.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func TestConformance(t *testing.T) {
 	c := fakeclock.New(time.Unix(1_800_000_000, 0))
-	rings := cluster(t, 3, ringkv.WithClock(c.Now))
+	nodes := cluster(t, 3, ringkv.WithClock(c.Now))
 	var next int
 	kvtest.Run(t, kvtest.Harness{
 		// Each store is on another instance: whichever instance a call
 		// starts on, the ring answers the same.
 		New: func(t *testing.T, opts ...kv.Option) kv.Store {
 			next++
-			return rings[next%len(rings)].Store(opts...)
+			return nodes[next%len(nodes)].ring.Store(opts...)
 		},
 		Advance: c.Advance,
 		Unreachable: func(t *testing.T) kv.Store {
@@ -69,6 +128,7 @@ func TestConformance(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			t.Cleanup(func() { r.Close() })
 			return r.Store()
 		},
 		Hung: func(t *testing.T) kv.Store {
@@ -76,171 +136,134 @@ func TestConformance(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			t.Cleanup(func() { r.Close() })
 			return r.Store()
 		},
 	})
 }
 
-// instance serves one instance's handler on a loopback server; join makes
-// its ring membership.
-func instance(t *testing.T) (url string, join func(peers ...string) *ringkv.Ring) {
-	var r *ringkv.Ring
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { r.Handler().ServeHTTP(w, req) }))
-	t.Cleanup(srv.Close)
-	return srv.URL, func(peers ...string) *ringkv.Ring {
-		var err error
-		if r, err = ringkv.New(srv.URL, peers); err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
-}
-
-// A key an instance stopped owning is dropped: when the instance owns it
-// again, the value written and deleted meanwhile does not come back.
-func TestNoStaleValueAfterPeersChange(t *testing.T) {
-	ctx := context.Background()
-	aURL, joinA := instance(t)
-	bURL, joinB := instance(t)
-	a, b := joinA(aURL, bURL), joinB(aURL, bURL)
-	sa, sb := a.Store(), b.Store()
-	defer sa.Close()
-	defer sb.Close()
-	// A key that A owns.
-	var k string
-	for i := 0; ; i++ {
-		k = "stale-" + strconv.Itoa(i)
-		if err := sa.Set(ctx, kv.Item{Key: k, Value: []byte("old")}); err != nil {
-			t.Fatal(err)
-		}
-		srv := httptest.NewServer(a.Handler())
-		resp, err := http.Post(srv.URL+"/get?k="+k, "", nil)
-		srv.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusOK {
-			break
-		}
-	}
-	// A leaves the ring; B writes and deletes the key; A comes back.
-	a.SetPeers(bURL)
-	b.SetPeers(bURL)
-	if err := sb.Set(ctx, kv.Item{Key: k, Value: []byte("new")}); err != nil {
-		t.Fatal(err)
-	}
-	if err := sb.Delete(ctx, k); err != nil {
-		t.Fatal(err)
-	}
-	a.SetPeers(aURL, bURL)
-	b.SetPeers(aURL, bURL)
-	if it, err := sb.Get(ctx, k); !errors.Is(err, kv.ErrNotFound) {
-		t.Fatalf("after the peers changed back, Get = %q, %v: the stale value came back", it.Value, err)
-	}
-}
-
-// An instance refuses a key it does not own in its view of the ring: the
-// caller's view is stale, which must not read as a miss.
-func TestHandlerRefusesKeysItDoesNotOwn(t *testing.T) {
-	aURL, joinA := instance(t)
-	a := joinA(aURL, "http://other.invalid/_kv")
-	srv := httptest.NewServer(a.Handler())
-	defer srv.Close()
-	refused := 0
-	for i := 0; i < 50; i++ {
-		resp, err := http.Post(srv.URL+"/get?k=key-"+strconv.Itoa(i), "", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusMisdirectedRequest {
-			refused++
-		} else if resp.StatusCode != http.StatusNotFound {
-			t.Fatalf("status %d", resp.StatusCode)
-		}
-	}
-	if refused < 10 || refused > 40 {
-		t.Fatalf("%d of 50 keys refused: want about half (the other peer's)", refused)
-	}
-}
-
-func TestKeysSpreadOverInstances(t *testing.T) {
-	ctx := context.Background()
-	rings := cluster(t, 3)
-	s := rings[0].Store()
-	defer s.Close()
-	keys := make([]string, 300)
-	for i := range keys {
-		keys[i] = "spread-" + strconv.Itoa(i)
-		if err := s.Set(ctx, kv.Item{Key: keys[i], Value: []byte("v")}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Every instance sees every key through the ring...
-	for i, r := range rings {
-		got, err := r.Store().GetMulti(ctx, keys)
-		if err != nil || len(got) != 300 {
-			t.Fatalf("GetMulti through instance %d: %d items, %v", i, len(got), err)
-		}
-	}
-	// ...but holds only its own share: its handler serves local keys only.
-	total := 0
-	for i, r := range rings {
-		srv := httptest.NewServer(r.Handler())
-		held := 0
-		for _, k := range keys {
-			resp, err := http.Post(srv.URL+"/get?k="+k, "", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				held++
-			}
-		}
-		srv.Close()
-		if held < 50 || held > 150 {
-			t.Errorf("instance %d holds %d of 300 keys: the ring is unbalanced", i, held)
-		}
-		total += held
-	}
-	if total != 300 {
-		t.Fatalf("instances hold %d keys in all, want each of the 300 once", total)
-	}
-}
-
-// With one of three instances down, the keys the others own are served and
-// the dead one's keys are unavailable, not missing.
-func TestOneInstanceDown(t *testing.T) {
-	ctx := context.Background()
-	live := httptest.NewServer(nil)
-	defer live.Close()
-	var self *ringkv.Ring
-	live.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { self.Handler().ServeHTTP(w, r) })
-	dead := "http://" + testenv.FreePort(t)
-	var err error
-	self, err = ringkv.New(live.URL, []string{live.URL, dead})
+// peek asks one instance's handler for its own copy of key, as a repair
+// would: "" and false when it has none.
+func peek(t *testing.T, n *node, key string) (string, bool) {
+	t.Helper()
+	resp, err := http.Post(n.url+"/peek?k="+url.QueryEscape(key), "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := self.Store()
-	defer s.Close()
-	var served, down int
-	for i := 0; i < 100; i++ {
-		k := "down-" + strconv.Itoa(i)
-		switch err := s.Set(ctx, kv.Item{Key: k, Value: []byte("v")}); {
-		case err == nil:
-			served++
-		case errors.Is(err, kv.ErrUnavailable):
-			down++
-		default:
-			t.Fatalf("Set(%q): %v", k, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return string(b), true // the record; the value is its tail
+	case http.StatusNotFound:
+		return "", false
+	}
+	t.Fatalf("peek %s: %d %s", key, resp.StatusCode, b)
+	return "", false
+}
+
+func holders(t *testing.T, nodes []*node, key string) (n int) {
+	for _, nd := range nodes {
+		if _, ok := peek(t, nd, key); ok {
+			n++
 		}
 	}
-	if served < 20 || down < 20 {
-		t.Fatalf("%d served, %d unavailable: want both", served, down)
+	return n
+}
+
+// Every key is held by N instances: the primary and N-1 replicas.
+func TestKeysHaveNCopies(t *testing.T) {
+	ctx := context.Background()
+	for _, n := range []int{1, 2, 3} {
+		t.Run("N="+strconv.Itoa(n), func(t *testing.T) {
+			nodes := cluster(t, 4, ringkv.WithReplicas(n))
+			s := nodes[0].ring.Store()
+			defer s.Close()
+			for i := 0; i < 100; i++ {
+				k := "copies-" + strconv.Itoa(i)
+				if err := s.Set(ctx, kv.Item{Key: k, Value: []byte("v")}); err != nil {
+					t.Fatal(err)
+				}
+				if got := holders(t, nodes, k); got != n {
+					t.Fatalf("%s is held by %d instances, want %d", k, got, n)
+				}
+			}
+			total := 0
+			for _, nd := range nodes {
+				st := nd.ring.Stats()
+				total += st.Keys
+				if st.Keys < 100*n/4/2 {
+					t.Errorf("%s holds %d of %d copies: unbalanced", nd.url, st.Keys, 100*n)
+				}
+			}
+			if total != 100*n {
+				t.Fatalf("%d copies in all, want %d", total, 100*n)
+			}
+		})
+	}
+}
+
+// A call sent to an instance that does not own the key (a stale view) is
+// forwarded to the owner, never answered as a miss.
+func TestMisdirectedCallIsForwarded(t *testing.T) {
+	nodes := cluster(t, 3, ringkv.WithReplicas(1))
+	ctx := context.Background()
+	s := nodes[0].ring.Store()
+	defer s.Close()
+	for i := 0; i < 30; i++ {
+		k := "fwd-" + strconv.Itoa(i)
+		if err := s.Set(ctx, kv.Item{Key: k, Value: []byte("v" + strconv.Itoa(i))}); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range nodes {
+			resp, err := http.Post(n.url+"/get?k="+k, "", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || string(b) != "v"+strconv.Itoa(i) {
+				t.Fatalf("get %s at %s: %d %q", k, n.url, resp.StatusCode, b)
+			}
+		}
+	}
+}
+
+// With N=2, an instance that is down leaves every key readable and
+// writable; with N=1 its keys are unavailable, not missing.
+func TestOneInstanceDown(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		n        int
+		wantDown bool
+	}{{1, true}, {2, false}} {
+		t.Run("N="+strconv.Itoa(tc.n), func(t *testing.T) {
+			nodes := cluster(t, 3, ringkv.WithReplicas(tc.n))
+			s := nodes[0].ring.Store()
+			defer s.Close()
+			nodes[2].kill()
+			var served, down int
+			for i := 0; i < 100; i++ {
+				k := "down-" + strconv.Itoa(i)
+				switch err := s.Set(ctx, kv.Item{Key: k, Value: []byte("v")}); {
+				case err == nil:
+					served++
+				case errors.Is(err, kv.ErrUnavailable):
+					down++
+				default:
+					t.Fatalf("Set(%q): %v", k, err)
+				}
+			}
+			if tc.wantDown && (served < 20 || down < 20) {
+				t.Fatalf("%d served, %d unavailable: want both", served, down)
+			}
+			if !tc.wantDown && down != 0 {
+				t.Fatalf("%d of 100 writes unavailable with a replica for every key", down)
+			}
+			if err := nodes[0].ring.Check(ctx); tc.n == 2 && !errors.Is(err, kv.ErrUnavailable) {
+				t.Fatalf("Check with a peer down and keys under-replicated: %v", err)
+			}
+		})
 	}
 }
 
@@ -253,6 +276,7 @@ func TestMisconfiguredPeerIsNotAMiss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer r.Close()
 	s := r.Store()
 	defer s.Close()
 	if _, err := s.Get(context.Background(), "k"); !errors.Is(err, kv.ErrUnavailable) {
@@ -260,10 +284,21 @@ func TestMisconfiguredPeerIsNotAMiss(t *testing.T) {
 	}
 }
 
-func TestBadPeers(t *testing.T) {
+func TestBadConfig(t *testing.T) {
 	for _, peers := range [][]string{nil, {"10.0.0.1:8080"}, {"ftp://x/y"}, {"http://"}} {
-		if _, err := ringkv.New("http://self", peers); err == nil {
+		if r, err := ringkv.New("http://self", peers); err == nil {
+			r.Close()
 			t.Errorf("New with peers %q succeeded", peers)
+		} else if !errors.Is(err, ringkv.ErrBadPeer) {
+			t.Errorf("New with peers %q: %v, want ErrBadPeer", peers, err)
+		}
+	}
+	for _, o := range []ringkv.Option{ringkv.WithReplicas(0), ringkv.WithWriteQuorum(3), ringkv.WithVirtualNodes(0)} {
+		if r, err := ringkv.New("http://self", []string{"http://self"}, o); !errors.Is(err, ringkv.ErrBadOption) {
+			if err == nil {
+				r.Close()
+			}
+			t.Errorf("a bad option: %v, want ErrBadOption", err)
 		}
 	}
 }
@@ -274,6 +309,7 @@ func TestHandlerRejectsGarbage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer r.Close()
 	srv := httptest.NewServer(r.Handler())
 	defer srv.Close()
 	for _, tc := range []struct {
@@ -285,9 +321,11 @@ func TestHandlerRejectsGarbage(t *testing.T) {
 		{"POST", "/get?k=bad%20key", "", http.StatusBadRequest},
 		{"POST", "/set?k=a&ttl=-1", "v", http.StatusBadRequest},
 		{"POST", "/set?k=a&ttl=soon", "v", http.StatusBadRequest},
+		{"POST", "/set?k=a&p=-1", "v", http.StatusBadRequest},
 		{"POST", "/cas?k=a&v=zero", "v", http.StatusBadRequest},
 		{"POST", "/getmulti", "a\nbad key", http.StatusBadRequest},
 		{"POST", "/set?k=a", string(make([]byte, 2048)), http.StatusRequestEntityTooLarge},
+		{"POST", "/replicate", "\xff\xff\xff", http.StatusBadRequest},
 		{"POST", "/explode?k=a", "", http.StatusNotFound},
 	} {
 		req, _ := http.NewRequest(tc.method, srv.URL+tc.path, strings.NewReader(tc.body))
@@ -300,7 +338,159 @@ func TestHandlerRejectsGarbage(t *testing.T) {
 			t.Errorf("%s %s: status %d, want %d", tc.method, tc.path, resp.StatusCode, tc.want)
 		}
 	}
-	if _, err := r.Store().Get(context.Background(), "a"); !errors.Is(err, kv.ErrNotFound) {
+	s := r.Store()
+	defer s.Close()
+	if _, err := s.Get(context.Background(), "a"); !errors.Is(err, kv.ErrNotFound) {
 		t.Fatalf("garbage requests stored something: %v", err)
+	}
+}
+
+// With WithSecret the instances talk; a caller without the secret is refused.
+func TestSecret(t *testing.T) {
+	nodes := cluster(t, 2, ringkv.WithSecret("s3cret"))
+	s := nodes[0].ring.Store()
+	defer s.Close()
+	ctx := context.Background()
+	for i := 0; i < 20; i++ {
+		if err := s.Set(ctx, kv.Item{Key: "sec-" + strconv.Itoa(i), Value: []byte("v")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, err := http.Post(nodes[1].url+"/get?k=sec-1", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a call without the secret: %d, want 401", resp.StatusCode)
+	}
+	other, err := ringkv.New("http://client-only", []string{nodes[0].url, nodes[1].url}, ringkv.WithSecret("wrong"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	os := other.Store()
+	defer os.Close()
+	if _, err := os.Get(ctx, "sec-1"); !errors.Is(err, kv.ErrForbidden) {
+		t.Fatalf("Get with the wrong secret: %v, want ErrForbidden", err)
+	}
+}
+
+// WithMaxBytes bounds what an instance holds; the least recently used
+// items go first, and each eviction is counted.
+func TestMaxBytesEvictsLeastRecentlyUsed(t *testing.T) {
+	const bound = 64 << 10
+	r, err := ringkv.New("http://self", []string{"http://self"}, ringkv.WithMaxBytes(bound))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	s := r.Store()
+	defer s.Close()
+	ctx := context.Background()
+	value := make([]byte, 200)
+	if err := s.Set(ctx, kv.Item{Key: "hot", Value: value}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2000; i++ {
+		if err := s.Set(ctx, kv.Item{Key: "cold-" + strconv.Itoa(i), Value: value}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Get(ctx, "hot"); err != nil {
+			t.Fatalf("the key read after every write was evicted after %d writes: %v", i, err)
+		}
+	}
+	st := r.Stats()
+	t.Logf("bound %d bytes: holds %d keys in %d bytes, %d evictions", bound, st.Keys, st.Bytes, st.Evictions)
+	if st.Bytes > bound {
+		t.Fatalf("holds %d bytes, over the bound %d", st.Bytes, bound)
+	}
+	if st.Evictions == 0 || int64(st.Keys)+st.Evictions != 2001 {
+		t.Fatalf("%d keys held + %d evicted, want 2001 written", st.Keys, st.Evictions)
+	}
+	if _, err := s.Get(ctx, "cold-0"); !errors.Is(err, kv.ErrNotFound) {
+		t.Fatalf("the oldest key survived: %v", err)
+	}
+	if err := s.Set(ctx, kv.Item{Key: "huge", Value: make([]byte, bound)}); !errors.Is(err, kv.ErrTooLarge) {
+		t.Fatalf("an item over the bound: %v, want ErrTooLarge", err)
+	}
+}
+
+// A replica that missed a write (it was not answering) is repaired: by
+// the hint the primary keeps, or by read repair.
+func TestStaleReplicaIsRepaired(t *testing.T) {
+	nodes := cluster(t, 3, ringkv.WithReplicas(3), ringkv.WithReadRepair(1))
+	ctx := context.Background()
+	s := nodes[0].ring.Store()
+	defer s.Close()
+	if err := s.Set(ctx, kv.Item{Key: "repair", Value: []byte("old")}); err != nil {
+		t.Fatal(err)
+	}
+	nodes[2].off.Store(true)
+	if err := s.Set(ctx, kv.Item{Key: "repair", Value: []byte("new")}); err != nil {
+		t.Fatal(err)
+	}
+	if rec, _ := peek(t, nodes[1], "repair"); !strings.HasSuffix(rec, "new") {
+		t.Fatalf("a live replica has %q", rec)
+	}
+	nodes[2].off.Store(false)
+	// If the instance that missed the write is the key's primary, it may
+	// answer from its stale copy until the repair reaches it.
+	waitFor(t, "the stale replica to be repaired", func() bool {
+		if _, err := s.Get(ctx, "repair"); err != nil {
+			t.Fatal(err)
+		}
+		rec, _ := peek(t, nodes[2], "repair")
+		return strings.HasSuffix(rec, "new")
+	})
+	for _, n := range nodes {
+		if it, err := n.ring.Store().Get(ctx, "repair"); err != nil || string(it.Value) != "new" {
+			t.Fatalf("Get through %s = %q, %v", n.url, it.Value, err)
+		}
+	}
+	waitFor(t, "Check to be healthy", func() bool { return nodes[0].ring.Check(ctx) == nil })
+}
+
+// A key an instance stopped owning is handed off and dropped: when the
+// instance owns it again, the value written and deleted meanwhile does not
+// come back.
+func TestNoStaleValueAfterPeersChange(t *testing.T) {
+	ctx := context.Background()
+	nodes := cluster(t, 2, ringkv.WithReplicas(1))
+	a, b := nodes[0], nodes[1]
+	sb := b.ring.Store()
+	defer sb.Close()
+	sa := a.ring.Store()
+	defer sa.Close()
+	var k string
+	for i := 0; ; i++ {
+		k = "stale-" + strconv.Itoa(i)
+		if err := sa.Set(ctx, kv.Item{Key: k, Value: []byte("old")}); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := peek(t, a, k); ok {
+			break
+		}
+	}
+	// A leaves the ring; B writes and deletes the key; A comes back.
+	a.ring.SetPeers(b.url)
+	b.ring.SetPeers(b.url)
+	settle(t, a, b)
+	if it, err := sb.Get(ctx, k); err != nil || string(it.Value) != "old" {
+		t.Fatalf("after A left, B reads %q, %v: the handoff lost it", it.Value, err)
+	}
+	if err := sb.Set(ctx, kv.Item{Key: k, Value: []byte("new")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Delete(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	a.ring.SetPeers(a.url, b.url)
+	b.ring.SetPeers(a.url, b.url)
+	settle(t, a, b)
+	for _, s := range []kv.Store{sa, sb} {
+		if it, err := s.Get(ctx, k); !errors.Is(err, kv.ErrNotFound) {
+			t.Fatalf("after the peers changed back, Get = %q, %v: the deleted value came back", it.Value, err)
+		}
 	}
 }

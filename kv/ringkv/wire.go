@@ -3,6 +3,7 @@ package ringkv
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -19,6 +20,7 @@ const (
 	hdrVersion = "Kv-Version"
 	hdrTTL     = "Kv-Ttl"
 	hdrError   = "Kv-Error"
+	hdrSecret  = "Kv-Secret"
 )
 
 // ttlMillis is a TTL on the wire: whole milliseconds, rounded up, so that
@@ -62,4 +64,60 @@ func readRecords(b []byte, n int, found func(int, kv.Item)) error {
 		b = b[size:]
 	}
 	return nil
+}
+
+// The replication records (POST {peer}/replicate, the answer of peek):
+// uvarints flags (1: tombstone), version, ttl ms, key length, the key,
+// value length, then the value's bytes.
+func appendRec(b []byte, r record) []byte {
+	var flags uint64
+	if r.Dead {
+		flags = 1
+	}
+	b = binary.AppendUvarint(b, flags)
+	b = binary.AppendUvarint(b, r.Version)
+	b = binary.AppendUvarint(b, uint64(ttlMillis(r.TTL)))
+	b = binary.AppendUvarint(b, uint64(len(r.Key)))
+	b = append(b, r.Key...)
+	b = binary.AppendUvarint(b, uint64(len(r.Value)))
+	return append(b, r.Value...)
+}
+
+var errCorruptRecords = kv.Unavailable(errors.New("ringkv: corrupt replication records"))
+
+// readRecs decodes replication records, validating every key.
+func readRecs(b []byte, each func(record) error) error {
+	uv := func() (uint64, bool) {
+		v, k := binary.Uvarint(b)
+		if k <= 0 {
+			return 0, false
+		}
+		b = b[k:]
+		return v, true
+	}
+	for len(b) > 0 {
+		flags, ok1 := uv()
+		version, ok2 := uv()
+		ttl, ok3 := uv()
+		klen, ok4 := uv()
+		if !ok1 || !ok2 || !ok3 || !ok4 || flags > 1 || klen > uint64(len(b)) || version == 0 || ttl > uint64(kv.MaxTTL/time.Millisecond) {
+			return errCorruptRecords
+		}
+		key := string(b[:klen])
+		b = b[klen:]
+		vlen, ok := uv()
+		if !ok || vlen > uint64(len(b)) || kv.ValidateKey(key) != nil {
+			return errCorruptRecords
+		}
+		r := record{Key: key, Value: b[:vlen:vlen], Version: version, TTL: time.Duration(ttl) * time.Millisecond, Dead: flags == 1}
+		b = b[vlen:]
+		if err := each(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func errTooLargeForBound(size, bound int64) error {
+	return fmt.Errorf("ringkv: an item of %d bytes does not fit the memory bound's shard of %d bytes (WithMaxBytes/16)", size, bound)
 }
