@@ -64,7 +64,7 @@ func TestIntrospectionCacheBoundedByExpiry(t *testing.T) {
 	clk := fakeclock.New(time.Now())
 	iss, v := newIntro(t, auth.WithClock(clk.Now), auth.WithCache(2, time.Hour), auth.WithSkew(0))
 	ctx := context.Background()
-	short := iss.MintOpaque(auth.Token{Expiry: clk.Now().Add(10 * time.Second)})
+	short := iss.MintOpaque(auth.Token{IssuedAt: clk.Now(), Expiry: clk.Now().Add(10 * time.Second)})
 	if _, err := v.Verify(ctx, short); err != nil {
 		t.Fatal(err)
 	}
