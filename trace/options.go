@@ -21,6 +21,8 @@ type options struct {
 	exportTimeout time.Duration
 	maxRetries    int
 	logger        *slog.Logger
+	tsKey         string
+	tsValue       func(SpanContext) string
 }
 
 // WithService names the service whose spans the tracer records (Zipkin's
@@ -84,6 +86,18 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 // run. It must be safe for concurrent use. Default: the runtime's random
 // generator.
 func WithIDSource(next func() uint64) Option { return func(o *options) { o.ids = next } }
+
+// WithTracestate makes the tracer a tracestate vendor (W3C Trace Context
+// §3.5): each span that enters the service (a root, or the child of a
+// remote caller) writes key=value(span's context) at the front of the
+// tracestate it carries and propagates, replacing the service's previous
+// entry; every other vendor's entry is passed on unaltered (SetTracestate).
+// Spans whose parent is in the process inherit the list. An empty value,
+// or an invalid key or value, leaves the list as it came. Default: no
+// entry, the list is passed on as it came.
+func WithTracestate(key string, value func(SpanContext) string) Option {
+	return func(o *options) { o.tsKey, o.tsValue = key, value }
+}
 
 func collect(opts []Option) options {
 	o := options{

@@ -25,6 +25,8 @@ type Tracer struct {
 	formats     []Format
 	clock       clock
 	ids         func() uint64
+	tsKey       string                   // WithTracestate
+	tsValue     func(SpanContext) string // WithTracestate
 
 	exporter Exporter
 	rec      *Recorder // set when exporter is a Recorder: spans go to it directly
@@ -43,7 +45,7 @@ type Tracer struct {
 // Recorder, New starts the goroutine that batches spans to it; Close stops it.
 func New(exp Exporter, opts ...Option) *Tracer {
 	o := collect(opts)
-	t := &Tracer{service: o.service, serviceTags: o.serviceTags, sampler: o.sampler, formats: o.formats, ids: o.ids, exporter: exp}
+	t := &Tracer{service: o.service, serviceTags: o.serviceTags, sampler: o.sampler, formats: o.formats, ids: o.ids, exporter: exp, tsKey: o.tsKey, tsValue: o.tsValue}
 	t.clock.custom = o.now
 	if r, ok := exp.(*Recorder); ok {
 		t.rec = r
@@ -186,12 +188,19 @@ func (t *Tracer) start(ctx context.Context, name string, cfg *startConfig) (cont
 	debug := cfg.debug || psc.Debug
 	sampled := local || debug || t.sampler.Sample(SamplingParams{Parent: psc, TraceID: traceID, Name: name, Kind: cfg.kind})
 	sc := SpanContext{TraceID: traceID, SpanID: newSpanID(t.ids), Sampling: Deny, Debug: debug, TraceState: psc.TraceState, Random: psc.Random}
+	if sampled {
+		sc.Sampling = Accept
+	}
+	if t.tsKey != "" && !local && (!psc.TraceID.IsValid() || psc.Remote) { // the trace enters this service: write our entry
+		if v := t.tsValue(sc); v != "" {
+			sc.TraceState, _ = SetTracestate(sc.TraceState, t.tsKey, v)
+		}
+	}
 	if !sampled {
 		c := t.newSpanCtx()
 		c.Context, c.span = ctx, Span{tracer: t, sc: sc}
 		return c, &c.span
 	}
-	sc.Sampling = Accept
 	c := &recordingCtx{spanCtx: spanCtx{Context: ctx}}
 	c.span = Span{tracer: t, sc: sc, rec: &c.rec}
 	d := &c.rec.data
