@@ -48,6 +48,9 @@
 // first); B3 is read only when traceparent is absent or invalid, single
 // header before multi. Inject then writes the one resulting context in
 // every format WithPropagation chose, so the formats agree downstream.
+// Other vendors' tracestate entries are passed on unaltered; a service
+// that writes its own (WithTracestate, SetTracestate) moves it to the
+// front as §3.5 says, dropping members from the right past 32.
 //
 // LogIDs is the trace ↔ log bridge: log.WithTraceIDs(trace.LogIDs) adds
 // trace_id and span_id, at the top level, to every record made with a
