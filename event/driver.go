@@ -37,13 +37,19 @@ type Driver interface {
 type Cursor interface {
 	// Next waits for the next matching record (for a group: a new one, or
 	// one another member abandoned or left unacknowledged past the
-	// backend's visibility timeout). It returns ctx's error when ctx ends.
+	// backend's visibility timeout). It returns ctx's error when ctx ends,
+	// and at once a backend error (the Bus backs off before the next call)
+	// or an error wrapping ErrCorrupt for an entry that is not a record,
+	// which the cursor has skipped.
 	Next(ctx context.Context) (Record, error)
 	// Ack marks rec handled (acknowledged or dead-lettered).
 	Ack(ctx context.Context, rec Record) error
 	// Release hands rec, whose handling was abandoned, back to the group
 	// so that another member takes it over.
 	Release(ctx context.Context, rec Record) error
+	// Check reports the health of the cursor's latest backend calls
+	// without a round trip (a Health does the bookkeeping).
+	Check(ctx context.Context) error
 	// Close releases the cursor once every worker has returned (a
 	// group member's records left unacknowledged stay for takeover).
 	Close() error

@@ -14,6 +14,7 @@ import (
 
 	"net/url"
 
+	"github.com/microos/go-os/internal/backoff"
 	"github.com/microos/go-os/internal/lifecycle"
 	"github.com/microos/go-os/internal/urlopen"
 	"github.com/microos/go-os/oserr"
@@ -81,25 +82,39 @@ func WithRetention(maxLen int, maxAge time.Duration) Option {
 	return func(b *Bus) { b.maxLen, b.maxAge = maxLen, maxAge }
 }
 
+// WithRetry sets the backoff of a subscription's reads while the backend
+// fails: from min, doubling, capped at max, with jitter (default 100ms,
+// 5s). Publish never retries: it returns the error within its ctx.
+func WithRetry(min, max time.Duration) Option {
+	return func(b *Bus) {
+		if min > 0 && max >= min {
+			b.retryMin, b.retryMax = min, max
+		}
+	}
+}
+
 // Bus is the portable type: publish, subscribe, read.
 type Bus struct {
-	now    func() time.Time
-	origin Origin
-	tracer *trace.Tracer
-	logger *slog.Logger
-	maxLen int
-	maxAge time.Duration
-	d      Driver
-	closed atomic.Bool
-	mu     sync.Mutex
-	subs   map[*Subscription]struct{}
+	retryMin, retryMax time.Duration
+	health             tracker // of Publish's appends
+	published          atomic.Bool
+	now                func() time.Time
+	origin             Origin
+	tracer             *trace.Tracer
+	logger             *slog.Logger
+	maxLen             int
+	maxAge             time.Duration
+	d                  Driver
+	closed             atomic.Bool
+	mu                 sync.Mutex
+	subs               map[*Subscription]struct{}
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
 func newBus(opts []Option) *Bus {
-	b := &Bus{now: time.Now, logger: slog.New(slog.DiscardHandler), subs: map[*Subscription]struct{}{}}
+	b := &Bus{retryMin: 100 * time.Millisecond, retryMax: 5 * time.Second, now: time.Now, logger: slog.New(slog.DiscardHandler), subs: map[*Subscription]struct{}{}}
 	for _, o := range opts {
 		o(b)
 	}
@@ -186,7 +201,9 @@ func (b *Bus) PublishBatch(ctx context.Context, recs []Record) ([]string, error)
 		}
 		out[i] = r
 	}
+	b.published.Store(true)
 	ids, err := b.d.Append(ctx, out)
+	b.health.observe(err)
 	if err != nil {
 		return nil, err
 	}
@@ -243,6 +260,13 @@ type SubscribeOptions struct {
 	MaxAttempts int           // after this many failures, dead-letter (default 5)
 	Backoff     time.Duration // before the second attempt; doubles after each failure
 	Concurrency int           // handlers running at once for this subscriber (default 1)
+	// OnError, if set, is told of every failure the subscription survives:
+	// a read, ack or release the backend refused (ErrUnavailable: the
+	// subscription retries with WithRetry's backoff), or an entry in the
+	// stream that is not a record (ErrCorrupt: skipped; a group moves it to
+	// the dead-letter stream). The subscription never stops for either. It
+	// runs on a worker; it must not block.
+	OnError func(err error)
 }
 
 func (o SubscribeOptions) matches(typ string) bool {
@@ -261,6 +285,19 @@ func (o SubscribeOptions) matches(typ string) bool {
 type Subscription struct {
 	cancel context.CancelFunc
 	done   chan struct{}
+	cur    Cursor
+}
+
+// Check reports the health of the subscription's latest reads from the
+// backend (nil, or ErrUnavailable/ErrForbidden with the last failure),
+// without a round trip.
+func (s *Subscription) Check(ctx context.Context) error {
+	select {
+	case <-s.done:
+		return ErrClosed
+	default:
+	}
+	return s.cur.Check(ctx)
 }
 
 // Stop ends the subscription and waits for its handler to return.
@@ -286,12 +323,12 @@ func (b *Bus) Subscribe(ctx context.Context, h Handler, o SubscribeOptions) (*Su
 		o.Concurrency = 1
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	s := &Subscription{cancel: cancel, done: make(chan struct{})}
 	cur, err := b.d.Cursor(ctx, o)
 	if err != nil {
 		cancel()
 		return nil, err
 	}
+	s := &Subscription{cancel: cancel, done: make(chan struct{}), cur: cur}
 	if !b.track(s) {
 		cancel()
 		return nil, ErrClosed
@@ -299,19 +336,30 @@ func (b *Bus) Subscribe(ctx context.Context, h Handler, o SubscribeOptions) (*Su
 	var wg sync.WaitGroup
 	for range o.Concurrency {
 		wg.Go(func() {
+			retry := backoff.Backoff{Min: b.retryMin, Max: b.retryMax}
 			for {
 				rec, err := cur.Next(ctx)
 				if err != nil {
 					if ctx.Err() != nil {
 						return
 					}
-					b.logger.LogAttrs(ctx, slog.LevelWarn, "event: read", slog.String("group", o.Group), slog.Any("error", err))
-					continue // the driver backs off; the subscription lives until ctx ends
+					b.report(ctx, o, err)
+					if !errors.Is(err, ErrCorrupt) && !backoff.Sleep(ctx, retry.Next()) {
+						return
+					}
+					continue // the subscription lives until ctx ends
 				}
+				retry.Reset()
 				if b.deliver(ctx, h, rec, o) {
-					_ = cur.Ack(context.WithoutCancel(ctx), rec)
+					err = cur.Ack(context.WithoutCancel(ctx), rec)
 				} else {
-					_ = cur.Release(context.WithoutCancel(ctx), rec)
+					err = cur.Release(context.WithoutCancel(ctx), rec)
+				}
+				if err != nil {
+					b.report(ctx, o, err) // left pending: redelivered after the visibility timeout
+					if !backoff.Sleep(ctx, retry.Next()) {
+						return
+					}
 				}
 			}
 		})
@@ -323,6 +371,14 @@ func (b *Bus) Subscribe(ctx context.Context, h Handler, o SubscribeOptions) (*Su
 		close(s.done)
 	}()
 	return s, nil
+}
+
+// report tells the logger and o.OnError of an error the subscription survives.
+func (b *Bus) report(ctx context.Context, o SubscribeOptions, err error) {
+	b.logger.LogAttrs(ctx, slog.LevelWarn, "event: subscription", slog.String("group", o.Group), slog.Any("error", err))
+	if o.OnError != nil {
+		o.OnError(err)
+	}
 }
 
 // deliver runs h until it acknowledges rec or rec is dead-lettered (true),
@@ -420,7 +476,9 @@ func (b *Bus) Read(ctx context.Context, q Query) ([]Record, string, error) {
 	return b.d.Read(ctx, q)
 }
 
-// Check reports the bus's health: closed, or the driver's health.
+// Check reports the bus's health from its latest calls to the backend,
+// without a round trip: the latest Publish, then each subscription's
+// latest read. A Bus that has made no call yet asks the driver (a PING).
 func (b *Bus) Check(ctx context.Context) error {
 	if b.closed.Load() {
 		return ErrClosed
@@ -428,7 +486,26 @@ func (b *Bus) Check(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return b.d.Check(ctx)
+	if err := b.health.check(ctx); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	subs := make([]*Subscription, 0, len(b.subs))
+	for s := range b.subs {
+		subs = append(subs, s)
+	}
+	b.mu.Unlock()
+	for _, s := range subs {
+		if err := s.cur.Check(ctx); err != nil {
+			return err
+		}
+	}
+	if len(subs) == 0 && !b.published.Load() {
+		err := b.d.Check(ctx)
+		b.health.observe(err)
+		return err
+	}
+	return nil
 }
 
 // As reaches the backend client through the driver; the memory bus has none.

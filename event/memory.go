@@ -102,6 +102,9 @@ func (c *memCursor) Release(_ context.Context, r Record) error {
 	return nil
 }
 
+// Check: memory is always healthy.
+func (c *memCursor) Check(context.Context) error { return nil }
+
 // Close: a memory cursor holds nothing.
 func (c *memCursor) Close() error { return nil }
 

@@ -127,11 +127,19 @@ func encode(r event.Record) (string, error) {
 	return string(b), err
 }
 
-func decode(m redis.XMessage) (event.Record, error) {
-	s, _ := m.Values["r"].(string)
+// decode reads an entry of the stream of type typ; an entry another client
+// wrote (no "r" field, not our JSON, another type's record) is ErrCorrupt.
+func decode(m redis.XMessage, typ string) (event.Record, error) {
+	s, ok := m.Values["r"].(string)
+	if !ok {
+		return event.Record{ID: m.ID}, fmt.Errorf("%w: entry %s of %q has no field r: %v", event.ErrCorrupt, m.ID, typ, m.Values)
+	}
 	var st stored
-	if err := json.Unmarshal([]byte(s), &st); err != nil || st.Type == "" {
-		return event.Record{ID: m.ID}, fmt.Errorf("%w: entry %s", event.ErrCorrupt, m.ID)
+	if err := json.Unmarshal([]byte(s), &st); err != nil {
+		return event.Record{ID: m.ID}, fmt.Errorf("%w: entry %s of %q: %w", event.ErrCorrupt, m.ID, typ, err)
+	}
+	if st.Type == "" || (typ != "" && st.Type != typ) {
+		return event.Record{ID: m.ID}, fmt.Errorf("%w: entry %s of %q holds a record of type %q", event.ErrCorrupt, m.ID, typ, st.Type)
 	}
 	r := event.Record{ID: m.ID, Type: st.Type, Origin: st.Origin, Timestamp: st.Timestamp, RootID: st.RootID,
 		ParentID: st.ParentID, Metadata: st.Metadata, Data: st.Data}
@@ -202,9 +210,9 @@ func (d *driver) Read(ctx context.Context, q event.Query) ([]event.Record, strin
 				return nil, "", mapErr(err)
 			}
 			for _, m := range ms {
-				r, err := decode(m)
+				r, err := decode(m, t)
 				if err != nil {
-					continue // another client's entry: not a record
+					continue // another client's entry: not a record (a subscription reports it)
 				}
 				if (q.RootID != "" && r.RootID != q.RootID) || (!q.From.IsZero() && r.Timestamp.Before(q.From)) ||
 					(!q.To.IsZero() && !r.Timestamp.Before(q.To)) {
@@ -276,11 +284,16 @@ type cursor struct {
 	o        event.SubscribeOptions
 	consumer string
 
+	health event.Health
+
 	mu  sync.Mutex
 	pos map[string]string         // broadcast: last id per stream; group: "" once the group exists
 	q   map[string][]event.Record // read, not handed out, per type in stream order
+	bad []error                   // entries that are not records, to report
 	wm  uint64                    // watermark: every record below this ms was read
 }
+
+func (c *cursor) Check(ctx context.Context) error { return c.health.Check(ctx) }
 
 // pick hands out the head, among the types' queues, of the lowest id
 // millisecond below the watermark, then the earliest publish timestamp:
@@ -341,6 +354,11 @@ func (c *cursor) Next(ctx context.Context) (event.Record, error) {
 		if err := ctx.Err(); err != nil {
 			return event.Record{}, err
 		}
+		if len(c.bad) > 0 {
+			err := c.bad[0]
+			c.bad = c.bad[1:]
+			return event.Record{}, err
+		}
 		if r, ok := c.pick(); ok {
 			return r, nil
 		}
@@ -348,10 +366,15 @@ func (c *cursor) Next(ctx context.Context) (event.Record, error) {
 		if err == nil {
 			err = c.fill(ctx)
 		}
-		if err == nil {
-			if r, ok := c.pick(); ok {
-				return r, nil
-			}
+		c.health.Observe(err)
+		if err != nil {
+			return event.Record{}, err // the Bus backs off
+		}
+		if len(c.bad) > 0 {
+			continue
+		}
+		if r, ok := c.pick(); ok {
+			return r, nil
 		}
 		t := time.NewTimer(c.d.o.Poll)
 		select {
@@ -359,9 +382,6 @@ func (c *cursor) Next(ctx context.Context) (event.Record, error) {
 			t.Stop()
 			return event.Record{}, ctx.Err()
 		case <-t.C:
-		}
-		if err != nil {
-			return event.Record{}, err
 		}
 	}
 }
@@ -397,6 +417,10 @@ func (c *cursor) fill(ctx context.Context) error {
 		} else {
 			claimed, _, err := c.d.c.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: k, Group: c.o.Group,
 				MinIdle: c.d.o.Visibility, Start: "0-0", Count: 100, Consumer: c.consumer}).Result()
+			if err != nil && strings.HasPrefix(err.Error(), "NOGROUP") {
+				delete(c.pos, t) // the stream is gone (trimmed away, or lost by a restart without persistence): discover makes it again
+				continue
+			}
 			if err != nil {
 				return mapErr(err)
 			}
@@ -404,6 +428,10 @@ func (c *cursor) fill(ctx context.Context) error {
 			if len(ms) == 0 {
 				res, err := c.d.c.XReadGroup(ctx, &redis.XReadGroupArgs{Group: c.o.Group, Consumer: c.consumer,
 					Streams: []string{k, ">"}, Count: 100, Block: -1}).Result()
+				if err != nil && strings.HasPrefix(err.Error(), "NOGROUP") {
+					delete(c.pos, t) // the stream is gone (trimmed away, or lost by a restart without persistence): discover makes it again
+					continue
+				}
 				if err != nil && err != redis.Nil {
 					return mapErr(err)
 				}
@@ -413,11 +441,12 @@ func (c *cursor) fill(ctx context.Context) error {
 			}
 		}
 		for _, m := range ms {
-			r, err := decode(m)
+			r, err := decode(m, t)
 			if err != nil {
-				if c.o.Group != "" {
-					c.d.c.XAck(ctx, k, c.o.Group, m.ID) // not a record: nobody can handle it
+				if err := c.deadCorrupt(ctx, t, m, err); err != nil {
+					return err // left pending: it is read again
 				}
+				c.bad = append(c.bad, err)
 				continue
 			}
 			c.q[t] = append(c.q[t], r)
@@ -430,7 +459,9 @@ func (c *cursor) Ack(ctx context.Context, r event.Record) error {
 	if c.o.Group == "" {
 		return nil
 	}
-	return mapErr(c.d.c.XAck(ctx, c.d.key(r.Type), c.o.Group, r.ID).Err())
+	err := mapErr(c.d.c.XAck(ctx, c.d.key(r.Type), c.o.Group, r.ID).Err())
+	c.health.Observe(err)
+	return err
 }
 
 // Release marks r idle past the visibility timeout, so that the next
@@ -440,7 +471,9 @@ func (c *cursor) Release(ctx context.Context, r event.Record) error {
 		return nil
 	}
 	idle := strconv.FormatInt(c.d.o.Visibility.Milliseconds()+1000, 10)
-	return mapErr(c.d.c.Do(ctx, "XCLAIM", c.d.key(r.Type), c.o.Group, c.consumer, 0, r.ID, "IDLE", idle, "JUSTID").Err())
+	err := mapErr(c.d.c.Do(ctx, "XCLAIM", c.d.key(r.Type), c.o.Group, c.consumer, 0, r.ID, "IDLE", idle, "JUSTID").Err())
+	c.health.Observe(err)
+	return err
 }
 
 // Close hands back what was read but not handed out, then leaves.
@@ -482,7 +515,7 @@ func (d *driver) DeadLetters(ctx context.Context) ([]event.DeadLetter, error) {
 	}
 	out := make([]event.DeadLetter, 0, len(ms))
 	for _, m := range ms {
-		r, err := decode(m)
+		r, err := decode(m, "")
 		if err != nil {
 			continue
 		}
@@ -506,7 +539,7 @@ func (d *driver) TakeDead(ctx context.Context, id string) (event.Record, bool, e
 		if v, _ := m.Values["id"].(string); v != id {
 			continue
 		}
-		r, err := decode(m)
+		r, err := decode(m, "")
 		if err != nil {
 			return event.Record{}, false, err
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,12 @@ import (
 	"github.com/microos/go-os/internal/testenv"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(consumerEnv); spec != "" {
+		consumerMain(spec) // the consumer a failure test kills; never returns
+	}
+	goleak.VerifyTestMain(m)
+}
 
 func prefix() string {
 	var b [6]byte
