@@ -150,3 +150,28 @@ func TestConformanceProviderIntrospection(t *testing.T) {
 	authtest.Run(t, providerHarness(t, "introspection"))
 }
 func TestConformanceProviderChain(t *testing.T) { authtest.Run(t, providerHarness(t, "chain")) }
+
+func TestOpen(t *testing.T) {
+	srv := testenv.OAuth2(t)
+	t.Setenv("OAUTH2AUTH_TEST_SECRET", srv.ClientSecret)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	a, err := auth.Open(ctx, srv.Issuer+"?client_id="+srv.ClientID+"&client_secret_env=OAUTH2AUTH_TEST_SECRET&scope=read+write&audience="+srv.Resource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	tok, err := a.Source.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := a.Verifier.Verify(ctx, tok.AccessToken); err != nil || c.ClientID != srv.ClientID || !c.HasScope("write") {
+		t.Fatalf("Verify = %+v, %v", c, err)
+	}
+	if err := a.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := auth.Open(ctx, srv.Issuer+"?client_id="+srv.ClientID+"&client_secret_env=OAUTH2AUTH_TEST_SECRET&realm=x"); err == nil {
+		t.Fatal("unknown parameter accepted")
+	}
+}
