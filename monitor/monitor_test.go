@@ -318,3 +318,19 @@ func BenchmarkReady(b *testing.B) {
 		b.Fatal(w.code)
 	}
 }
+
+// The healthy /health/ready path allocates nothing (BenchmarkReady times it).
+func TestReadyHealthyPathAllocs(t *testing.T) {
+	m := New(manual())
+	defer m.Close()
+	for _, n := range []string{"db", "cache", "queue"} {
+		m.Add(n, func(context.Context) error { return nil }, Critical())
+		m.RunNow(context.Background(), n)
+	}
+	h := m.Handler()
+	req := httptest.NewRequest("GET", "/health/ready", nil)
+	w := &rw{h: http.Header{}}
+	if n := testing.AllocsPerRun(1000, func() { h.ServeHTTP(w, req) }); n != 0 || w.code != 200 {
+		t.Fatalf("%v allocations (status %d), want 0 on the healthy path", n, w.code)
+	}
+}
