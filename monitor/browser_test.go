@@ -154,6 +154,10 @@ func TestStatusPageInChromium(t *testing.T) {
 	if e, st := text(`tr[data-check="db"] .err`), text(`#status`); !strings.Contains(e, "connection refused") || st != "unhealthy" {
 		t.Fatalf("db error %q, status %q", e, st)
 	}
+	// the request rate chart is drawn once two samples (a second apart) exist
+	if err := chromedp.Do(ctx, chromedp.WaitReady(`span[data-chart="requests/s"] svg polyline`)); err != nil {
+		t.Fatalf("no requests/s chart: %v", err)
+	}
 	if same, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__noReload === true`)); err != nil || !same {
 		t.Fatalf("the page reloaded (mark lost): %v", err)
 	}
