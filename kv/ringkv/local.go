@@ -28,6 +28,7 @@ type entry struct {
 	version    uint64
 	dead       bool
 	size       int64
+	stamp      atomic.Uint64 // shard.tick when last moved to the front
 	prev, next *entry
 }
 
@@ -51,11 +52,17 @@ type local struct {
 }
 
 type lshard struct {
-	mu    sync.Mutex
+	mu    sync.RWMutex
 	m     map[string]*entry
 	head  entry // sentinel: head.next is the most recently used
 	bytes int64
-	_     [16]byte
+	// tick counts moves to the front; an entry moved within the last
+	// quarter of the shard's entries is not moved again by a read, so
+	// that reads of hot keys share the read lock (approximate LRU).
+	tick atomic.Uint64
+	// sweepAt is the map size at which a write sweeps expired entries:
+	// twice the live size after the last sweep (O(1) amortised).
+	sweepAt int
 }
 
 func newLocal(now func() time.Time, maxBytes int64, tombTTL time.Duration) *local {
@@ -66,6 +73,7 @@ func newLocal(now func() time.Time, maxBytes int64, tombTTL time.Duration) *loca
 	for i := range l.shards {
 		sh := &l.shards[i]
 		sh.m = make(map[string]*entry)
+		sh.sweepAt = 1024
 		sh.head.next, sh.head.prev = &sh.head, &sh.head
 	}
 	return l
@@ -105,6 +113,7 @@ func (sh *lshard) unlink(e *entry) {
 }
 
 func (sh *lshard) pushFront(e *entry) {
+	e.stamp.Store(sh.tick.Add(1))
 	e.next, e.prev = sh.head.next, &sh.head
 	sh.head.next.prev = e
 	sh.head.next = e
@@ -138,26 +147,30 @@ func (e *entry) record(now time.Time) record {
 // get returns the live value of key and marks it recently used.
 func (l *local) get(key string) (kv.Item, bool) {
 	sh := l.shard(key)
-	sh.mu.Lock()
+	sh.mu.RLock()
 	e := sh.m[key]
 	if e == nil || e.dead {
-		sh.mu.Unlock()
+		sh.mu.RUnlock()
 		return kv.Item{}, false
 	}
 	var now time.Time
 	if !e.expires.IsZero() {
 		if now = l.now(); e.expired(now) {
-			sh.remove(e)
-			sh.mu.Unlock()
-			return kv.Item{}, false
+			sh.mu.RUnlock()
+			return kv.Item{}, false // removed by the next write or sweep
 		}
 	}
-	if sh.head.next != e {
-		sh.unlink(e)
-		sh.pushFront(e)
-	}
 	it := e.item(now)
-	sh.mu.Unlock()
+	recent := sh.tick.Load()-e.stamp.Load() <= uint64(len(sh.m)/4)
+	sh.mu.RUnlock()
+	if !recent {
+		sh.mu.Lock()
+		if sh.m[key] == e {
+			sh.unlink(e)
+			sh.pushFront(e)
+		}
+		sh.mu.Unlock()
+	}
 	return it, true
 }
 
@@ -247,6 +260,14 @@ func (l *local) put(sh *lshard, e *entry, now time.Time) error {
 	sh.m[e.key] = e
 	sh.pushFront(e)
 	sh.bytes += e.size
+	if len(sh.m) >= sh.sweepAt {
+		for _, x := range sh.m {
+			if x != e && x.expired(now) {
+				sh.remove(x)
+			}
+		}
+		sh.sweepAt = max(2*len(sh.m), 1024)
+	}
 	for l.maxShard > 0 && sh.bytes > l.maxShard {
 		victim := sh.head.prev
 		if victim == e {

@@ -198,7 +198,7 @@ func (l *load) end(t *testing.T, stores []kv.Store, unavailableOK bool) {
 	t.Logf("%d keys, %d acknowledged write+read pairs, every key read back through %d instances", len(keys), l.reads, len(stores))
 }
 
-func storesOf(t *testing.T, nodes []*node) []kv.Store {
+func storesOf(t testing.TB, nodes []*node) []kv.Store {
 	var out []kv.Store
 	for _, n := range nodes {
 		s := n.ring.Store()

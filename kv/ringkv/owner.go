@@ -17,12 +17,16 @@ import (
 // owners before it), and forwards it once to the primary otherwise, so
 // that a call sent with a stale view is redirected, never lost.
 func (r *Ring) own(ctx context.Context, c call) (kv.Item, error) {
+	v := r.view.Load()
+	var buf [4]int
+	return r.ownIn(ctx, c, v, v.pref(c.key, buf[:0]))
+}
+
+// ownIn is own with the view and the key's owners in it.
+func (r *Ring) ownIn(ctx context.Context, c call, v *view, pref []int) (kv.Item, error) {
 	if r.closing.Load() {
 		return kv.Item{}, errLeaving
 	}
-	v := r.view.Load()
-	var buf [4]int
-	pref := v.pref(c.key, buf[:0])
 	idx := -1
 	if v.self >= 0 {
 		idx = slices.Index(pref, v.self)

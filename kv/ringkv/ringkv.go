@@ -58,7 +58,6 @@ package ringkv
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -148,9 +147,11 @@ func (v *view) has(peer string) bool {
 // of MD5's cost on the hot path and as even for keys that differ in one
 // byte.
 func keyHash(key string) uint32 {
-	h := fnv.New64a()
-	h.Write([]byte(key))
-	x := h.Sum64()
+	x := uint64(14695981039346656037)
+	for i := 0; i < len(key); i++ {
+		x ^= uint64(key[i])
+		x *= 1099511628211
+	}
 	x ^= x >> 33
 	x *= 0xff51afd7ed558ccd
 	x ^= x >> 33

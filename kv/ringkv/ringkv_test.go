@@ -34,7 +34,7 @@ type node struct {
 	off  atomic.Bool // answer 503, as an instance that is not up yet
 }
 
-func newNode(t *testing.T) *node {
+func newNode(t testing.TB) *node {
 	t.Helper()
 	n := &node{}
 	n.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -50,7 +50,7 @@ func newNode(t *testing.T) *node {
 	return n
 }
 
-func (n *node) join(t *testing.T, peers []string, opts ...ringkv.Option) *ringkv.Ring {
+func (n *node) join(t testing.TB, peers []string, opts ...ringkv.Option) *ringkv.Ring {
 	t.Helper()
 	r, err := ringkv.New(n.url, peers, opts...)
 	if err != nil {
@@ -72,7 +72,7 @@ func (n *node) kill() {
 }
 
 // cluster starts n instances, all in one ring of fixed peers.
-func cluster(t *testing.T, count int, opts ...ringkv.Option) []*node {
+func cluster(t testing.TB, count int, opts ...ringkv.Option) []*node {
 	t.Helper()
 	nodes := make([]*node, count)
 	urls := make([]string, count)
@@ -87,7 +87,7 @@ func cluster(t *testing.T, count int, opts ...ringkv.Option) []*node {
 	return nodes
 }
 
-func settle(t *testing.T, nodes ...*node) {
+func settle(t testing.TB, nodes ...*node) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -100,7 +100,7 @@ func settle(t *testing.T, nodes ...*node) {
 
 // waitFor polls cond (what the ring does in the background) until it
 // holds or 20 s pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
@@ -144,7 +144,7 @@ func TestConformance(t *testing.T) {
 
 // peek asks one instance's handler for its own copy of key, as a repair
 // would: "" and false when it has none.
-func peek(t *testing.T, n *node, key string) (string, bool) {
+func peek(t testing.TB, n *node, key string) (string, bool) {
 	t.Helper()
 	resp, err := http.Post(n.url+"/peek?k="+url.QueryEscape(key), "", nil)
 	if err != nil {
@@ -162,7 +162,7 @@ func peek(t *testing.T, n *node, key string) (string, bool) {
 	return "", false
 }
 
-func holders(t *testing.T, nodes []*node, key string) (n int) {
+func holders(t testing.TB, nodes []*node, key string) (n int) {
 	for _, nd := range nodes {
 		if _, ok := peek(t, nd, key); ok {
 			n++
