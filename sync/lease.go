@@ -66,15 +66,22 @@ func (l *Lease) Name() string { return l.name }
 func (l *Lease) Token() uint64 { return l.g.Token }
 
 // Done is closed when the lease ends: lost, unlocked, or its Client closed.
-func (l *Lease) Done() <-chan struct{} { return l.ctx.Done() }
+func (l *Lease) Done() <-chan struct{} {
+	l.expireIfDue()
+	return l.ctx.Done()
+}
 
 // Context is cancelled when the lease ends; run the guarded work in it.
 // context.Cause says why (the same as Err).
-func (l *Lease) Context() context.Context { return l.ctx }
+func (l *Lease) Context() context.Context {
+	l.expireIfDue()
+	return l.ctx
+}
 
 // Err is nil while the lease is held; then ErrLost (wrapping the cause)
 // if it was lost, ErrNotHeld after Unlock, ErrClosed after Close.
 func (l *Lease) Err() error {
+	l.expireIfDue()
 	if l.ctx.Err() == nil {
 		return nil
 	}
@@ -120,6 +127,19 @@ func (l *Lease) release(ctx context.Context, why error) error {
 		}
 	})
 	return l.err
+}
+
+// expireIfDue ends the lease now if its deadline has passed and the timer
+// has not fired yet (a timer fires late on a loaded machine): whoever asks
+// Done, Context or Err after the deadline learns of the loss, however late
+// the renewer runs.
+func (l *Lease) expireIfDue() {
+	l.mu.Lock()
+	due := !l.lost && !l.c.o.now().Before(l.lossAt)
+	l.mu.Unlock()
+	if due {
+		l.lose(errRenewLate)
+	}
 }
 
 // lose ends the lease because it is, or may be, held by another now.
@@ -233,6 +253,12 @@ func (l *Lease) step(lossAt, next time.Time) bool {
 	switch {
 	case err == nil:
 		l.mu.Lock()
+		if l.lost {
+			// Declared lost at its deadline while the renewal was on its
+			// way: a lease never comes back.
+			l.mu.Unlock()
+			return true
+		}
 		l.lossAt = now.Add(l.o.ttl - l.o.lossMargin())
 		l.next = now.Add(jitter(l.o.renewEvery()))
 		l.mu.Unlock()
