@@ -111,21 +111,23 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string) (*Claims, error)
 	if err != nil {
 		return nil, err
 	}
-	var std jwt.Claims
-	var extra struct {
+	// One struct for the registered and the extra claims: go-jose decodes
+	// the payload once per destination.
+	var cl struct {
+		jwt.Claims
 		Scope    string   `json:"scope"`
 		Scp      []string `json:"scp"`
 		ClientID string   `json:"client_id"`
 	}
 	var raw map[string]any
-	err = tok.Claims(key.Key, &std, &extra, &raw)
+	err = tok.Claims(key.Key, &cl, &raw)
 	if errors.Is(err, jose.ErrCryptoFailure) && h.KeyID != "" {
 		// Some issuers rotate keys under the same kid: fetch the JWKS
 		// again (rate-limited, like unknown kids) and retry once if the
 		// key changed.
 		if nks, rerr := v.refresh(ctx, ks); rerr == nil && nks != ks {
 			if k2, ok := nks.find(h.KeyID, alg); ok && checkKey(k2, alg) == nil && !k2.Key.(interface{ Equal(crypto.PublicKey) bool }).Equal(key.Key) {
-				err = tok.Claims(k2.Key, &std, &extra, &raw)
+				err = tok.Claims(k2.Key, &cl, &raw)
 			}
 		}
 	}
@@ -135,6 +137,7 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string) (*Claims, error)
 		}
 		return nil, reject(ErrMalformed, "%v", err)
 	}
+	std, extra := &cl.Claims, &cl
 	now := v.o.now()
 	if std.Issuer != v.issuer {
 		return nil, reject(ErrIssuer, "%q", std.Issuer)

@@ -1,0 +1,117 @@
+// Package authbench compares auth's JWT verification with the library it
+// is built on (go-jose v4, used raw) and with github.com/golang-jwt/jwt/v5,
+// on the same token with the same checks: signature (allowed algorithm
+// only), issuer, audience, expiry with 30s of leeway; keys already at hand
+// on every side (auth's JWKS cache warm).
+package authbench
+
+import (
+	"context"
+	"crypto"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	josejwt "github.com/go-jose/go-jose/v4/jwt"
+	gjwt "github.com/golang-jwt/jwt/v5"
+
+	"github.com/microos/go-os/auth"
+	"github.com/microos/go-os/bench/internal/compare"
+)
+
+const aud = "https://bench.test"
+
+type fixture struct {
+	iss   *auth.MemoryIssuer
+	v     *auth.JWTVerifier
+	tok   string
+	pub   crypto.PublicKey
+	alg   jose.SignatureAlgorithm
+	issID string
+}
+
+func newFixture(t *testing.T, alg jose.SignatureAlgorithm) *fixture {
+	iss := auth.NewMemoryIssuer()
+	t.Cleanup(iss.Close)
+	iss.RotateKey(alg)
+	v := auth.NewJWTVerifier(iss.URL(), auth.WithAudience(aud))
+	t.Cleanup(func() { v.Close() })
+	sk := iss.SigningKey()
+	f := &fixture{iss: iss, v: v, alg: alg, issID: iss.URL(),
+		tok: iss.Mint(auth.Token{Subject: "svc", Scopes: []string{"read"}, Audience: []string{aud}}),
+		pub: sk.Public().Key}
+	if _, err := v.Verify(context.Background(), f.tok); err != nil { // warm the JWKS cache
+		t.Fatal(err)
+	}
+	// Every side accepts the token and refuses a bad one, so that the
+	// timings are of the same checks.
+	if err := f.jose(f.tok); err != nil {
+		t.Fatalf("go-jose: %v", err)
+	}
+	if err := f.golangJWT(f.tok); err != nil {
+		t.Fatalf("golang-jwt: %v", err)
+	}
+	bad := iss.Mint(auth.Token{Subject: "svc", Audience: []string{"https://other.test"}})
+	if _, err := v.Verify(context.Background(), bad); err == nil || f.jose(bad) == nil || f.golangJWT(bad) == nil {
+		t.Fatal("a side accepts a token of another audience")
+	}
+	return f
+}
+
+func (f *fixture) jose(tok string) error {
+	t, err := josejwt.ParseSigned(tok, []jose.SignatureAlgorithm{f.alg})
+	if err != nil {
+		return err
+	}
+	var c josejwt.Claims
+	if err := t.Claims(f.pub, &c); err != nil {
+		return err
+	}
+	return c.ValidateWithLeeway(josejwt.Expected{Issuer: f.issID, AnyAudience: josejwt.Audience{aud}, Time: time.Now()}, 30*time.Second)
+}
+
+func (f *fixture) golangJWT(tok string) error {
+	_, err := gjwt.Parse(tok, func(*gjwt.Token) (any, error) { return f.pub, nil },
+		gjwt.WithValidMethods([]string{string(f.alg)}), gjwt.WithIssuer(f.issID), gjwt.WithAudience(aud),
+		gjwt.WithExpirationRequired(), gjwt.WithLeeway(30*time.Second))
+	return err
+}
+
+func TestCompareVerify(t *testing.T) {
+	ctx := context.Background()
+	for _, alg := range []jose.SignatureAlgorithm{jose.RS256, jose.ES256} {
+		f := newFixture(t, alg)
+		ours := func(b *testing.B) {
+			for b.Loop() {
+				if _, err := f.v.Verify(ctx, f.tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		compare.Run(t,
+			compare.Case{
+				Name: "auth " + string(alg) + " verify vs go-jose raw",
+				Ours: ours,
+				Peer: func(b *testing.B) {
+					for b.Loop() {
+						if err := f.jose(f.tok); err != nil {
+							b.Fatal(err)
+						}
+					}
+				},
+				Goal: 1.1,
+			},
+			compare.Case{
+				Name: "auth " + string(alg) + " verify vs golang-jwt/v5",
+				Ours: ours,
+				Peer: func(b *testing.B) {
+					for b.Loop() {
+						if err := f.golangJWT(f.tok); err != nil {
+							b.Fatal(err)
+						}
+					}
+				},
+			},
+		)
+	}
+}
