@@ -5,7 +5,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"time"
 
+	"github.com/microos/go-os/discovery"
 	"github.com/microos/go-os/kv"
 	"github.com/microos/go-os/kv/ringkv"
 )
@@ -60,4 +64,44 @@ func Example() {
 	}
 	fmt.Println(string(it.Value))
 	// Output: hello
+}
+
+// Instances of one service find each other through discovery: each
+// registers its handler's URL, and the ring follows the registry's watch.
+func Example_discovery() {
+	ctx := context.Background()
+	reg := discovery.NewMemory() // consuldiscovery in production
+	defer reg.Close()
+	var rings []*ringkv.Ring
+	for i := 0; i < 3; i++ {
+		mux := http.NewServeMux()
+		srv := httptest.NewServer(mux)
+		defer srv.Close()
+		self := srv.URL + "/_kv"
+		ring, err := ringkv.New(self, nil, ringkv.WithDiscovery(reg, "billing"))
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		defer ring.Close()
+		mux.Handle("/_kv/", http.StripPrefix("/_kv", ring.Handler()))
+		reg.Register(ctx, &discovery.Service{Name: "billing", Nodes: []*discovery.Node{{
+			ID: "billing-" + strconv.Itoa(i), Address: "127.0.0.1",
+			Metadata: map[string]string{ringkv.MetadataURL: self},
+		}}})
+		rings = append(rings, ring)
+	}
+	for _, r := range rings {
+		for len(r.Peers()) < 3 { // wait for the watch to see all three
+			time.Sleep(time.Millisecond)
+		}
+		r.Settle(ctx)
+	}
+	a, b := rings[0].Store(), rings[2].Store()
+	defer a.Close()
+	defer b.Close()
+	a.Set(ctx, kv.Item{Key: "invoice:42", Value: []byte("paid")})
+	it, _ := b.Get(ctx, "invoice:42")
+	fmt.Println(string(it.Value), len(rings[1].Peers()))
+	// Output: paid 3
 }

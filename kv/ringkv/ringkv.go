@@ -25,19 +25,27 @@
 //
 // # Consistency
 //
-// While the members do not change, each key is linearizable: Get, Set,
-// Add, CompareAndSwap and Delete are decided one at a time by its primary
-// owner (tested with porcupine). A write is acknowledged once W owners
-// hold it (WithWriteQuorum; default every owner that can be reached), so
-// an acknowledged write survives the loss of any N-1 of its owners. A
-// primary that cannot be reached is replaced by the next owner for reads
-// and writes. While members change, instances may briefly disagree on a
-// key's primary; copies then carry versions from a hybrid logical clock
-// and the highest wins (deletes leave tombstones, so an older copy does
-// not undo them): no acknowledged write is lost, but two writes racing
-// through different primaries during the change are ordered by their
-// versions, not decided by one owner (Add and CompareAndSwap may both
-// succeed).
+// While the members do not change and every owner answers, each key is
+// linearizable: Get, Set, Add, CompareAndSwap and Delete are decided one
+// at a time by its primary owner (a porcupine check in the tests). A
+// write is acknowledged once W owners hold it (WithWriteQuorum; default
+// every owner that can be reached), so an acknowledged write survives the
+// loss of any N-1 of its owners. A primary that cannot be reached is
+// replaced by the next owner for reads and writes; when it answers again
+// (a partition that healed, without it leaving the ring) it may serve its
+// stale copy until the repair of the writes it missed reaches it (retried
+// with backoff from 20 ms to 1 s). With N=1 the keys of an instance that
+// is down or leaving are unavailable until the ring drops it.
+//
+// While members change, instances may briefly disagree on a key's
+// primary. Copies carry versions from a hybrid logical clock, the highest
+// wins, and deletes leave tombstones (WithTombstoneTTL), so an older copy
+// does not undo a newer write or a delete: no acknowledged write is lost
+// (the tests join, leave and kill instances under load and read every
+// key back). But two writes racing through different primaries during
+// the change are ordered by their versions, not decided by one owner:
+// an Add or a CompareAndSwap may both succeed then. Versions compare
+// across instances as far as their clocks agree.
 //
 // # Trade-offs
 //

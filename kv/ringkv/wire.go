@@ -10,12 +10,22 @@ import (
 	"github.com/microos/go-os/kv"
 )
 
-// The peer protocol: POST {peer}/{op}?k=KEY[&ttl=MS][&v=VERSION], the
-// value as the body of writes. A get answers the value with the headers
-// below; getmulti sends the keys one per line (keys cannot hold a newline)
-// and answers records of uvarints: index, version, ttl ms, length, then
-// the value's bytes. Errors are status codes: 404 with Kv-Error notfound,
-// 409 with Kv-Error exists or conflict, 400 invalid, 413 too large.
+// The peer protocol: POST {peer}/{op}?k=KEY[&ttl=MS][&v=VERSION] for the
+// client operations get, set, add, cas and delete, the value as the body
+// of writes; p is the receiver's place in the sender's list of the key's
+// owners (above 0: the owners before it did not answer), h how many
+// owners forwarded the call already, f=1 asks the receiver to decide the
+// call without forwarding it (a joining instance's previous owner). A get
+// answers the value with the headers below; getmulti sends the keys one
+// per line (keys cannot hold a newline) and answers records of uvarints:
+// index, version, ttl ms, length, then the value's bytes. Between owners:
+// replicate sends replication records (below) to store when newer, peek
+// answers this instance's record of a key, sync?from=URL answers 204 once
+// this instance has handed its keys to the joiner at URL. Errors are
+// status codes: 404 with Kv-Error notfound, 409 with Kv-Error exists or
+// conflict, 400 invalid, 413 too large, 401 without the secret, 421 not
+// an owner, 503 leaving or not answering (the caller tries the next
+// owner), 502 decided but not stored on enough owners (it does not).
 const (
 	hdrVersion = "Kv-Version"
 	hdrTTL     = "Kv-Ttl"
