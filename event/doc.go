@@ -23,15 +23,24 @@
 // mem:// (NewMemory): complete, in process, deterministic; the same
 // group, broadcast, replay, redelivery and dead-letter semantics a real
 // backend has, so that handlers are unit-tested for real. Nothing survives
-// the process. The Redis Streams backend (redis://, redis+cluster://) is
-// not written yet.
+// the process. event/redisevent is the Redis Streams backend (redis://,
+// redis+cluster://), standalone or Cluster.
 //
 // # Errors
 //
 // ErrInvalid (no type, bad pattern, nil handler), ErrClosed (use after
 // Close), ErrUnavailable (the backend did not answer), ErrCorrupt (a
 // stored record is unreadable). Each is of the oserr class its name says.
-// A Publish whose ctx is done returns ctx.Err().
+// A Publish whose ctx is done returns ctx.Err(). A subscription survives
+// every error: a read the backend refused is retried with WithRetry's
+// backoff, an entry that is not a record (ErrCorrupt) is skipped; both
+// go to SubscribeOptions.OnError and the logger.
+//
+// # Health
+//
+// Bus.Check answers from the latest Publish and each subscription's
+// latest backend call (Subscription.Check: that one's reads), without a
+// round trip; a Bus that has made none asks the backend.
 //
 // # Concurrency
 //

@@ -1,7 +1,7 @@
 // Package redisevent is the event backend on Redis Streams, standalone or
 // Redis Cluster, through go-redis v9.
 //
-//	bus, err := event.Open(ctx, "redis://127.0.0.1:6379/0")
+//	bus, err := event.Open(ctx, "redis://127.0.0.1:6379/0?maxlen=1000000&maxage=168h")
 //	bus, err := event.Open(ctx, "redis+cluster://10.0.0.1:6379,10.0.0.2:6379")
 //	bus := redisevent.New(client, redisevent.Options{Prefix: "orders:"})
 //
@@ -13,11 +13,22 @@
 // published (subscriptions by pattern or to every type discover new
 // streams from it); the dead-letter stream is <prefix>dead. A record is
 // one stream entry whose field "r" is its JSON (the id is the entry's).
-// Publish is an XADD (MAXLEN ~ when Options.MaxLen is set) pipelined with
-// an SADD; PublishBatch pipelines them all (one round trip per server).
+// Publish is one XADD through internal/streams (the writer log/redislog
+// uses too); a publisher adds a type to the index in the same pipeline
+// the first time it publishes it, then once a minute, so that an index
+// lost with an unpersisted restart comes back. PublishBatch pipelines
+// its XADDs: one round trip per server.
 //
 // Ids are Redis stream ids, ms-seq: time-ordered, unique within a type;
 // two types' streams can hand out the same id in the same millisecond.
+//
+// # Retention
+//
+// Options.MaxLen (maxlen=N) trims each stream to about N entries with
+// XADD MAXLEN ~; Options.MaxAge (maxage=D) drops entries older than D by
+// id time with XADD MINID ~ (an XTRIM in the same pipeline when both are
+// set). Both are approximate: Redis trims whole nodes (100 entries by
+// default). A subscriber or group behind a trimmed entry skips it.
 //
 // # Subscriptions
 //
@@ -29,6 +40,27 @@
 // cleanly (it marks them idle). A broadcast subscription reads with XRANGE
 // from its own positions. Streams are polled every Options.Poll (default
 // 10ms) when idle: a blocking read cannot span the slots of a Cluster.
+//
+// An entry that is not a record (another client's XADD to a type's
+// stream: no "r" field, not our JSON, another type's record) is reported
+// to SubscribeOptions.OnError as event.ErrCorrupt and skipped; a group
+// moves it to the dead-letter stream (its fields as the record's Data,
+// metadata event-corrupt=true) and acknowledges it. Unknown fields in a
+// record's JSON are ignored.
+//
+// # Durability
+//
+// Publish returns once Redis has the entry in memory; what survives a
+// crash is Redis's persistence configuration. With appendonly yes and
+// appendfsync always, every Publish that returned an id, and every
+// group's position and pending entries, survive a kill -9 (a test checks
+// this); appendfsync everysec loses up to a second of them. With
+// persistence off a restart loses every stream, group and dead letter: a
+// group starts again at the first record published after the restart
+// (the subscription recreates it), so the records in flight are lost
+// with the rest. During an outage Publish fails with event.ErrUnavailable
+// by its ctx's deadline, and subscriptions retry with event.WithRetry's
+// backoff and resume from their group's position.
 //
 // # Errors
 //
@@ -61,14 +93,40 @@ import (
 
 func init() {
 	for _, scheme := range redisurl.Schemes {
-		event.Register(scheme, func(_ context.Context, u *url.URL) (event.Driver, error) {
-			c, err := redisurl.Client(u)
-			if err != nil {
-				return nil, fmt.Errorf("%w: %w", event.ErrInvalid, err)
-			}
-			return newDriver(c, Options{}, true), nil
-		})
+		event.Register(scheme, open)
 	}
+}
+
+// open serves the redisurl forms plus prefix=, maxlen=N and maxage=D
+// (Options.Prefix, MaxLen, MaxAge); the other parameters are go-redis's.
+func open(_ context.Context, u *url.URL) (event.Driver, error) {
+	q := u.Query()
+	var o Options
+	o.Prefix = q.Get("prefix")
+	if v := q.Get("maxlen"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%w: maxlen %q: want a count", event.ErrInvalid, v)
+		}
+		o.MaxLen = n
+	}
+	if v := q.Get("maxage"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("%w: maxage %q: want a duration", event.ErrInvalid, v)
+		}
+		o.MaxAge = d
+	}
+	for _, k := range []string{"prefix", "maxlen", "maxage"} {
+		q.Del(k)
+	}
+	v := *u
+	v.RawQuery = q.Encode()
+	c, err := redisurl.Client(&v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", event.ErrInvalid, err)
+	}
+	return newDriver(c, o, true), nil
 }
 
 // Options configure the driver; the zero value is the default.

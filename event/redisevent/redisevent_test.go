@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -85,3 +86,43 @@ func TestUnavailable(t *testing.T) {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// Retention by length (MAXLEN ~) and by age (MINID ~) bounds each type's
+// stream, read back with XLEN; both are approximate (whole nodes of 100).
+func TestRetention(t *testing.T) {
+	addr := testenv.Redis(t)
+	ctx := context.Background()
+	c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
+	defer c.Close()
+	for _, tc := range []struct {
+		name string
+		url  string
+		max  int64
+	}{
+		{"MaxLen", "maxlen=10", 200},
+		{"MaxAge", "maxage=1ms", 299},
+		{"None", "", 300},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := prefix()
+			defer c.Del(ctx, p+"{job}", p+"types")
+			b, err := event.Open(ctx, "redis://"+addr+"/0?prefix="+p+"&"+tc.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			for i := range 300 { // one round trip each: the last is over 1ms after the first node's
+				if _, err := b.Publish(ctx, event.Record{Type: "job", Data: []byte(strconv.Itoa(i))}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			n, err := c.XLen(ctx, p+"{job}").Result()
+			if err != nil || n > tc.max || n < 10 {
+				t.Fatalf("XLEN = %d %v, want 10..%d", n, err, tc.max)
+			}
+		})
+	}
+	if _, err := event.Open(ctx, "redis://"+addr+"/0?maxage=soon"); !errors.Is(err, event.ErrInvalid) {
+		t.Errorf("maxage=soon: %v, want ErrInvalid", err)
+	}
+}
