@@ -14,17 +14,24 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	zipkin "github.com/openzipkin/zipkin-go"
+	zipkinmodel "github.com/openzipkin/zipkin-go/model"
+	zipkinreporter "github.com/openzipkin/zipkin-go/reporter"
 	zipkinhttp "github.com/openzipkin/zipkin-go/reporter/http"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
 	"github.com/microos/go-os/bench/internal/compare"
 	"github.com/microos/go-os/trace"
+	"github.com/microos/go-os/trace/otlptrace"
 	"github.com/microos/go-os/trace/zipkintrace"
 )
 
@@ -74,14 +81,137 @@ func otel(ot oteltrace.Tracer, ctx context.Context) func(b *testing.B) {
 	}
 }
 
+// The sampled comparisons do the same work on every side: start a span,
+// set the same three string attributes, end it, and get it through the
+// library's own asynchronous pipeline (a queue, batches of 512, one export
+// goroutine) to an exporter; the timed loop includes the final flush, so
+// that a side cannot win by leaving spans in its queue, and every queue
+// holds b.N spans, so that none can win by dropping them. After the loop
+// each side's exported count is checked against b.N.
+var attrs = [3][2]string{{"db.system", "redis"}, {"db.operation.name", "GET"}, {"server.address", "cache-1"}}
+
+func oursSampled(newExp func() trace.Exporter) func(b *testing.B) {
+	return func(b *testing.B) {
+		ctx := context.Background()
+		tr := trace.New(newExp(), trace.WithSampler(trace.Always()), trace.WithQueueSize(b.N+1), trace.WithBatchSize(512), trace.WithFlushInterval(time.Hour))
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			_, s := tr.Start(ctx, "op", trace.Client)
+			s.SetTag(attrs[0][0], attrs[0][1])
+			s.SetTag(attrs[1][0], attrs[1][1])
+			s.SetTag(attrs[2][0], attrs[2][1])
+			s.End()
+		}
+		if err := tr.Shutdown(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if st := tr.Stats(); st.Exported != uint64(b.N) || st.Dropped != 0 {
+			b.Fatalf("go-os: %+v after %d spans: the comparison needs every span exported", st, b.N)
+		}
+	}
+}
+
+// counting wraps an OpenTelemetry exporter to count the spans it accepted.
+type counting struct {
+	sdktrace.SpanExporter
+	n atomic.Int64
+}
+
+func (c *counting) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	err := c.SpanExporter.ExportSpans(ctx, spans)
+	if err == nil {
+		c.n.Add(int64(len(spans)))
+	}
+	return err
+}
+
+func otelSampled(newExp func() sdktrace.SpanExporter) func(b *testing.B) {
+	return func(b *testing.B) {
+		ctx := context.Background()
+		exp := &counting{SpanExporter: newExp()}
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()),
+			sdktrace.WithBatcher(exp, sdktrace.WithMaxQueueSize(b.N+1), sdktrace.WithMaxExportBatchSize(512), sdktrace.WithBatchTimeout(time.Hour), sdktrace.WithBlocking()))
+		ot := tp.Tracer("bench")
+		kv := []attribute.KeyValue{attribute.String(attrs[0][0], attrs[0][1]), attribute.String(attrs[1][0], attrs[1][1]), attribute.String(attrs[2][0], attrs[2][1])}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			_, s := ot.Start(ctx, "op", oteltrace.WithSpanKind(oteltrace.SpanKindClient))
+			s.SetAttributes(kv...)
+			s.End()
+		}
+		if err := tp.Shutdown(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if n := exp.n.Load(); n != int64(b.N) {
+			b.Fatalf("OpenTelemetry exported %d of %d spans", n, b.N)
+		}
+	}
+}
+
+// disposals counts zipkin-go's "backlog too long, disposing" log lines:
+// its HTTP reporter drops spans silently otherwise.
+type disposals struct{ n atomic.Int64 }
+
+func (d *disposals) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), "disposing") {
+		d.n.Add(1)
+	}
+	return len(p), nil
+}
+
+func zipkinSampled(newRep func(b *testing.B, log *log.Logger) zipkinreporter.Reporter) func(b *testing.B) {
+	return func(b *testing.B) {
+		ctx := context.Background()
+		var lost disposals
+		rep := newRep(b, log.New(&lost, "", 0))
+		zt, err := zipkin.NewTracer(rep, zipkin.WithSampler(zipkin.AlwaysSample))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			s, _ := zt.StartSpanFromContext(ctx, "op", zipkin.Kind(zipkinmodel.Client))
+			s.Tag(attrs[0][0], attrs[0][1])
+			s.Tag(attrs[1][0], attrs[1][1])
+			s.Tag(attrs[2][0], attrs[2][1])
+			s.Finish()
+		}
+		if err := rep.Close(); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if lost.n.Load() != 0 {
+			b.Fatalf("zipkin-go disposed of spans %d times", lost.n.Load())
+		}
+	}
+}
+
+// discardOTLP is an OTLP/HTTP receiver on loopback that reads each
+// request and answers an empty ExportTraceServiceResponse.
+func discardOTLP(t testing.TB) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 func TestCompare(t *testing.T) {
-	// Seven cases of two sides each: 200ms a side keeps the run short on a
-	// shared machine. An explicit -benchtime wins.
+	// Eleven cases of two sides each: 200ms a side keeps the run short on
+	// a shared machine. An explicit -benchtime wins.
 	if f := flag.Lookup("test.benchtime"); f != nil && f.Value.String() == f.DefValue {
 		flag.Set("test.benchtime", "200ms")
 	}
 	ctx := context.Background()
 	srv := collector(t)
+	otlpSrv := discardOTLP(t)
 	quiet := zipkinhttp.Logger(log.New(io.Discard, "", 0))
 
 	// Unsampled: a root span, and a span inside an unsampled trace (what
@@ -101,36 +231,47 @@ func TestCompare(t *testing.T) {
 	otParent, otRoot := otNever.Start(ctx, "parent")
 	defer otRoot.End()
 
-	// Sampled: start, end and hand to the export queue, through each
-	// library's asynchronous pipeline: ours and OpenTelemetry's batch
-	// processor in front of a discarding exporter; zipkin-go's HTTP reporter
-	// (its only queue) posting to a discarding collector on loopback.
-	trAlways := trace.New(discard{}, trace.WithQueueSize(1<<14))
-	defer trAlways.Shutdown(ctx)
-	zRep := zipkinhttp.NewReporter(srv.URL, quiet)
-	defer zRep.Close()
-	zAlways, _ := zipkin.NewTracer(zRep, zipkin.WithSampler(zipkin.AlwaysSample))
-	otAlwaysTP := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()),
-		sdktrace.WithBatcher(tracetest.NewNoopExporter(), sdktrace.WithMaxQueueSize(1<<14)))
-	defer otAlwaysTP.Shutdown(ctx)
-	otAlways := otAlwaysTP.Tracer("bench")
-
-	// Sampled, to a Zipkin collector: ours through zipkintrace.
-	zexp, err := zipkintrace.New(srv.URL + "/api/v2/spans")
-	if err != nil {
-		t.Fatal(err)
-	}
-	trZipkin := trace.New(zexp, trace.WithQueueSize(1<<14))
-	defer trZipkin.Shutdown(ctx)
+	oursDiscard := oursSampled(func() trace.Exporter { return discard{} })
+	oursZipkin := oursSampled(func() trace.Exporter {
+		exp, err := zipkintrace.New(srv.URL + "/api/v2/spans")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return exp
+	})
+	oursOTLP := oursSampled(func() trace.Exporter {
+		exp, err := otlptrace.New(otlpSrv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return exp
+	})
+	otelDiscard := otelSampled(func() sdktrace.SpanExporter { return tracetest.NewNoopExporter() })
+	otelOTLP := otelSampled(func() sdktrace.SpanExporter {
+		exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(otlpSrv.URL+"/v1/traces"), otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: false}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return exp
+	})
+	zipkinDiscard := zipkinSampled(func(*testing.B, *log.Logger) zipkinreporter.Reporter { return zipkinreporter.NewNoopReporter() })
+	zipkinHTTP := zipkinSampled(func(b *testing.B, l *log.Logger) zipkinreporter.Reporter {
+		return zipkinhttp.NewReporter(srv.URL+"/api/v2/spans", zipkinhttp.Logger(l), zipkinhttp.BatchSize(512), zipkinhttp.MaxBacklog(b.N+1))
+	})
 
 	compare.Run(t,
-		compare.Case{Name: "trace/unsampled-root vs zipkin-go", Ours: ours(trNever, ctx), Peer: zipkinGo(zNever, ctx)},
-		compare.Case{Name: "trace/unsampled-root vs otel", Ours: ours(trNever, ctx), Peer: otel(otNever, ctx)},
-		compare.Case{Name: "trace/unsampled-child vs zipkin-go", Ours: ours(trNever, oursParent), Peer: zipkinGo(zNever, zParent)},
-		compare.Case{Name: "trace/unsampled-child vs otel", Ours: ours(trNever, oursParent), Peer: otel(otNever, otParent)},
-		compare.Case{Name: "trace/sampled-enqueue vs zipkin-go", Ours: ours(trAlways, ctx), Peer: zipkinGo(zAlways, ctx)},
-		compare.Case{Name: "trace/sampled-enqueue vs otel", Ours: ours(trAlways, ctx), Peer: otel(otAlways, ctx)},
-		compare.Case{Name: "trace/sampled-zipkin-http vs zipkin-go", Ours: ours(trZipkin, ctx), Peer: zipkinGo(zAlways, ctx)},
+		compare.Case{Name: "trace/unsampled-root vs zipkin-go", Ours: ours(trNever, ctx), Peer: zipkinGo(zNever, ctx), Goal: 1},
+		compare.Case{Name: "trace/unsampled-root vs otel", Ours: ours(trNever, ctx), Peer: otel(otNever, ctx), Goal: 1},
+		compare.Case{Name: "trace/unsampled-child vs zipkin-go", Ours: ours(trNever, oursParent), Peer: zipkinGo(zNever, zParent), Goal: 1},
+		compare.Case{Name: "trace/unsampled-child vs otel", Ours: ours(trNever, oursParent), Peer: otel(otNever, otParent), Goal: 1},
+		// Sampled, to an exporter that discards each batch in process.
+		compare.Case{Name: "trace/sampled-3tags-discard vs otel", Ours: oursDiscard, Peer: otelDiscard, Goal: 1},
+		// zipkin-go's no-op reporter discards each span at Send, without
+		// a queue: the row favours zipkin-go.
+		compare.Case{Name: "trace/sampled-3tags-discard vs zipkin-go-noop", Ours: oursDiscard, Peer: zipkinDiscard},
+		// Sampled, serialised and posted to the same discarding server.
+		compare.Case{Name: "trace/sampled-3tags-zipkin-json-http vs zipkin-go", Ours: oursZipkin, Peer: zipkinHTTP, Goal: 1},
+		compare.Case{Name: "trace/sampled-3tags-otlp-http vs otel-otlptracehttp", Ours: oursOTLP, Peer: otelOTLP, Goal: 1},
 	)
 }
 
