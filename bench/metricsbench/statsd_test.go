@@ -73,12 +73,21 @@ func oursCounter(tb testing.TB, addr string) side {
 }
 
 // cactusAggregated: what a cactus user writes to aggregate: an atomic
-// total, handed to the client as one Inc per flush. The client is the
-// unbuffered one because a flush must send now, as ours does (cactus's
-// buffered sender has no Flush: a line would wait for its 300 ms ticker
-// or Close). Both sides write one packet of one line per flush.
+// total, handed to the client as one Inc per flush. For the like-for-like
+// row the client is the unbuffered one, because a flush must send now, as
+// ours does: both sides write one packet of one line per flush. (Cactus's
+// buffered sender has no Flush: behind the same aggregation its lines
+// wait for its 300 ms ticker or Close and leave in fewer packets, the
+// extra row.)
 func cactusAggregated(tb testing.TB, addr string) side {
-	c := cactusClient(tb, addr, false)
+	return aggregatedOn(cactusClient(tb, addr, false))
+}
+
+func cactusAggregatedBuffered(tb testing.TB, addr string) side {
+	return aggregatedOn(cactusClient(tb, addr, true))
+}
+
+func aggregatedOn(c cactus.Statter) side {
 	var total atomic.Int64
 	flush := func() {
 		if v := total.Swap(0); v != 0 {
@@ -185,6 +194,17 @@ var statsdCases = []statsdCase{
 		// lock and formats at the flush, cactus formats and buffers
 		// under a lock per sampled value.
 		goal: 1.5,
+	},
+	{
+		// The same lines; cactus's buffer holds them until Close (fewer
+		// packets, no write per flush).
+		name: "extra: statsd Inc aggr. vs aggr.+cactus buf.", ours: oursCounter, peer: cactusAggregatedBuffered, n: 5000,
+		same: func(t *testing.T, n int, ours, peer wire) {
+			sameTotals(t, n, ours, peer)
+			if ours.packets != n/flushEvery || peer.packets > ours.packets || !slices.Equal(ours.lines, peer.lines) {
+				t.Errorf("packets ours %d (want %d), peer %d (want at most ours); lines ours %q, peer %q", ours.packets, n/flushEvery, peer.packets, ours.lines, peer.lines)
+			}
+		},
 	},
 	{
 		// Not like for like: ours sends one line per flush, cactus one
