@@ -268,3 +268,41 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// With persistence off a restart loses the streams and the groups: the
+// subscription makes its group again and handles what is published after.
+func TestRedisRestartedWithoutPersistence(t *testing.T) {
+	addr, dir := testenv.FreePort(t), t.TempDir()
+	srv := startRedis(t, addr, dir, "--appendonly", "no")
+	c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, DialTimeout: 100 * time.Millisecond})
+	defer c.Close()
+	bus := redisevent.New(c, redisevent.Options{Prefix: prefix(), Poll: 2 * time.Millisecond}, event.WithRetry(5*time.Millisecond, 50*time.Millisecond))
+	defer bus.Close()
+	ctx := context.Background()
+	got := make(chan string, 10)
+	s, err := bus.Subscribe(ctx, func(_ context.Context, r event.Record) error { got <- string(r.Data); return nil },
+		event.SubscribeOptions{Group: "g", Start: event.FromBeginning})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	for _, data := range []string{"before", "after"} {
+		if data == "after" {
+			srv.Process.Kill()
+			srv.Wait()
+			waitUntil(t, "the subscriber to see the outage", func() bool { return s.Check(ctx) != nil })
+			startRedis(t, addr, dir, "--appendonly", "no")
+		}
+		if _, err := bus.Publish(ctx, event.Record{Type: "job", Data: []byte(data)}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case d := <-got:
+			if d != data {
+				t.Fatalf("handled %q, want %q", d, data)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%q not handled within 30s", data)
+		}
+	}
+}

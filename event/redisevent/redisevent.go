@@ -476,7 +476,9 @@ func (c *cursor) fill(ctx context.Context) error {
 			claimed, _, err := c.d.c.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: k, Group: c.o.Group,
 				MinIdle: c.d.o.Visibility, Start: "0-0", Count: 100, Consumer: c.consumer}).Result()
 			if err != nil && strings.HasPrefix(err.Error(), "NOGROUP") {
-				delete(c.pos, t) // the stream is gone (trimmed away, or lost by a restart without persistence): discover makes it again
+				if err := c.regroup(ctx, k); err != nil {
+					return err
+				}
 				continue
 			}
 			if err != nil {
@@ -487,7 +489,9 @@ func (c *cursor) fill(ctx context.Context) error {
 				res, err := c.d.c.XReadGroup(ctx, &redis.XReadGroupArgs{Group: c.o.Group, Consumer: c.consumer,
 					Streams: []string{k, ">"}, Count: 100, Block: -1}).Result()
 				if err != nil && strings.HasPrefix(err.Error(), "NOGROUP") {
-					delete(c.pos, t) // the stream is gone (trimmed away, or lost by a restart without persistence): discover makes it again
+					if err := c.regroup(ctx, k); err != nil {
+						return err
+					}
 					continue
 				}
 				if err != nil && err != redis.Nil {
@@ -509,6 +513,17 @@ func (c *cursor) fill(ctx context.Context) error {
 			}
 			c.q[t] = append(c.q[t], r)
 		}
+	}
+	return nil
+}
+
+// regroup makes the group again on a stream that lost it (a restart
+// without persistence), from the stream's beginning: what was published
+// after the restart.
+func (c *cursor) regroup(ctx context.Context, k string) error {
+	err := c.d.c.XGroupCreateMkStream(ctx, k, c.o.Group, "0-0").Err()
+	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+		return mapErr(err)
 	}
 	return nil
 }
