@@ -38,7 +38,7 @@ func urlsFromEnv() urls {
 		return def
 	}
 	return urls{
-		kv: env("DEMO_KV_URL", "mem://"), discovery: env("DEMO_DISCOVERY_URL", "mem://"),
+		kv: env("DEMO_KV_URL", "ringkv"), discovery: env("DEMO_DISCOVERY_URL", "mem://"),
 		event: env("DEMO_EVENT_URL", "mem://"), sync: env("DEMO_SYNC_URL", "mem://"),
 		trace: env("DEMO_TRACE_URL", "mem://"), metrics: env("DEMO_METRICS_URL", "mem://"),
 		traceQuery: env("DEMO_TRACE_QUERY_URL", ""), metricsQuery: env("DEMO_METRICS_QUERY_URL", ""),
@@ -47,17 +47,20 @@ func urlsFromEnv() urls {
 
 // orMem is u with mem:// for every backend left empty.
 func (u urls) orMem() urls {
-	for _, p := range []*string{&u.kv, &u.discovery, &u.event, &u.sync, &u.trace, &u.metrics} {
+	for _, p := range []*string{&u.discovery, &u.event, &u.sync, &u.trace, &u.metrics} {
 		if *p == "" {
 			*p = "mem://"
 		}
+	}
+	if u.kv == "" {
+		u.kv = "ringkv"
 	}
 	return u
 }
 
 func (u urls) embedded() bool {
 	for _, v := range []string{u.kv, u.discovery, u.event, u.sync, u.trace, u.metrics} {
-		if !strings.HasPrefix(v, "mem:") {
+		if !strings.HasPrefix(v, "mem:") && v != "ringkv" {
 			return false
 		}
 	}
@@ -85,7 +88,7 @@ func (u urls) summary() string {
 }
 
 func scheme(url string) string {
-	s, _, _ := strings.Cut(url, "://")
+	s, _, _ := strings.Cut(url, ":")
 	return s
 }
 

@@ -29,7 +29,7 @@ func main() {
 	serve := flag.Bool("serve", false, "keep running and serve the status page")
 	addr := flag.String("addr", "127.0.0.1:8080", "with -serve: where the gateway's /monitor/ listens")
 	u := urlsFromEnv()
-	flag.StringVar(&u.kv, "kv", u.kv, "the counter's store: mem://, redis://host:port/0, memcache://h1:p1,h2:p2 (env DEMO_KV_URL)")
+	flag.StringVar(&u.kv, "kv", u.kv, "the counter's store: ringkv (its instances' memory), mem://, redis://host:port/0, memcache://h1:p1,h2:p2 (env DEMO_KV_URL)")
 	flag.StringVar(&u.discovery, "discovery", u.discovery, "registry: mem://, consul://host:port (env DEMO_DISCOVERY_URL)")
 	flag.StringVar(&u.event, "event", u.event, "event bus: mem://, redis://host:port/0 (env DEMO_EVENT_URL)")
 	flag.StringVar(&u.sync, "sync", u.sync, "leader election: mem://, redis://host:port/0, consul://host:port (env DEMO_SYNC_URL)")

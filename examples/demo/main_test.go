@@ -25,6 +25,10 @@ func TestDemo(t *testing.T) {
 		// the log line carries the trace id the request came with
 		`"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736".*"service":"greeter"`,
 		`gateway-1 GET /hello/\{name\}\s+2xx 16`,
+		// ringkv: both instances hold the key; after the crash counter-2's
+		// copy carries on, and its ring check (not critical) says it is alone
+		`visits:ada = 5\n  ringkv: the instances' memory, each key on both: counter-1 holds 1 key, counter-2 1\n`,
+		`status degraded\n  failing, not critical: counter-2/ringkv \(unavailable\)\n`,
 	))
 	if strings.Contains(s, "== backends") {
 		t.Errorf("the embedded run names its backends as if they were real:\n%s", s)
@@ -55,6 +59,7 @@ func TestDemoOnRealBackends(t *testing.T) {
 		`"trace_id":"[0-9a-f]{32}".*"service":"greeter"`,
 		// statsd tags have no spaces: the daemon has GET_/hello/{name}
 		`gateway-1 GET_/hello/\{name\}\s+2xx 16`,
+		`status running\n`,
 	))
 }
 
@@ -75,6 +80,7 @@ func facts() []string {
 		`(?mi)^\s+\+\S+\s+\S+\s+gateway\s+SERVER\s+GET /hello/\{name\}$`,
 		`(?mi)^\s+\+\S+\s+\S+\s+greeter\s+SERVER\s+GET /greet/\{name\}$`,
 		`(?mi)^\s+\+\S+\s+\S+\s+counter\s+SERVER\s+GET /count/\{name\}$`,
+		`(?mi)^\s+\+\S+\s+\S+\s+gateway\s+CLIENT\s+GET /count/ada$`,
 		// the counter counted, in kv, across both instances
 		`visits:ada = 5\n`,
 		// only the leader ran the job, and leadership was handed over
@@ -83,13 +89,13 @@ func facts() []string {
 		// the config edit took effect
 		`answer: Bonjour, ada!`,
 		// the crashed instance was ejected and no request failed
-		`10 requests: 0 failed\n  counter-1 ejected\n  counter-2 routable`,
+		`10 requests: 0 failed\n  counter-1 ejected\n  counter-2 routable\n  the count went on: visits:ada = 16\n`,
 		// the event was consumed: the consumer's record is in the same flow
 		`read back by root id: greeting.sent → greeting.counted\n`,
 		// the policy denied the call without the scope
 		`calls counter-1 directly: 403 Forbidden\n`,
 		// monitor
-		`GET /monitor/health/ready → 200; status running`,
+		`GET /monitor/health/ready → 200; status `,
 	}
 }
 

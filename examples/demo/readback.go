@@ -115,10 +115,11 @@ func fetchJaeger(ctx context.Context, c *http.Client, queryURL string, id trace.
 				}
 			}
 			for _, tag := range s.Tags {
-				if tag.Key == "span.kind" {
-					d.Kind = kinds[fmt.Sprint(tag.Value)]
-				} else {
-					d.Tags = append(d.Tags, trace.Tag{Key: tag.Key, Value: fmt.Sprint(tag.Value)})
+				switch v := fmt.Sprint(tag.Value); tag.Key {
+				case "span.kind":
+					d.Kind = kinds[v]
+				case "http.path": // Zipkin's name of the path
+					d.Tags = append(d.Tags, trace.Tag{Key: trace.TagURLPath, Value: v})
 				}
 			}
 			out = append(out, d)
@@ -127,34 +128,46 @@ func fetchJaeger(ctx context.Context, c *http.Client, queryURL string, id trace.
 	return out, nil
 }
 
-// readMetrics returns one service's series: from its own Metrics when the
+// readMetrics returns each service's series: from its own Metrics when the
 // backend can read values back (memory), else from the page the backend
 // shows what it received on (statsd_exporter), polling until done says the
 // page has caught up: statsd is UDP, fire and forget.
-func readMetrics(ctx context.Context, m *metrics.Metrics, pageURL, instance string, done func(metrics.Snapshot) bool) (metrics.Snapshot, error) {
+func readMetrics(ctx context.Context, services []*service, pageURL, ns string, done func(map[*service]metrics.Snapshot) bool) (map[*service]metrics.Snapshot, error) {
+	got := map[*service]metrics.Snapshot{}
 	if pageURL == "" {
-		return m.Snapshot()
+		for _, s := range services {
+			snap, err := s.met.Snapshot()
+			if err != nil {
+				return nil, err
+			}
+			got[s] = snap
+		}
+		return got, nil
 	}
-	if f, ok := m.Driver().(interface{ Flush() }); ok {
-		f.Flush() // send what is aggregated now, not at the next interval
+	for _, s := range services {
+		if f, ok := s.met.Driver().(interface{ Flush() }); ok {
+			f.Flush() // send what is aggregated now, not at the next interval
+		}
 	}
 	for {
 		all, err := metricstest.Scrape(pageURL)
 		if err != nil {
 			return nil, err
 		}
-		var mine metrics.Snapshot
-		for _, p := range all {
-			if p.Label("instance") == instance {
-				mine = append(mine, p)
+		clear(got)
+		for _, s := range services {
+			for _, p := range all {
+				if p.Label("instance") == ns+s.instance {
+					got[s] = append(got[s], p)
+				}
 			}
 		}
-		if done(mine) {
-			return mine, nil
+		if done(got) {
+			return got, nil
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("metrics of %s at %s: %w", instance, pageURL, ctx.Err())
+			return nil, fmt.Errorf("metrics at %s: %w", pageURL, ctx.Err())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

@@ -23,18 +23,19 @@ import (
 // system is what the services share: on the embedded defaults every
 // backend is in memory, so one process holds the whole SDK.
 type system struct {
-	urls   urls               // the backend of each package
-	ns     string             // prefixes every name written to a shared backend
-	reg    discovery.Registry // the registry the Registrars write to
-	cache  *discovery.Cache   // lookups go through a cache, as in production
-	rt     *router.Router     // the gateway's router over the cache
-	spans  *trace.Recorder    // on mem://, every tracer exports here
-	store  kv.Store           // the counter's state, shared by its instances
-	locks  *ossync.Client     // leader election among counter instances
-	cfg    *config.Config     // file + env
-	logOut io.Writer          // where every service's JSON log lines go
-	verify auth.Verifier      // every server checks bearer tokens against the issuer
-	policy *auth.Policy       // and authorizes the call with one policy
+	urls       urls               // the backend of each package
+	ns         string             // prefixes every name written to a shared backend
+	reg        discovery.Registry // the registry the Registrars write to
+	cache      *discovery.Cache   // lookups go through a cache, as in production
+	rt         *router.Router     // the gateway's router over the cache
+	spans      *trace.Recorder    // on mem://, every tracer exports here
+	store      kv.Store           // the counter's state in a shared store; nil with ringkv
+	ringSecret string             // with ringkv: what the counter instances authenticate each other with
+	locks      *ossync.Client     // leader election among counter instances
+	cfg        *config.Config     // file + env
+	logOut     io.Writer          // where every service's JSON log lines go
+	verify     auth.Verifier      // every server checks bearer tokens against the issuer
+	policy     *auth.Policy       // and authorizes the call with one policy
 }
 
 // service is one instance: its own tracer, metrics and logger tagged
@@ -49,9 +50,10 @@ type service struct {
 	srv            *http.Server
 	regr           *discovery.Registrar
 	addr           *net.TCPAddr
+	ring           *ring // with ringkv, on counter instances
 }
 
-func (s *system) start(ctx context.Context, name, instance string, mux *http.ServeMux) (*service, error) {
+func (s *system) start(ctx context.Context, name, instance string, mux *http.ServeMux, meta map[string]string) (*service, error) {
 	const version = "v1.0.0"
 	id := s.ns + instance
 	lg, err := log.New(log.WithOutput(log.WriterOutput(s.logOut)), log.WithFormat(log.JSON),
@@ -89,7 +91,7 @@ func (s *system) start(ctx context.Context, name, instance string, mux *http.Ser
 	go svc.srv.Serve(ln)
 
 	svc.regr, err = discovery.NewRegistrar(s.reg, &discovery.Service{Name: s.ns + name, Version: version,
-		Nodes: []*discovery.Node{{ID: id, Address: "127.0.0.1", Port: svc.addr.Port}}})
+		Nodes: []*discovery.Node{{ID: id, Address: "127.0.0.1", Port: svc.addr.Port, Metadata: meta}}})
 	if err != nil {
 		return nil, err
 	}
@@ -110,13 +112,22 @@ func (s *system) client(svc *service, base *http.Transport, tokens *auth.TokenSo
 	return &http.Client{Transport: rt, Timeout: 10 * time.Second}
 }
 
-// stop is a crash, as seen from outside: the server goes away but the
-// registration stays until discovery notices, so only the router's outlier
-// ejection protects callers meanwhile.
-func (svc *service) crash() { svc.srv.Close() }
+// crash is a crash, as seen from outside: the server goes away (and its
+// share of the ring) but the registration stays until discovery notices,
+// so only the router's outlier ejection protects callers meanwhile.
+func (svc *service) crash() {
+	svc.srv.Close()
+	if svc.ring != nil {
+		svc.ring.crash()
+	}
+}
 
 func (svc *service) shutdown(ctx context.Context) error {
-	return errors.Join(svc.srv.Shutdown(ctx), svc.regr.Shutdown(ctx),
+	var err error
+	if svc.ring != nil {
+		err = svc.ring.shutdown(ctx)
+	}
+	return errors.Join(err, svc.srv.Shutdown(ctx), svc.regr.Shutdown(ctx),
 		svc.tr.Shutdown(ctx), svc.met.Shutdown(ctx), svc.log.Shutdown(ctx))
 }
 

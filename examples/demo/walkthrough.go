@@ -24,8 +24,10 @@ import (
 	"github.com/microos/go-os/discovery"
 	"github.com/microos/go-os/event"
 	"github.com/microos/go-os/kv"
+	"github.com/microos/go-os/kv/ringkv"
 	"github.com/microos/go-os/metrics"
 	"github.com/microos/go-os/monitor"
+	"github.com/microos/go-os/oserr"
 	"github.com/microos/go-os/router"
 	ossync "github.com/microos/go-os/sync"
 	"github.com/microos/go-os/trace"
@@ -106,11 +108,13 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 		router.WithRetryPolicy(router.Retry{Attempts: 3, Backoff: time.Millisecond}),
 		router.WithEjection(router.Ejection{ConsecutiveFailures: 1, BaseTime: time.Minute}))
 	defer rt.Close()
-	store, err := kv.Open(ctx, o.urls.kv, kv.WithNamespace(ns))
-	if err != nil {
-		return err
+	var store kv.Store // nil with ringkv: the counter instances hold the state
+	if o.urls.kv != "ringkv" {
+		if store, err = kv.Open(ctx, o.urls.kv, kv.WithNamespace(ns)); err != nil {
+			return err
+		}
+		defer store.Close()
 	}
-	defer store.Close()
 	locks, err := ossync.Open(ctx, o.urls.sync)
 	if err != nil {
 		return err
@@ -173,22 +177,44 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 	}
 	defer sub.Stop()
 
-	sys := &system{urls: o.urls, ns: ns, reg: reg, cache: cache, rt: rt, store: store, locks: locks, cfg: cfg, logOut: logOut, verify: verifier, policy: policy}
+	sys := &system{urls: o.urls, ns: ns, reg: reg, cache: cache, rt: rt, store: store, ringSecret: newTraceID(),
+		locks: locks, cfg: cfg, logOut: logOut, verify: verifier, policy: policy}
 	if strings.HasPrefix(o.urls.trace, "mem:") {
 		sys.spans = trace.NewRecorder()
 	}
 
 	// --- the services ----------------------------------------------------
 	var all []*service
-	start := func(name, instance string, mux *http.ServeMux) *service {
+	start := func(name, instance string, mux *http.ServeMux, meta map[string]string) *service {
 		if err != nil {
 			return nil
 		}
 		var s *service
-		s, err = sys.start(ctx, name, instance, mux)
+		s, err = sys.start(ctx, name, instance, mux, meta)
 		if s != nil {
 			all = append(all, s)
 		}
+		return s
+	}
+	// A counter instance keeps its state in the shared store, or in its
+	// share of the ring, whose URL its discovery metadata tells the others.
+	counter := func(instance string) *service {
+		if err != nil {
+			return nil
+		}
+		if store != nil {
+			return start("counter", instance, counterMux(store, instance), nil)
+		}
+		var rg *ring
+		if rg, err = sys.newRing(); err != nil {
+			return nil
+		}
+		s := start("counter", instance, counterMux(rg.store, instance), map[string]string{ringkv.MetadataURL: rg.url})
+		if s == nil {
+			rg.crash()
+			return nil
+		}
+		s.ring = rg
 		return s
 	}
 	defer func() {
@@ -198,15 +224,20 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 			err = errors.Join(err, s.shutdown(sctx))
 		}
 	}()
-	greeter := start("greeter", "greeter-1", greeterMux(bus, sent))
-	counter1 := start("counter", "counter-1", counterMux(store, "counter-1"))
-	start("counter", "counter-2", counterMux(store, "counter-2"))
+	start("greeter", "greeter-1", greeterMux(bus, sent), nil)
+	counter1, counter2 := counter("counter-1"), counter("counter-2")
 	gwMux := http.NewServeMux()
-	gateway := start("gateway", "gateway-1", gwMux)
+	gateway := start("gateway", "gateway-1", gwMux, nil)
 	if err != nil {
 		return err
 	}
-	_ = greeter
+	readStore := store
+	if store == nil { // both instances in the ring before the first count
+		readStore = counter1.ring.store
+		if err := settle(ctx, counter1.ring, counter2.ring); err != nil {
+			return err
+		}
+	}
 	gwBase := &http.Transport{}
 	defer gwBase.CloseIdleConnections()
 	gwClient := sys.client(gateway, gwBase, gwTokens)
@@ -342,11 +373,15 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 			return err
 		}
 	}
-	it, err := store.Get(ctx, "visits:ada")
+	it, err := readStore.Get(ctx, "visits:ada")
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "== kv: after 5 requests answered by both counter instances: visits:ada = %s\n", it.Value)
+	if store == nil {
+		fmt.Fprintf(w, "  ringkv: the instances' memory, each key on both: counter-1 holds %d key, counter-2 %d\n",
+			counter1.ring.Stats().Keys, counter2.ring.Stats().Keys)
+	}
 
 	// --- sync: leader election among the counter instances ----------------
 	fmt.Fprintln(w, "== sync: counter-1 and counter-2 campaign; only the leader runs the periodic job")
@@ -390,34 +425,40 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 		}
 		fmt.Fprintf(w, "  %s %s\n", bare(n.Node.ID), state)
 	}
+	if store == nil { // counter-2 holds a copy of every key: the count goes on
+		readStore = counter2.ring.store
+	}
+	if it, err = readStore.Get(ctx, "visits:ada"); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  the count went on: visits:ada = %s\n", it.Value)
 
 	// --- metrics: per-route request counts, from each service's snapshot --
 	fmt.Fprintln(w, "== metrics: http.server.requests_total by service and route")
-	// The gateway answered hellos requests, each calling the greeter once:
-	// on statsd, the page has caught up when it shows that many.
-	reached := func(route string) func(metrics.Snapshot) bool {
-		return func(snap metrics.Snapshot) bool {
-			if route == "" {
-				return true
-			}
-			n := 0.0
+	// The gateway answered hellos requests, each calling the greeter and
+	// a counter once: on statsd, the page has caught up when it shows that.
+	caughtUp := func(got map[*service]metrics.Snapshot) bool {
+		n := map[string]float64{}
+		for svc, snap := range got {
 			for _, p := range snap {
-				// statsd tags cannot hold a space: the daemon has GET_/hello/{name}
-				if isRequests(p.Name) && strings.ReplaceAll(p.Label("route"), "_", " ") == route {
-					n += p.Value
+				if isRequests(p.Name) && p.Label("class") == "2xx" {
+					n[svc.name] += p.Value
 				}
 			}
-			return n >= float64(hellos)
 		}
+		return n["gateway"] >= float64(hellos) && n["greeter"] >= float64(hellos) && n["counter"] >= float64(hellos)
 	}
 	mctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
+	got, err := readMetrics(mctx, all, o.urls.metricsQuery, ns, caughtUp)
+	if err != nil {
+		return err
+	}
 	for _, s := range all {
-		route := map[string]string{"gateway": "GET /hello/{name}", "greeter": "GET /greet/{name}"}[s.name]
-		snap, err := readMetrics(mctx, s.met, o.urls.metricsQuery, ns+s.instance, reached(route))
-		if err != nil {
-			return err
-		}
+		snap := got[s]
+		slices.SortFunc(snap, func(a, b metrics.Point) int {
+			return strings.Compare(a.Label("route")+a.Label("class"), b.Label("route")+b.Label("class"))
+		})
 		for _, p := range snap {
 			if isRequests(p.Name) {
 				fmt.Fprintf(w, "  %-9s %-18s %-3s %g\n", s.instance, p.Label("route"), p.Label("class"), p.Value)
@@ -428,7 +469,11 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 	// --- monitor: the health of every go-os value ---------------------------
 	m := monitor.New(monitor.WithService("gateway", "v1.0.0", "gateway-1"), monitor.WithMetrics(gateway.met))
 	defer m.Close()
-	for _, c := range []monitor.Checker{cfg, cache, rt, store, locks, bus} {
+	shared := []monitor.Checker{cfg, cache, rt, locks, bus}
+	if store != nil {
+		shared = append(shared, store)
+	}
+	for _, c := range shared {
 		if err := m.Register("", c, monitor.Critical()); err != nil {
 			return err
 		}
@@ -437,20 +482,29 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 		if s == counter1 {
 			continue // crashed: its own checks are no longer the gateway's business
 		}
-		for kind, c := range map[string]monitor.Checker{"trace": s.tr, "metrics": s.met, "log": s.log, "registrar": s.regr} {
+		checks := map[string]monitor.Checker{"trace": s.tr, "metrics": s.met, "log": s.log, "registrar": s.regr}
+		if s.ring != nil {
+			checks["ringkv"] = s.ring
+		}
+		for kind, c := range checks {
 			if err := m.Register(s.instance+"/"+kind, c); err != nil {
 				return err
 			}
 		}
 	}
+	var failing []string
 	for _, c := range m.Checks() {
 		if err := m.RunNow(ctx, c.Name); err != nil {
-			return fmt.Errorf("check %s: %w", c.Name, err)
+			failing = append(failing, fmt.Sprintf("%s (%s)", c.Name, strings.TrimPrefix(oserr.Code(err).String(), "go-os: ")))
 		}
 	}
+	slices.Sort(failing)
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, "/monitor/health/ready", nil))
 	fmt.Fprintf(w, "== monitor: %d checks; GET /monitor/health/ready → %d; status %s\n", len(m.Checks()), rec.Code, m.Status())
+	if len(failing) > 0 { // non-critical ones: degraded, still ready
+		fmt.Fprintf(w, "  failing, not critical: %s\n", strings.Join(failing, ", "))
+	}
 
 	if o.serve {
 		mux := http.NewServeMux()
@@ -540,4 +594,22 @@ func newTraceID() string {
 	var b [16]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// settle waits until every ring has both instances as members and has
+// handed off what the join moved.
+func settle(ctx context.Context, rings ...*ring) error {
+	for _, r := range rings {
+		for len(r.Peers()) < len(rings) {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("ringkv: members %v: %w", r.Peers(), ctx.Err())
+			case <-time.After(time.Millisecond): // the discovery watch delivers the other instance
+			}
+		}
+		if err := r.Settle(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
