@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -24,8 +26,9 @@ type IntrospectionVerifier struct {
 	issuer   string
 	endpoint atomic.Pointer[string]
 
-	mu    sync.RWMutex
-	cache map[string]cacheEntry
+	mu     sync.RWMutex
+	cache  map[string]cacheEntry
+	byHash map[string]string // TokenHash -> token, for ForgetHash
 
 	fmu      sync.Mutex
 	inflight map[string]*call
@@ -38,6 +41,7 @@ type IntrospectionVerifier struct {
 type cacheEntry struct {
 	claims *Claims
 	until  int64 // unix nanoseconds
+	hash   string
 }
 
 type call struct {
@@ -51,7 +55,7 @@ type call struct {
 // authenticated with WithClient.
 func NewIntrospectionVerifier(issuer string, opts ...Option) *IntrospectionVerifier {
 	o := newOptions(opts)
-	v := &IntrospectionVerifier{o: o, issuer: issuer, cache: map[string]cacheEntry{}, inflight: map[string]*call{}}
+	v := &IntrospectionVerifier{o: o, issuer: issuer, cache: map[string]cacheEntry{}, byHash: map[string]string{}, inflight: map[string]*call{}}
 	v.health.Now = o.now
 	return v
 }
@@ -233,8 +237,15 @@ func (v *IntrospectionVerifier) doIntrospect(ctx context.Context, token string) 
 	if !exp.IsZero() && exp.Before(until) {
 		until = exp
 	}
-	v.store(token, cacheEntry{claims: c, until: until.UnixNano()})
+	v.store(token, cacheEntry{claims: c, until: until.UnixNano(), hash: TokenHash(token)})
 	return c, nil
+}
+
+// TokenHash identifies a token without revealing it: the unpadded
+// base64url SHA-256 of the token. Revocation notices carry it.
+func TokenHash(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(h[:])
 }
 
 func contains(l []string, s string) bool {
@@ -254,24 +265,52 @@ func (v *IntrospectionVerifier) store(token string, e cacheEntry) {
 		now := v.o.now().UnixNano()
 		for k, old := range v.cache {
 			if old.until <= now {
-				delete(v.cache, k)
+				v.drop(k)
 			}
 		}
 		for k := range v.cache {
 			if len(v.cache) < v.o.cacheSize {
 				break
 			}
-			delete(v.cache, k)
+			v.drop(k)
 		}
 	}
 	v.cache[token] = e
+	v.byHash[e.hash] = token
+}
+
+// drop removes token's entry; v.mu held.
+func (v *IntrospectionVerifier) drop(token string) {
+	if e, ok := v.cache[token]; ok {
+		delete(v.byHash, e.hash)
+		delete(v.cache, token)
+	}
 }
 
 // Forget drops token's cached result at once (after revocation).
 func (v *IntrospectionVerifier) Forget(token string) {
 	v.mu.Lock()
-	delete(v.cache, token)
+	v.drop(token)
 	v.mu.Unlock()
+}
+
+// ForgetHash drops the cached result of the token whose TokenHash is h:
+// what another instance's revocation announces (auth/authevent), without
+// the token itself crossing the wire.
+func (v *IntrospectionVerifier) ForgetHash(h string) {
+	v.mu.Lock()
+	if tok, ok := v.byHash[h]; ok {
+		v.drop(tok)
+	}
+	v.mu.Unlock()
+}
+
+// Cached reports whether token's result is in the cache (expired or not).
+func (v *IntrospectionVerifier) Cached(token string) bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	_, ok := v.cache[token]
+	return ok
 }
 
 // CacheLen is the number of cached results.
@@ -295,6 +334,7 @@ func (v *IntrospectionVerifier) Close() error {
 	v.closed.Store(true)
 	v.mu.Lock()
 	clear(v.cache)
+	clear(v.byHash)
 	v.mu.Unlock()
 	v.o.release()
 	return nil

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -29,6 +30,7 @@ type options struct {
 	queryToken   bool
 	realm        string
 	service      string
+	notify       func(ctx context.Context, tokenHash string) error
 }
 
 func newOptions(opts []Option) options {
