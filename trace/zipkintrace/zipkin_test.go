@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -86,30 +85,44 @@ func TestNewRejectsBadURL(t *testing.T) {
 }
 
 // A span started at a time Zipkin refuses (before 1970) must not take the
-// batch's good spans down with it: it goes without a timestamp.
+// batch's good spans down with it: it goes without a timestamp. Checked at
+// the real collector: every span of the batch, the bad one too, is read
+// back from its query API.
 func TestBadStartTimeDoesNotPoisonTheBatch(t *testing.T) {
-	posts := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		posts++
-		w.WriteHeader(http.StatusAccepted)
-	}))
-	defer srv.Close()
-	exp, err := zipkintrace.New(srv.URL + "/api/v2/spans")
+	spansURL, queryURL := testenv.Zipkin(t)
+	exp, err := zipkintrace.New(spansURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := trace.New(exp, trace.WithSampler(trace.Always()), trace.WithFlushInterval(time.Hour))
-	ctx := context.Background()
-	for i := 0; i < 10; i++ {
+	tr := trace.New(exp, trace.WithService("bad-start-time", "", ""), trace.WithSampler(trace.Always()), trace.WithFlushInterval(time.Hour))
+	ctx, root := tr.Start(context.Background(), "root")
+	ids := map[trace.SpanID]string{root.SpanContext().SpanID: "root"}
+	for i := 0; i < 9; i++ {
 		_, s := tr.Start(ctx, "good")
+		ids[s.SpanContext().SpanID] = "good"
 		s.End()
 	}
 	_, bad := tr.Start(ctx, "bad", trace.WithStartTime(time.Unix(-5, 0)))
+	ids[bad.SpanContext().SpanID] = "bad"
 	bad.End()
-	if err := tr.Shutdown(ctx); err != nil {
+	root.End()
+	if err := tr.Shutdown(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
-	if st := tr.Stats(); st.Exported != 11 || st.Dropped != 0 || posts == 0 {
-		t.Fatalf("stats %+v after %d posts: want all 11 spans exported", st, posts)
+	if st := tr.Stats(); st.Exported != 11 || st.Dropped != 0 || st.FailedExports != 0 {
+		t.Fatalf("stats %+v: want all 11 spans exported in one good batch", st)
+	}
+	spans, err := jaegerquery.Reader(queryURL)(ctxT(t), root.SpanContext().TraceID, len(ids))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range spans {
+		if _, ok := ids[d.SpanID]; !ok {
+			t.Errorf("unexpected span %s %q", d.SpanID, d.Name)
+		}
+		delete(ids, d.SpanID)
+	}
+	if len(ids) != 0 {
+		t.Errorf("not stored by the collector: %v", ids)
 	}
 }
