@@ -29,16 +29,20 @@ import (
 // fetches that reach it: the issuer URL is the proxy's, so every call of
 // the verifier goes through it.
 type countingProxy struct {
-	srv    *httptest.Server
-	target atomic.Pointer[url.URL]
-	jwks   atomic.Int64
+	srv        *httptest.Server
+	target     atomic.Pointer[url.URL]
+	jwks       atomic.Int64
+	introspect atomic.Int64
 }
 
 func newCountingProxy(t *testing.T) *countingProxy {
 	p := &countingProxy{}
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/jwks") {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/jwks"):
 			p.jwks.Add(1)
+		case strings.HasSuffix(r.URL.Path, "/introspection"), strings.HasSuffix(r.URL.Path, "/introspect"):
+			p.introspect.Add(1)
 		}
 		rp := httputil.NewSingleHostReverseProxy(p.target.Load())
 		rp.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) }
@@ -291,5 +295,41 @@ func TestTokenEndpointHung(t *testing.T) {
 	_, err := src.Token(ctx)
 	if !errors.Is(err, auth.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("hung token endpoint: %v, want ErrUnavailable wrapping DeadlineExceeded", err)
+	}
+}
+
+// 1,000 concurrent verifications of one new opaque token: exactly one
+// introspection reaches the real provider (counted in front of it).
+func TestIntrospectionCollapsedAtProvider(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	srv := testenv.OAuth2(t)
+	proc, px := startProvider(t, "")
+	iv := auth.NewIntrospectionVerifier(proc.Issuer, auth.WithClient(srv.ClientID, srv.ClientSecret))
+	defer iv.Close()
+	src := auth.NewTokenSource(proc.Issuer+"/token", srv.ClientID, srv.ClientSecret, []string{"read"})
+	defer src.Close()
+	tok, err := src.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	start := make(chan struct{})
+	for range 1000 {
+		wg.Go(func() {
+			<-start
+			if _, err := iv.Verify(ctx, tok.AccessToken); err != nil {
+				failed.Add(1)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if failed.Load() != 0 {
+		t.Fatalf("%d verifications failed", failed.Load())
+	}
+	if n := px.introspect.Load(); n != 1 {
+		t.Fatalf("%d introspection calls reached the provider for 1,000 concurrent verifications, want 1", n)
 	}
 }
