@@ -33,6 +33,7 @@ import (
 	"github.com/microos/go-os/config"
 	"github.com/microos/go-os/config/configgrpc"
 	"github.com/microos/go-os/discovery"
+	"github.com/microos/go-os/event"
 	"github.com/microos/go-os/kv"
 	"github.com/microos/go-os/log"
 	"github.com/microos/go-os/log/loggrpc"
@@ -48,6 +49,7 @@ import (
 
 	// Importing an adapter registers its URL scheme: keep the ones you use.
 	_ "github.com/microos/go-os/discovery/consuldiscovery"
+	_ "github.com/microos/go-os/event/redisevent"
 	_ "github.com/microos/go-os/kv/rediskv"
 	_ "github.com/microos/go-os/metrics/statsdmetrics"
 	_ "github.com/microos/go-os/sync/redissync"
@@ -108,6 +110,10 @@ func run(ctx context.Context, listen addrs, listening func(addrs), routes func(*
 	if err != nil {
 		return err
 	}
+	bus, err := event.Open(ctx, url("event"))
+	if err != nil {
+		return err
+	}
 	cache := discovery.NewCache(reg) // lookups from memory, watched in the background
 	rt := router.New(cache)
 	authn, err := openAuth(ctx, cfg)
@@ -125,7 +131,7 @@ func run(ctx context.Context, listen addrs, listening func(addrs), routes func(*
 
 	// Health: everything with Check(ctx) error; critical ones gate readiness.
 	mon := monitor.New(monitor.WithService(name, version, instance), monitor.WithMetrics(met))
-	for _, c := range []monitor.Checker{cfg, store, rt, locks, authn} {
+	for _, c := range []monitor.Checker{cfg, store, rt, locks, bus, authn} {
 		if err := mon.Register("", c, monitor.Critical()); err != nil {
 			return err
 		}
@@ -163,6 +169,13 @@ func run(ctx context.Context, listen addrs, listening func(addrs), routes func(*
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /hello/{name}", func(w http.ResponseWriter, r *http.Request) {
 		logger.InfoContext(r.Context(), "hello", "name", r.PathValue("name"))
+		// Answer only once the event is stored: a 200 means it is not lost.
+		// (event.Open takes no WithService yet, so the record names its origin.)
+		if _, err := bus.Publish(r.Context(), event.Record{Type: name + ".hello", Data: []byte(r.PathValue("name")),
+			Origin: event.Origin{Service: name, Version: version, Instance: instance}}); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 		fmt.Fprintf(w, "hello, %s\n", r.PathValue("name"))
 	})
 	// relay calls the gRPC side of this service through the client chain:
@@ -228,6 +241,10 @@ func run(ctx context.Context, listen addrs, listening func(addrs), routes func(*
 		listening(addrs{http: hl.Addr().String(), grpc: gl.Addr().String(), admin: al.Addr().String()})
 	}
 	logger.Info("serving", "http", hl.Addr().String(), "grpc", gl.Addr().String(), "admin", al.Addr().String())
+	jobCtx, stopJob := context.WithCancel(ctx)
+	defer stopJob()
+	jobDone := make(chan struct{})
+	go func() { defer close(jobDone); leaderJob(jobCtx, locks, instance, logger) }()
 
 	select {
 	case <-ctx.Done():
@@ -249,10 +266,13 @@ func run(ctx context.Context, listen addrs, listening func(addrs), routes func(*
 	case <-sctx.Done():
 		gsrv.Stop() // the deadline beats a stuck stream
 	}
+	stopJob()
+	errs = append(errs, locks.Shutdown(sctx)) // 4. release locks and leadership
+	<-jobDone
 	errs = append(errs,
-		locks.Shutdown(sctx), // 4. release locks and leadership
+		bus.Shutdown(sctx), // 5. flush: events, then traces, metrics and logs
 		peers.Close(), rt.Shutdown(sctx), cache.Shutdown(sctx), store.Close(), reg.Close(), authn.Close(),
-		tracer.Shutdown(sctx), met.Shutdown(sctx), logger.Shutdown(sctx), // 5. flush
+		tracer.Shutdown(sctx), met.Shutdown(sctx), logger.Shutdown(sctx),
 		asrv.Shutdown(sctx), // last: probes answer "not ready" until the end
 	)
 	base.CloseIdleConnections()
@@ -260,6 +280,38 @@ func run(ctx context.Context, listen addrs, listening func(addrs), routes func(*
 		errs[0] = nil
 	}
 	return errors.Join(errs...)
+}
+
+// janitor is the election of the service's periodic job: whichever
+// instance leads runs it, the others wait their turn.
+const janitor = name + "/janitor"
+
+// leaderJob campaigns until ctx ends and, while this instance leads, runs
+// the periodic job. Leadership ends when the lease is lost (the job's ctx
+// ends with it) or when locks.Shutdown releases it at SIGTERM.
+func leaderJob(ctx context.Context, locks *ossync.Client, instance string, logger *log.Logger) {
+	for ctx.Err() == nil {
+		l, err := locks.Campaign(ctx, janitor, instance)
+		if err != nil { // ctx done, the client closed, or the backend down: try again later
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		tick := time.NewTicker(time.Minute)
+		for done := false; !done; {
+			select {
+			case <-tick.C:
+				logger.InfoContext(l.Context(), "janitor: sweeping") // the job; use l.Context() for its calls
+			case <-l.Done():
+				done = true
+			case <-ctx.Done():
+				done = true // locks.Shutdown releases it
+			}
+		}
+		tick.Stop()
+	}
 }
 
 // openAuth connects to the issuer config names (auth.issuer, auth.client,

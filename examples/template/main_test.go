@@ -28,8 +28,10 @@ import (
 
 	"github.com/microos/go-os/auth"
 	"github.com/microos/go-os/auth/authgrpc"
+	"github.com/microos/go-os/event"
 	"github.com/microos/go-os/internal/testenv"
 	"github.com/microos/go-os/metrics/metricstest"
+	ossync "github.com/microos/go-os/sync"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -48,7 +50,7 @@ func TestServeAndSIGTERM(t *testing.T) {
 	t.Setenv("TEMPLATE_AUTH_AUDIENCE", name)
 	tokens := auth.NewTokenSource(iss.URL()+"/token", "caller", "caller-secret", []string{"read"}, auth.WithAudience(name))
 	defer tokens.Close()
-	drive(t, tokens, nil)
+	drive(t, tokens, func() {})
 }
 
 // The same on the real backends: Consul, Redis, Jaeger, statsd_exporter
@@ -62,7 +64,7 @@ func TestServeAndSIGTERMOnRealBackends(t *testing.T) {
 	statsd, page := testenv.Statsd(t)
 	op := testenv.OAuth2(t)
 	for k, v := range map[string]string{
-		"KV_URL": "redis://" + redis + "/0", "SYNC_URL": "redis://" + redis + "/0",
+		"KV_URL": "redis://" + redis + "/0", "SYNC_URL": "redis://" + redis + "/0", "EVENT_URL": "redis://" + redis + "/0",
 		"DISCOVERY_URL": "consul://" + consulAddr, "TRACE_URL": "zipkin+" + spans,
 		"METRICS_URL": "statsd://" + statsd + "?tags=datadog",
 		"AUTH_ISSUER": op.Issuer, "AUTH_CLIENT": op.ClientID, "AUTH_SECRET": op.ClientSecret, "AUTH_AUDIENCE": op.Resource,
@@ -77,19 +79,71 @@ func TestServeAndSIGTERMOnRealBackends(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	instance := fmt.Sprintf("%s-%d-%s", name, os.Getpid(), name)
+	instance := fmt.Sprintf("%s-%d", name, os.Getpid())
 	registered := func() bool {
-		svc, _, err := consul.Agent().Service(instance, nil)
+		svc, _, err := consul.Agent().Service(instance+"-"+name, nil)
 		if err != nil && !strings.Contains(err.Error(), "404") {
 			t.Fatalf("consul: %v", err)
 		}
 		return svc != nil
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	locks, err := ossync.Open(ctx, "redis://"+redis+"/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locks.Close()
+	leader := func() string {
+		l, err := locks.Leader(ctx, janitor)
+		if err != nil && !errors.Is(err, ossync.ErrNoLeader) {
+			t.Fatalf("leader: %v", err)
+		}
+		return l.Candidate
+	}
+	start := time.Now()
 
-	got := drive(t, tokens, registered)
+	got := drive(t, tokens, func() {
+		if !registered() {
+			t.Error("not in Consul while serving")
+		}
+		if !eventually(func() bool { return leader() == instance }) {
+			t.Errorf("leader of %s: %q, want %s", janitor, leader(), instance)
+		}
+	})
 
 	if registered() {
 		t.Errorf("%s is still in Consul after SIGTERM", instance)
+	}
+	if l := leader(); l != "" {
+		t.Errorf("leadership not released at shutdown: %s leads %s", l, janitor)
+	}
+	// One event per /hello answered 200, in Redis.
+	bus, err := event.Open(ctx, "redis://"+redis+"/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bus.Close()
+	events := 0
+	for q := (event.Query{Types: []string{name + ".hello"}, From: start, Limit: 1000}); ; {
+		recs, next, err := bus.Read(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if r.Origin.Instance == instance {
+				events++
+			}
+		}
+		if next == "" {
+			break
+		}
+		q.AfterID = next
+	}
+	if events != int(got.http) {
+		t.Errorf("%d events in Redis, %d /hello answered 200", events, got.http)
+	} else {
+		t.Logf("Redis holds one event per /hello answered: %d", events)
 	}
 	// The span of the request that was in flight when SIGTERM came.
 	if !eventually(func() bool { return jaegerHas(t, query, got.slowTrace, "get /slow") }) {
@@ -117,7 +171,7 @@ type driven struct {
 // drive starts the template, checks the wiring, puts it under load over
 // HTTP and gRPC, sends SIGTERM with a request in flight, and checks that
 // every request was answered or refused before it started, never cut.
-func drive(t *testing.T, tokens *auth.TokenSource, registered func() bool) driven {
+func drive(t *testing.T, tokens *auth.TokenSource, whileServing func()) driven {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	ready := make(chan addrs, 1)
@@ -214,9 +268,7 @@ func drive(t *testing.T, tokens *auth.TokenSource, registered func() bool) drive
 	if h, err := healthpb.NewHealthClient(anonConn).Check(context.Background(), &healthpb.HealthCheckRequest{}); err != nil || h.Status != healthpb.HealthCheckResponse_SERVING {
 		t.Fatalf("grpc.health.v1 Check without a token: %v, %v", h, err)
 	}
-	if registered != nil && !registered() {
-		t.Fatal("not in discovery while serving")
-	}
+	whileServing()
 
 	// Load on both transports until the template refuses new work. A
 	// request is either answered 200/OK or refused before it started (the
