@@ -4,11 +4,21 @@
 //	go run ./examples/demo          # walkthrough on one screen, exits 0
 //	go run ./examples/demo -serve   # keeps running: status page and API
 //
+// The same binary runs on real backends, each chosen by a URL (a flag, or
+// DEMO_KV_URL, DEMO_DISCOVERY_URL, ...), with the servers of scripts/backends:
+//
+//	eval "$(scripts/backends env)"
+//	go run ./examples/demo -kv redis://$TEST_REDIS_ADDR/0 \
+//		-discovery consul://$TEST_CONSUL_ADDR -sync consul://$TEST_CONSUL_ADDR \
+//		-event redis://$TEST_REDIS_ADDR/0 \
+//		-trace zipkin+$TEST_ZIPKIN_URL -trace-query $TEST_ZIPKIN_QUERY_URL \
+//		-metrics "statsd://$TEST_STATSD_ADDR?tags=datadog" -metrics-query $TEST_STATSD_METRICS_URL
+//
 // The system: a gateway, a greeter and a counter with two instances, each a
 // real HTTP server on 127.0.0.1 with its own tracer, metrics and logger.
 // discovery registers them, the gateway reaches the others through the
-// router, the counter keeps its state in kv and elects a leader with sync
-// for its periodic job, config comes from a file and env, the greeter
+// router, the counter keeps its state in kv (by default ringkv: its two
+// instances' memory) and elects a leader with sync for its periodic job, config comes from a file and env, the greeter
 // publishes an event per greeting that the counter consumes, every call
 // behind the gateway carries a client-credentials token checked against one
 // policy, and monitor checks the health of all of it.
