@@ -1,0 +1,248 @@
+// Package eventbench compares event/redisevent with Watermill's Redis
+// Streams pub/sub and with the raw go-redis XADD it is built on, on the
+// same Redis with the same 256-byte payload.
+package eventbench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/microos/go-os/bench/internal/compare"
+	"github.com/microos/go-os/event"
+	"github.com/microos/go-os/event/redisevent"
+	"github.com/microos/go-os/internal/testenv"
+)
+
+var payload = make([]byte, 256)
+
+func unique() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return "eventbench:" + hex.EncodeToString(b[:]) + ":"
+}
+
+// cleanup deletes every key under prefix when the test ends.
+func cleanup(t *testing.T, c *redis.Client, prefix string) {
+	t.Cleanup(func() {
+		ctx := context.Background()
+		keys, _ := c.Keys(ctx, prefix+"*").Result()
+		if len(keys) > 0 {
+			c.Del(ctx, keys...)
+		}
+	})
+}
+
+func TestComparePublish(t *testing.T) {
+	ctx := context.Background()
+	c := redis.NewClient(&redis.Options{Addr: testenv.Redis(t)})
+	defer c.Close()
+	p := unique()
+	cleanup(t, c, p)
+	bus := redisevent.New(c, redisevent.Options{Prefix: p, MaxLen: 10000})
+	defer bus.Close()
+	wmc := redis.NewClient(&redis.Options{Addr: testenv.Redis(t)}) // Watermill's Close closes the client
+	wm, err := redisstream.NewPublisher(redisstream.PublisherConfig{Client: wmc, DefaultMaxlen: 10000}, watermill.NopLogger{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wm.Close()
+	raw := func(stream string) *redis.XAddArgs {
+		return &redis.XAddArgs{Stream: stream, MaxLen: 10000, Approx: true, Values: []any{"r", payload}}
+	}
+	batch := make([]event.Record, 100)
+	for i := range batch {
+		batch[i] = event.Record{Type: "batch", Data: payload}
+	}
+
+	compare.Run(t,
+		compare.Case{
+			Name: "event/redis Publish vs watermill Publish",
+			Ours: func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := bus.Publish(ctx, event.Record{Type: "bench", Data: payload}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			},
+			Peer: func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := wm.Publish(p+"wm", message.NewMessage(watermill.NewUUID(), payload)); err != nil {
+						b.Fatal(err)
+					}
+				}
+			},
+			Goal: 1,
+		},
+		compare.Case{
+			// The goal: one Publish (an XADD once the type is indexed)
+			// within 5% of the bare command carrying the same payload.
+			Name: "event/redis Publish vs go-redis XADD",
+			Ours: func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := bus.Publish(ctx, event.Record{Type: "bench", Data: payload}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			},
+			Peer: func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := c.XAdd(ctx, raw(p+"{raw}")).Err(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			},
+			Goal: 1.05,
+		},
+		compare.Case{
+			// Extra row, not a peer: what the SADD to the type index that
+			// Publish used to pipeline with every XADD costs.
+			Name: "extra: XADD+SADD pipelined vs XADD alone",
+			Ours: func(b *testing.B) {
+				for b.Loop() {
+					if _, err := c.Pipelined(ctx, func(pl redis.Pipeliner) error {
+						pl.XAdd(ctx, raw(p+"{raw}"))
+						pl.SAdd(ctx, p+"rawtypes", "raw")
+						return nil
+					}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			},
+			Peer: func(b *testing.B) {
+				for b.Loop() {
+					if err := c.XAdd(ctx, raw(p+"{raw}")).Err(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			},
+		},
+		compare.Case{
+			// Goal: at least 0.9x the raw pipeline's throughput, i.e. ns/op within 1/0.9.
+			Name: "event/redis PublishBatch(100) vs pipelined XADD x100",
+			Ours: func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := bus.PublishBatch(ctx, batch); err != nil {
+						b.Fatal(err)
+					}
+				}
+			},
+			Peer: func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := c.Pipelined(ctx, func(pl redis.Pipeliner) error {
+						for range 100 {
+							pl.XAdd(ctx, raw(p+"{rawbatch}"))
+						}
+						return nil
+					}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			},
+			Goal: 1 / 0.9,
+		},
+	)
+}
+
+// Consuming: b.N records already in a stream, published by each side's own
+// publisher (untimed); timed from Subscribe until the group's one consumer
+// has handled and acknowledged all b.N.
+func TestCompareConsume(t *testing.T) {
+	ctx := context.Background()
+	addr := testenv.Redis(t)
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	p := unique()
+	cleanup(t, c, p)
+	run := 0
+
+	compare.Run(t, compare.Case{
+		Name: "event/redis group consume vs watermill consume",
+		Ours: func(b *testing.B) {
+			b.ReportAllocs()
+			run++
+			c := redis.NewClient(&redis.Options{Addr: addr}) // each side a fresh client: Watermill's Close closes its own
+			defer c.Close()
+			bus := redisevent.New(c, redisevent.Options{Prefix: p + strconv.Itoa(run) + ":", Poll: time.Millisecond})
+			defer bus.Close()
+			recs := make([]event.Record, b.N)
+			for i := range recs {
+				recs[i] = event.Record{Type: "bench", Data: payload}
+			}
+			for i := 0; i < len(recs); i += 1000 {
+				if _, err := bus.PublishBatch(ctx, recs[i:min(i+1000, len(recs))]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var n atomic.Int64
+			done := make(chan struct{})
+			b.ResetTimer()
+			s, err := bus.Subscribe(ctx, func(context.Context, event.Record) error {
+				if n.Add(1) == int64(b.N) {
+					close(done)
+				}
+				return nil
+			}, event.SubscribeOptions{Group: "g", Start: event.FromBeginning})
+			if err != nil {
+				b.Fatal(err)
+			}
+			<-done
+			b.StopTimer()
+			s.Stop()
+		},
+		Peer: func(b *testing.B) {
+			b.ReportAllocs()
+			run++
+			c := redis.NewClient(&redis.Options{Addr: addr})
+			defer c.Close()
+			topic := p + "wm" + strconv.Itoa(run)
+			pub, err := redisstream.NewPublisher(redisstream.PublisherConfig{Client: c}, watermill.NopLogger{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			msgs := make([]*message.Message, b.N)
+			for i := range msgs {
+				msgs[i] = message.NewMessage(watermill.NewUUID(), payload)
+			}
+			for i := 0; i < len(msgs); i += 1000 {
+				if err := pub.Publish(topic, msgs[i:min(i+1000, len(msgs))]...); err != nil {
+					b.Fatal(err)
+				}
+			}
+			sub, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{Client: c, ConsumerGroup: "g", OldestId: "0"}, watermill.NopLogger{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			sctx, cancel := context.WithCancel(ctx)
+			b.ResetTimer()
+			ch, err := sub.Subscribe(sctx, topic)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for range b.N {
+				m := <-ch
+				m.Ack()
+			}
+			b.StopTimer()
+			cancel()
+			sub.Close()
+			pub.Close()
+		},
+		Goal: 1,
+	})
+}
