@@ -2,6 +2,9 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
 	"slices"
 	"time"
 )
@@ -17,8 +20,40 @@ type Claims struct {
 	Expiry    time.Time
 	NotBefore time.Time
 	IssuedAt  time.Time
-	// Raw holds every claim as decoded from JSON.
-	Raw map[string]any
+	// Roles is the "roles" claim (a JSON array, or a space-separated
+	// string), what Rule.Roles asks for.
+	Roles []string
+	// Raw is every claim as JSON: the JWT payload, or the introspection
+	// answer. Decode reads it into a struct of the caller's; it is kept as
+	// bytes so that the hot path decodes claims once.
+	Raw json.RawMessage
+}
+
+// Decode unmarshals the token's claims (Raw) into v, a pointer to a struct
+// or map of the caller's.
+func (c *Claims) Decode(v any) error {
+	if c == nil || len(c.Raw) == 0 {
+		return fmt.Errorf("%w: no claims", ErrInvalid)
+	}
+	return json.Unmarshal(c.Raw, v)
+}
+
+// stringList is a JSON array of strings or a single space-separated
+// string (how issuers write aud, scp and roles).
+type stringList []string
+
+func (l *stringList) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*l = strings.Fields(s)
+		return nil
+	}
+	var a []string
+	if err := json.Unmarshal(b, &a); err != nil {
+		return err
+	}
+	*l = a
+	return nil
 }
 
 // HasScope reports whether the token carries scope s.

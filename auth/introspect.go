@@ -135,16 +135,17 @@ func (v *IntrospectionVerifier) endpointURL(ctx context.Context) (string, error)
 }
 
 type introspection struct {
-	Active    bool     `json:"active"`
-	Scope     string   `json:"scope"`
-	ClientID  string   `json:"client_id"`
-	Subject   string   `json:"sub"`
-	Issuer    string   `json:"iss"`
-	Audience  audience `json:"aud"`
-	Expiry    int64    `json:"exp"`
-	NotBefore int64    `json:"nbf"`
-	IssuedAt  int64    `json:"iat"`
-	TokenType string   `json:"token_type"`
+	Active    bool       `json:"active"`
+	Scope     string     `json:"scope"`
+	ClientID  string     `json:"client_id"`
+	Subject   string     `json:"sub"`
+	Issuer    string     `json:"iss"`
+	Audience  audience   `json:"aud"`
+	Expiry    float64    `json:"exp"`
+	NotBefore float64    `json:"nbf"`
+	IssuedAt  float64    `json:"iat"`
+	TokenType string     `json:"token_type"`
+	Roles     stringList `json:"roles"`
 }
 
 type audience []string
@@ -161,11 +162,11 @@ func (a *audience) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-func unix(s int64) time.Time {
+func unix(s float64) time.Time {
 	if s == 0 {
 		return time.Time{}
 	}
-	return time.Unix(s, 0)
+	return time.Unix(int64(s), 0)
 }
 
 func (v *IntrospectionVerifier) introspect(ctx context.Context, token string) (*Claims, error) {
@@ -199,13 +200,12 @@ func (v *IntrospectionVerifier) doIntrospect(ctx context.Context, token string) 
 		return nil, fmt.Errorf("%w: introspection: %w", ErrUnavailable, err)
 	}
 	defer resp.Body.Close()
-	var raw map[string]any
+	var raw json.RawMessage
 	var in introspection
 	if err := decodeJSON(resp, ep, &raw); err != nil {
 		return nil, err
 	}
-	b, _ := json.Marshal(raw)
-	if err := json.Unmarshal(b, &in); err != nil {
+	if err := json.Unmarshal(raw, &in); err != nil {
 		return nil, fmt.Errorf("%w: introspection answer: %w", ErrUnavailable, err)
 	}
 	if !in.Active {
@@ -231,7 +231,7 @@ func (v *IntrospectionVerifier) doIntrospect(ctx context.Context, token string) 
 	c := &Claims{
 		Subject: in.Subject, ClientID: in.ClientID, Scopes: strings.Fields(in.Scope),
 		Audience: in.Audience, Issuer: in.Issuer, Expiry: exp,
-		NotBefore: unix(in.NotBefore), IssuedAt: unix(in.IssuedAt), Raw: raw,
+		NotBefore: unix(in.NotBefore), IssuedAt: unix(in.IssuedAt), Roles: in.Roles, Raw: raw,
 	}
 	until := now.Add(v.o.cacheMaxAge)
 	if !exp.IsZero() && exp.Before(until) {

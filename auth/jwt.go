@@ -115,11 +115,12 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string) (*Claims, error)
 	// the payload once per destination.
 	var cl struct {
 		jwt.Claims
-		Scope    string   `json:"scope"`
-		Scp      []string `json:"scp"`
-		ClientID string   `json:"client_id"`
+		Scope    string     `json:"scope"`
+		Scp      stringList `json:"scp"`
+		ClientID string     `json:"client_id"`
+		Roles    stringList `json:"roles"`
 	}
-	var raw map[string]any
+	var raw json.RawMessage
 	err = tok.Claims(key.Key, &cl, &raw)
 	if errors.Is(err, jose.ErrCryptoFailure) && h.KeyID != "" {
 		// Some issuers rotate keys under the same kid: fetch the JWKS
@@ -167,14 +168,14 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string) (*Claims, error)
 			return nil, reject(ErrNotYetValid, "issued at %s, in the future", iat.UTC().Format(time.RFC3339))
 		}
 	}
-	scopes := extra.Scp
+	scopes := []string(extra.Scp)
 	if extra.Scope != "" {
 		scopes = strings.Fields(extra.Scope)
 	}
 	return &Claims{
 		Subject: std.Subject, ClientID: extra.ClientID, Scopes: scopes,
 		Audience: std.Audience, Issuer: std.Issuer,
-		Expiry: exp, NotBefore: nbf, IssuedAt: iat, Raw: raw,
+		Expiry: exp, NotBefore: nbf, IssuedAt: iat, Roles: extra.Roles, Raw: raw,
 	}, nil
 }
 

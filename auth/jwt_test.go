@@ -41,8 +41,11 @@ func TestJWTVerifyGood(t *testing.T) {
 	if c.Subject != "svc-a" || c.ClientID != "svc-a" || !c.HasScope("write") || c.Issuer != iss.URL() || c.Audience[0] != aud {
 		t.Fatalf("claims %+v", c)
 	}
-	if c.Raw["scope"] != "read write" {
-		t.Fatalf("raw %v", c.Raw)
+	var raw struct {
+		Scope string `json:"scope"`
+	}
+	if err := c.Decode(&raw); err != nil || raw.Scope != "read write" {
+		t.Fatalf("raw %s: %v", c.Raw, err)
 	}
 }
 
@@ -244,5 +247,29 @@ func BenchmarkVerifyTiming(b *testing.B) {
 				v.Verify(context.Background(), tok)
 			}
 		})
+	}
+}
+
+func TestJWTRolesAndDecode(t *testing.T) {
+	iss, v := newJWT(t)
+	for _, roles := range []any{[]string{"finance", "admin"}, "finance admin"} {
+		tok := iss.Mint(auth.Token{Subject: "s", Audience: []string{aud}, Extra: map[string]any{"roles": roles, "tenant": "t1"}})
+		c, err := v.Verify(context.Background(), tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Roles) != 2 || c.Roles[0] != "finance" || c.Roles[1] != "admin" {
+			t.Fatalf("roles %q from %v", c.Roles, roles)
+		}
+		var extra struct {
+			Tenant string `json:"tenant"`
+		}
+		if err := c.Decode(&extra); err != nil || extra.Tenant != "t1" {
+			t.Fatalf("Decode: %+v %v", extra, err)
+		}
+		p, _ := auth.NewPolicy(auth.PolicyConfig{Rules: []auth.Rule{{Roles: []string{"admin"}}}})
+		if d := p.Decide(auth.Request{Method: "GET", Route: "/"}, c); !d.Allow {
+			t.Fatalf("role admin denied: %+v", d)
+		}
 	}
 }

@@ -23,7 +23,7 @@ func TestPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	reader := &auth.Claims{Scopes: []string{"read"}}
-	writer := &auth.Claims{Scopes: []string{"read", "write"}, Raw: map[string]any{"roles": []any{"finance"}}}
+	writer := &auth.Claims{Scopes: []string{"read", "write"}, Roles: []string{"finance"}}
 	cases := []struct {
 		req    auth.Request
 		c      *auth.Claims

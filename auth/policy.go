@@ -148,20 +148,5 @@ func (p *Policy) Decide(req Request, c *Claims) Decision {
 }
 
 func (c *Claims) hasRole(role string) bool {
-	if c == nil {
-		return false
-	}
-	switch rs := c.Raw["roles"].(type) {
-	case []any:
-		for _, r := range rs {
-			if r == role {
-				return true
-			}
-		}
-	case []string:
-		return slices.Contains(rs, role)
-	case string:
-		return slices.Contains(strings.Fields(rs), role)
-	}
-	return false
+	return c != nil && slices.Contains(c.Roles, role)
 }
