@@ -1,7 +1,8 @@
 // Package zipkintrace exports spans to a Zipkin collector (or anything that
 // speaks its v2 API: Jaeger, Grafana Tempo, the OpenTelemetry Collector) as
-// Zipkin v2 JSON over HTTP, using github.com/openzipkin/zipkin-go's span
-// model and serializer.
+// Zipkin v2 JSON over HTTP: the document github.com/openzipkin/zipkin-go's
+// serializer writes (a test checks that they decode alike), encoded
+// without reflection or an intermediate model.
 //
 //	tr, err := trace.Open(ctx, "zipkin+http://127.0.0.1:9411/api/v2/spans?service=checkout")
 //
@@ -33,14 +34,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-
-	"github.com/openzipkin/zipkin-go/model"
-	"github.com/openzipkin/zipkin-go/reporter"
+	"sync/atomic"
 
 	"github.com/microos/go-os/trace"
 )
@@ -68,7 +66,7 @@ type Exporter struct {
 	url        string
 	client     *http.Client
 	ownsClient bool
-	serializer reporter.JSONSerializer
+	lastSize   atomic.Int64 // bytes of the last body
 }
 
 // As sets *i to the exporter's HTTP client when i is a **http.Client, for
@@ -124,21 +122,15 @@ func (e *StatusError) Error() string {
 
 // Export posts one batch as Zipkin v2 JSON.
 func (e *Exporter) Export(ctx context.Context, spans []*trace.SpanData) error {
-	models := make([]*model.SpanModel, len(spans))
-	buf := make([]model.SpanModel, len(spans))
-	for i, d := range spans {
-		toModel(d, &buf[i])
-		models[i] = &buf[i]
-	}
-	body, err := e.serializer.Serialize(models)
-	if err != nil {
-		return trace.Rejected(err)
-	}
+	// A fresh body per batch, sized by the last one: the transport may
+	// still hold a body after Do returns, so it is never reused.
+	body := appendSpans(make([]byte, 0, e.lastSize.Load()+512), spans)
+	e.lastSize.Store(int64(len(body)))
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url, bytes.NewReader(body))
 	if err != nil {
 		return trace.Rejected(err)
 	}
-	req.Header.Set("Content-Type", e.serializer.ContentType())
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := e.client.Do(req)
 	if err != nil {
 		return trace.Unavailable(err)
@@ -162,58 +154,6 @@ func (e *Exporter) Close() error {
 		e.client.CloseIdleConnections()
 	}
 	return nil
-}
-
-func toModel(d *trace.SpanData, m *model.SpanModel) {
-	m.TraceID = model.TraceID{High: u64(d.TraceID[:8]), Low: u64(d.TraceID[8:])}
-	m.ID = model.ID(u64(d.SpanID[:]))
-	if d.ParentID.IsValid() {
-		p := model.ID(u64(d.ParentID[:]))
-		m.ParentID = &p
-	}
-	m.Debug = d.Debug
-	m.Name = d.Name
-	if int(d.Kind) < len(kinds) {
-		m.Kind = kinds[d.Kind]
-	}
-	// Zipkin refuses a timestamp before 1970-01-01T00:00:01, and
-	// zipkin-go then fails the whole batch: a span started with a zero or
-	// garbage time goes without a timestamp instead of taking the batch's
-	// good spans down with it.
-	if d.Start.Unix() >= 1 {
-		m.Timestamp = d.Start
-	}
-	m.Duration = max(d.Duration(), 0)
-	m.LocalEndpoint = &model.Endpoint{ServiceName: d.Service}
-	if d.Remote.Service != "" || d.Remote.Addr.IsValid() {
-		ep := &model.Endpoint{ServiceName: d.Remote.Service}
-		if a := d.Remote.Addr; a.IsValid() {
-			ip := net.IP(a.Addr().AsSlice())
-			if a.Addr().Unmap().Is4() {
-				ep.IPv4 = ip.To4()
-			} else {
-				ep.IPv6 = ip
-			}
-			ep.Port = a.Port()
-		}
-		m.RemoteEndpoint = ep
-	}
-	if len(d.Events) > 0 {
-		m.Annotations = make([]model.Annotation, len(d.Events))
-		for i, ev := range d.Events {
-			m.Annotations[i] = model.Annotation{Timestamp: ev.Time, Value: ev.Name}
-		}
-	}
-	if len(d.Tags) > 0 || d.Error != "" {
-		m.Tags = make(map[string]string, len(d.Tags)+1)
-		for _, t := range d.Tags {
-			k, v := zipkinTag(t)
-			m.Tags[k] = v
-		}
-		if d.Error != "" {
-			m.Tags["error"] = d.Error
-		}
-	}
 }
 
 // zipkinNames maps OpenTelemetry's semantic-convention attribute names,
@@ -244,20 +184,4 @@ func zipkinTag(t trace.Tag) (key, value string) {
 		}
 	}
 	return k, t.Value
-}
-
-var kinds = [...]model.Kind{
-	trace.Internal: model.Undetermined,
-	trace.Server:   model.Server,
-	trace.Client:   model.Client,
-	trace.Producer: model.Producer,
-	trace.Consumer: model.Consumer,
-}
-
-func u64(b []byte) uint64 {
-	var v uint64
-	for _, c := range b {
-		v = v<<8 | uint64(c)
-	}
-	return v
 }
