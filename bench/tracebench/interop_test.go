@@ -52,12 +52,11 @@ var propagationCases = []propagationCase{
 // hops is what one run recorded: OpenTelemetry's spans, go-os's, and the
 // span context each server's handler saw.
 type hops struct {
-	otel            []sdktrace.ReadOnlySpan
-	goos            []trace.SpanData
-	goosServerSaw   trace.SpanContext
-	otelServerSaw   oteltrace.SpanContext
-	caller          oteltrace.SpanContext
-	upstreamTraceID oteltrace.TraceID
+	otel          []sdktrace.ReadOnlySpan
+	goos          []trace.SpanData
+	goosServerSaw trace.SpanContext
+	otelServerSaw oteltrace.SpanContext
+	caller        oteltrace.SpanContext
 }
 
 // upstream is the context of a caller before the first hop: a remote span
@@ -122,9 +121,7 @@ func runHTTPWith(t *testing.T, pc propagationCase, sampled bool, opts ...trace.O
 	caller.End()
 	tr.Shutdown(context.Background())
 	h.goos = rec.Spans()
-	for _, s := range otelExp.GetSpans().Snapshots() {
-		h.otel = append(h.otel, s)
-	}
+	h.otel = append(h.otel, otelExp.GetSpans().Snapshots()...)
 	return h
 }
 
@@ -190,9 +187,7 @@ func runGRPC(t *testing.T, pc propagationCase, sampled bool) hops {
 	caller.End()
 	tr.Shutdown(context.Background())
 	h.goos = rec.Spans()
-	for _, s := range otelExp.GetSpans().Snapshots() {
-		h.otel = append(h.otel, s)
-	}
+	h.otel = append(h.otel, otelExp.GetSpans().Snapshots()...)
 	return h
 }
 
