@@ -69,7 +69,8 @@
 //   - zipkin+http:// and zipkin+https:// (trace/zipkintrace): Zipkin v2
 //     JSON over HTTP to a Zipkin, Jaeger or OpenTelemetry collector.
 //   - otlp+http:// and otlp+https:// (trace/otlptrace): OTLP/HTTP protobuf
-//     to any OpenTelemetry collector (host:4318, /v1/traces added).
+//     to any OpenTelemetry collector (host:4318, /v1/traces added), and
+//     otlp+grpc:// (OTLP/gRPC, host:4317).
 //
 // Every exporter passes the conformance suite in trace/tracetest, run
 // against the real collector.

@@ -47,6 +47,7 @@ func Register(scheme string, open func(ctx context.Context, u *url.URL) (Exporte
 //	mem://                                      (spans kept in a Recorder: tr.Exporter().(*trace.Recorder))
 //	zipkin+http://host:9411/api/v2/spans        (zipkin+https:// for TLS)
 //	otlp+http://host:4318                       (OTLP/HTTP protobuf; otlp+https:// for TLS)
+//	otlp+grpc://host:4317                       (OTLP/gRPC without TLS)
 //
 // Two query parameters work on every scheme and are taken out before the
 // backend sees the URL: service=NAME is WithService(NAME, "", ""), and

@@ -1,7 +1,8 @@
 // Package otlptrace exports spans to any OpenTelemetry collector (the
 // OpenTelemetry Collector, Jaeger, Grafana Tempo, a vendor's endpoint)
 // over OTLP/HTTP with protobuf bodies, the protocol's default transport,
-// using the protocol's own generated types (go.opentelemetry.io/proto/otlp).
+// or over OTLP/gRPC (NewGRPC, otlp+grpc://host:4317), using the protocol's
+// own generated types (go.opentelemetry.io/proto/otlp).
 //
 //	tr, err := trace.Open(ctx, "otlp+http://127.0.0.1:4318?service=checkout")
 //
