@@ -194,8 +194,6 @@ func (b *Bus) PublishBatch(ctx context.Context, recs []Record) ([]string, error)
 			r.ParentID = parent.ID
 			r.RootID = parent.RootID
 		}
-		r.Metadata = cloneMap(r.Metadata)
-		r.Data = append([]byte(nil), r.Data...)
 		if span := b.producerSpan(ctx, &r); span != nil {
 			defer span.End()
 		}

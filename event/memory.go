@@ -50,7 +50,7 @@ func (m *memory) Append(ctx context.Context, recs []Record) ([]string, error) {
 		if r.RootID == "" {
 			r.RootID = r.ID
 		}
-		m.log = append(m.log, r)
+		m.log = append(m.log, cloneRecord(r)) // the caller may reuse its Data and Metadata
 		ids[i] = r.ID
 	}
 	m.trim()

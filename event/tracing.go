@@ -38,9 +38,11 @@ func (b *Bus) producerSpan(ctx context.Context, r *Record) *trace.Span {
 	}
 	sc := trace.SpanContextFromContext(ctx)
 	if sc.IsValid() {
-		if r.Metadata == nil {
-			r.Metadata = map[string]string{}
+		m := make(map[string]string, len(r.Metadata)+1) // never the caller's map
+		for k, v := range r.Metadata {
+			m[k] = v
 		}
+		r.Metadata = m
 		trace.Inject(sc, metaCarrier(r.Metadata), trace.W3C)
 	}
 	return span

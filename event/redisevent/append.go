@@ -29,7 +29,7 @@ func (d *driver) Append(ctx context.Context, recs []event.Record) ([]string, err
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", event.ErrInvalid, err)
 		}
-		entries[i] = streams.Entry{Stream: d.key(r.Type), Values: []any{"r", v}}
+		entries[i] = streams.Entry{Stream: d.key(r.Type), Values: v}
 		if t, ok := d.known.Load(r.Type); (!ok || now.Sub(t.(time.Time)) > indexEvery) && !contains(index, r.Type) {
 			index = append(index, r.Type)
 		}

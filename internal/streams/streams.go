@@ -52,26 +52,27 @@ func (w *Writer) Add(ctx context.Context, entries []Entry, extra func(redis.Pipe
 		}
 		minID = strconv.FormatInt(now().Add(-w.Retention.MaxAge).UnixMilli(), 10)
 	}
+	if len(entries) == 1 && extra == nil && (minID == "" || w.Retention.MaxLen == 0) {
+		// One command: no pipeline to build (the common single Publish).
+		id, err := w.Client.XAdd(ctx, w.args(entries[0], minID)).Result()
+		if err != nil {
+			return []string{""}, 0, err
+		}
+		return []string{id}, 1, nil
+	}
 	cmds := make([]*redis.StringCmd, len(entries))
 	_, err = w.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		trimmed := map[string]bool(nil)
 		for i, e := range entries {
-			a := &redis.XAddArgs{Stream: e.Stream, Values: e.Values}
-			switch {
-			case w.Retention.MaxLen > 0:
-				a.MaxLen, a.Approx = w.Retention.MaxLen, true
-				if minID != "" && !trimmed[e.Stream] {
-					// XADD takes one bound: age goes as an XTRIM, once per stream and batch.
-					if trimmed == nil {
-						trimmed = map[string]bool{}
-					}
-					trimmed[e.Stream] = true
-					defer p.XTrimMinIDApprox(ctx, e.Stream, minID, 0)
+			if w.Retention.MaxLen > 0 && minID != "" && !trimmed[e.Stream] {
+				// XADD takes one bound: age goes as an XTRIM, once per stream and batch.
+				if trimmed == nil {
+					trimmed = map[string]bool{}
 				}
-			case minID != "":
-				a.MinID, a.Approx = minID, true
+				trimmed[e.Stream] = true
+				defer p.XTrimMinIDApprox(ctx, e.Stream, minID, 0)
 			}
-			cmds[i] = p.XAdd(ctx, a)
+			cmds[i] = p.XAdd(ctx, w.args(e, minID))
 		}
 		if extra != nil {
 			extra(p)
@@ -86,4 +87,17 @@ func (w *Writer) Add(ctx context.Context, entries []Entry, extra func(redis.Pipe
 		}
 	}
 	return ids, written, err
+}
+
+// args is e's XADD with the retention bound: MAXLEN when set (MaxAge then
+// goes as an XTRIM), else MINID.
+func (w *Writer) args(e Entry, minID string) *redis.XAddArgs {
+	a := &redis.XAddArgs{Stream: e.Stream, Values: e.Values}
+	switch {
+	case w.Retention.MaxLen > 0:
+		a.MaxLen, a.Approx = w.Retention.MaxLen, true
+	case minID != "":
+		a.MinID, a.Approx = minID, true
+	}
+	return a
 }
