@@ -310,3 +310,100 @@ func TestGracefulLeave(t *testing.T) {
 		t.Fatalf("the two left hold %d copies, want 400", got)
 	}
 }
+
+// 3 → 5 → 3 instances under a read/write load, the last two leaving
+// gracefully: every write is read back right after it is acknowledged,
+// and every key at the end, through each remaining instance.
+func TestScaleUpAndDownUnderLoad(t *testing.T) {
+	reg := discovery.NewMemory()
+	defer reg.Close()
+	f := newFleet(t, reg, "ring-scale")
+	for i := 0; i < 3; i++ {
+		f.add()
+	}
+	f.converge()
+	stores := storesOf(t, f.nodes)
+	l := startLoad(t, "scale", stores, 4, 100)
+	reads := func(n int) func() bool {
+		return func() bool { l.mu.Lock(); defer l.mu.Unlock(); return l.reads > n }
+	}
+	waitFor(t, "some load", reads(150))
+	for j := 0; j < 2; j++ {
+		total := 0
+		for _, n := range f.nodes {
+			total += n.ring.Stats().Keys
+		}
+		joined := f.add()
+		f.converge()
+		t.Logf("join %d: the new instance holds %d of %d copies (%.0f%%; its share is 1/%d = %.0f%%)",
+			len(f.nodes), joined.ring.Stats().Keys, total, 100*float64(joined.ring.Stats().Keys)/float64(total), len(f.nodes), 100/float64(len(f.nodes)))
+		waitFor(t, "load after the join", reads(150+150*(j+1)))
+	}
+	for j := 0; j < 2; j++ {
+		leaving := f.nodes[len(f.nodes)-1]
+		if err := leaving.ring.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		f.remove(leaving)
+		f.converge()
+		waitFor(t, "load after the leave", reads(450+150*(j+1)))
+	}
+	l.end(t, stores, false)
+}
+
+// An instance that joins answers for the keys it now owns before any is
+// handed to it: it asks their previous owners until the handoff ends.
+func TestJoinerReadsThroughUntilHandedOff(t *testing.T) {
+	ctx := context.Background()
+	reg := discovery.NewMemory()
+	defer reg.Close()
+	f := newFleet(t, reg, "ring-readthrough")
+	for i := 0; i < 3; i++ {
+		f.add()
+	}
+	f.converge()
+	s := f.nodes[0].ring.Store()
+	defer s.Close()
+	const keys = 200
+	for i := 0; i < keys; i++ {
+		if err := s.Set(ctx, kv.Item{Key: "rt-" + strconv.Itoa(i), Value: []byte(strconv.Itoa(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The joiner receives no copies until the gate opens.
+	d := newNode(t)
+	gate := make(chan struct{})
+	var open sync.Once
+	openGate := func() { open.Do(func() { close(gate) }) }
+	t.Cleanup(openGate) // before the server's Close, which waits for held requests
+	d.gate.Store(&gate)
+	d.join(t, nil, ringkv.WithDiscovery(reg, f.service))
+	if err := reg.Register(ctx, f.svc(d)); err != nil {
+		t.Fatal(err)
+	}
+	f.nodes = append(f.nodes, d)
+	waitFor(t, "every instance to see the joiner", func() bool {
+		for _, n := range f.nodes {
+			if len(n.ring.Peers()) != 4 {
+				return false
+			}
+		}
+		return true
+	})
+	if !d.ring.Stats().Syncing || d.ring.Stats().Keys != 0 {
+		t.Fatalf("the joiner is not waiting for its keys: %+v", d.ring.Stats())
+	}
+	ds := d.ring.Store()
+	defer ds.Close()
+	for i := 0; i < keys; i++ {
+		k := "rt-" + strconv.Itoa(i)
+		if it, err := ds.Get(ctx, k); err != nil || string(it.Value) != strconv.Itoa(i) {
+			t.Fatalf("%s through the joiner before its handoff = %q, %v", k, it.Value, err)
+		}
+	}
+	openGate()
+	f.converge()
+	if d.ring.Stats().Syncing || d.ring.Stats().Keys == 0 {
+		t.Fatalf("after the handoff: %+v", d.ring.Stats())
+	}
+}

@@ -92,9 +92,9 @@ func (r *Ring) decide(ctx context.Context, c call, primary bool) (kv.Item, error
 		return kv.Item{}, err
 	}
 	if c.op == "get" {
-		if !primary {
+		if !primary && !c.forced {
 			r.repairKey(ctx, c.key)
-		} else if r.o.readRepair > 0 && rand.Float64() < r.o.readRepair {
+		} else if primary && r.o.readRepair > 0 && rand.Float64() < r.o.readRepair {
 			r.repairs.add(c.key)
 			r.wake()
 		}

@@ -32,6 +32,8 @@ type node struct {
 	ring *ringkv.Ring
 	h    atomic.Pointer[http.Handler]
 	off  atomic.Bool // answer 503, as an instance that is not up yet
+	// gate, when set, holds the copies sent to the instance until closed.
+	gate atomic.Pointer[chan struct{}]
 }
 
 func newNode(t testing.TB) *node {
@@ -42,6 +44,13 @@ func newNode(t testing.TB) *node {
 		if h == nil || n.off.Load() {
 			http.Error(w, "not serving", http.StatusServiceUnavailable)
 			return
+		}
+		if g := n.gate.Load(); g != nil && strings.HasSuffix(r.URL.Path, "/replicate") {
+			select {
+			case <-*g:
+			case <-r.Context().Done():
+				return
+			}
 		}
 		(*h).ServeHTTP(w, r)
 	}))
