@@ -1,7 +1,9 @@
 // Package tracebench compares go-os trace with zipkin-go and the
-// OpenTelemetry SDK, side by side in one run:
+// OpenTelemetry SDK, side by side in one run, and checks that go-os and
+// OpenTelemetry-Go join one trace in both directions (interop_test.go):
 //
 //	cd bench && go test -run Compare -v ./tracebench/
+//	cd bench && go test -run Interop -v ./tracebench/
 package tracebench
 
 import (
