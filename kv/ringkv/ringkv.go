@@ -273,14 +273,17 @@ func (r *Ring) setView(v *view) {
 	if slices.Equal(old.peers, v.peers) {
 		return
 	}
+	// The join's state first: from the moment the view has this
+	// instance, the keys it owns are forwarded until handed over.
+	if old.self < 0 && v.self >= 0 {
+		r.startSync(v) // this instance joined: its keys are elsewhere
+	} else {
+		r.updateSync(v)
+	}
 	r.viewMu.Lock()
 	r.view.Store(v)
 	r.viewMu.Unlock()
 	r.log.Info("ringkv: members changed", "self", r.self, "members", len(v.peers))
-	if old.self < 0 && v.self >= 0 {
-		r.startSync(v) // this instance joined: its keys are elsewhere
-	}
-	r.updateSync(v)
 	select {
 	case r.kick <- struct{}{}:
 	default:
