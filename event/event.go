@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"net/url"
 
@@ -184,8 +185,8 @@ func (b *Bus) PublishBatch(ctx context.Context, recs []Record) ([]string, error)
 	parent, inHandler := FromContext(ctx)
 	out := make([]Record, len(recs))
 	for i, r := range recs {
-		if r.Type == "" {
-			return nil, fmt.Errorf("%w: record %d has no Type", ErrInvalid, i)
+		if r.Type == "" || !utf8.ValidString(r.Type) {
+			return nil, fmt.Errorf("%w: record %d: Type %q is empty or not UTF-8", ErrInvalid, i, r.Type)
 		}
 		if r.Origin == (Origin{}) {
 			r.Origin = b.origin

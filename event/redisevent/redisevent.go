@@ -181,17 +181,6 @@ type stored struct {
 	Data      []byte            `json:"d,omitempty"` // read only: the data is the entry's field "d"
 }
 
-// encode is an entry's fields: "r", the record's JSON without its data,
-// and "d", the data as is (no base64 inflating it by a third, no JSON
-// work proportional to the payload).
-func encode(r event.Record) ([]any, error) {
-	b, err := json.Marshal(stored{Type: r.Type, Origin: r.Origin, Timestamp: r.Timestamp, RootID: r.RootID, ParentID: r.ParentID, Metadata: r.Metadata})
-	if err != nil {
-		return nil, err
-	}
-	return []any{"r", b, "d", r.Data}, nil
-}
-
 // decode reads an entry of the stream of type typ; an entry another client
 // wrote (no "r" field, not our JSON, another type's record) is ErrCorrupt.
 func decode(m redis.XMessage, typ string) (event.Record, error) {
