@@ -243,11 +243,11 @@ func TestMisdirectedCallIsForwarded(t *testing.T) {
 func TestOneInstanceDown(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
-		n        int
+		n, w     int
 		wantDown bool
-	}{{1, true}, {2, false}} {
-		t.Run("N="+strconv.Itoa(tc.n), func(t *testing.T) {
-			nodes := cluster(t, 3, ringkv.WithReplicas(tc.n))
+	}{{1, 0, true}, {2, 0, false}, {2, 2, true}} {
+		t.Run("N="+strconv.Itoa(tc.n)+",W="+strconv.Itoa(tc.w), func(t *testing.T) {
+			nodes := cluster(t, 3, ringkv.WithReplicas(tc.n), ringkv.WithWriteQuorum(tc.w))
 			s := nodes[0].ring.Store()
 			defer s.Close()
 			nodes[2].kill()
@@ -269,10 +269,33 @@ func TestOneInstanceDown(t *testing.T) {
 			if !tc.wantDown && down != 0 {
 				t.Fatalf("%d of 100 writes unavailable with a replica for every key", down)
 			}
-			if err := nodes[0].ring.Check(ctx); tc.n == 2 && !errors.Is(err, kv.ErrUnavailable) {
+			if err := nodes[0].ring.Check(ctx); !errors.Is(err, kv.ErrUnavailable) {
 				t.Fatalf("Check with a peer down and keys under-replicated: %v", err)
 			}
 		})
+	}
+}
+
+func TestCheck(t *testing.T) {
+	ctx := context.Background()
+	nodes := cluster(t, 2)
+	s := nodes[0].ring.Store()
+	defer s.Close()
+	if err := s.Set(ctx, kv.Item{Key: "check", Value: []byte("v")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := nodes[0].ring.Check(ctx); err != nil {
+		t.Fatalf("Check of a healthy ring: %v", err)
+	}
+	if err := s.Check(ctx); err != nil {
+		t.Fatalf("Store.Check of a healthy ring: %v", err)
+	}
+	nodes[0].ring.Close()
+	if err := nodes[0].ring.Check(ctx); !errors.Is(err, kv.ErrClosed) {
+		t.Fatalf("Check after Close: %v, want ErrClosed", err)
+	}
+	if err := nodes[0].ring.Close(); err != nil {
+		t.Fatalf("a second Close: %v", err)
 	}
 }
 
