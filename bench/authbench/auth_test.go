@@ -169,3 +169,46 @@ func TestPairedRatio(t *testing.T) {
 		}
 	}
 }
+
+// TestTimingOracle times the verification of bad tokens against a good
+// one, in alternating batches (median of the batch ratios): a token whose
+// signature is bad costs the signature check a good token costs, and one
+// that is well signed but wrong in a claim costs the same again, so
+// timing tells an attacker nothing about which check failed beyond what
+// the error already says. An unknown kid is refused before any signature
+// check: that only tells which kids the issuer publishes, which its JWKS
+// says anyway.
+func TestTimingOracle(t *testing.T) {
+	pairs, batch := 31, 100
+	if testing.Short() {
+		pairs, batch = 3, 10
+	}
+	f := newFixture(t, jose.RS256)
+	ctx := context.Background()
+	sig := []byte(f.tok)
+	sig[len(sig)-5] ^= 1
+	cases := []struct{ name, tok string }{
+		{"bad signature", string(sig)},
+		{"wrong issuer", f.iss.Mint(auth.Token{Subject: "svc", Issuer: "https://evil.test", Audience: []string{aud}})},
+		{"wrong audience", f.iss.Mint(auth.Token{Subject: "svc", Audience: []string{"https://other.test"}})},
+		{"expired", f.iss.Mint(auth.Token{Subject: "svc", Audience: []string{aud}, Expiry: time.Now().Add(-time.Hour)})},
+	}
+	run := func(tok string, wantErr bool) time.Duration {
+		start := time.Now()
+		for range batch {
+			if _, err := f.v.Verify(ctx, tok); (err != nil) != wantErr {
+				t.Fatalf("Verify: %v", err)
+			}
+		}
+		return time.Since(start)
+	}
+	for _, c := range cases {
+		ratios := make([]float64, pairs)
+		for i := range ratios {
+			good := run(f.tok, false)
+			ratios[i] = float64(run(c.tok, true)) / float64(good)
+		}
+		slices.Sort(ratios)
+		t.Logf("%-15s / good token: median %.3f over %d paired batches (quartiles %.3f–%.3f)", c.name, ratios[pairs/2], pairs, ratios[pairs/4], ratios[3*pairs/4])
+	}
+}
