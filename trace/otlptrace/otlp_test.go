@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -42,11 +43,18 @@ func queryURL(t *testing.T) string {
 
 func TestConformance(t *testing.T) {
 	tracetest.Run(t, func(t *testing.T) tracetest.Backend {
-		exp, err := otlptrace.New(testenv.OTLP(t))
+		u, err := url.Parse(testenv.OTLP(t))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return tracetest.Backend{Exporter: exp, Read: jaegerquery.Reader(queryURL(t))}
+		p := testenv.NewProxy(t, u.Host) // a path the suite can cut
+		p.Start()
+		u.Host = p.Addr()
+		exp, err := otlptrace.New(u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tracetest.Backend{Exporter: exp, Read: jaegerquery.Reader(queryURL(t)), Path: p}
 	})
 }
 

@@ -31,6 +31,14 @@ type Backend struct {
 	// derives) may be present; what the suite set must be. Span and
 	// service names may come back lower-cased: Zipkin collectors fold them.
 	Read func(ctx context.Context, id trace.TraceID, want int) ([]trace.SpanData, error)
+	// Path, when set, is the way to the backend the exporter was made to
+	// take (a testenv.Proxy): Stop cuts it as the backend dying would,
+	// Start restores it. The suite's PathCutMidLoad case needs it and is
+	// skipped without it.
+	Path interface {
+		Stop()
+		Start()
+	}
 }
 
 // Run runs the suite. newBackend is called once per subtest and must
@@ -49,6 +57,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) Backend) {
 		{"CloseFlushes", testCloseFlushes},
 		{"Unsampled", testUnsampled},
 		{"ExportHonoursContext", testExportCtx},
+		{"PathCutMidLoad", testPathCutMidLoad},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

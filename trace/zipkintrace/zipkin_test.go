@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -22,11 +23,15 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func TestConformance(t *testing.T) {
 	tracetest.Run(t, func(t *testing.T) tracetest.Backend {
 		spansURL, queryURL := testenv.Zipkin(t)
-		exp, err := zipkintrace.New(spansURL)
+		u := must(url.Parse(spansURL))
+		p := testenv.NewProxy(t, u.Host) // a path the suite can cut
+		p.Start()
+		u.Host = p.Addr()
+		exp, err := zipkintrace.New(u.String())
 		if err != nil {
 			t.Fatal(err)
 		}
-		return tracetest.Backend{Exporter: exp, Read: jaegerquery.Reader(queryURL)}
+		return tracetest.Backend{Exporter: exp, Read: jaegerquery.Reader(queryURL), Path: p}
 	})
 }
 
