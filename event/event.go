@@ -174,7 +174,11 @@ func (b *Bus) Publish(ctx context.Context, rec Record) (string, error) {
 	return ids[0], nil
 }
 
-// PublishBatch appends every record, in order, atomically.
+// PublishBatch appends every record, in order, in one round trip per
+// server where the backend allows (Redis: one pipeline, not a
+// transaction: when it fails, some records may be stored and none of
+// their ids is returned; publish again and dedupe by content if that
+// matters).
 func (b *Bus) PublishBatch(ctx context.Context, recs []Record) ([]string, error) {
 	if b.closed.Load() {
 		return nil, ErrClosed

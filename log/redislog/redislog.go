@@ -14,10 +14,17 @@
 // # Errors
 //
 // A failed round trip (connection refused, timeout, Redis down) is
-// log.ErrOutput wrapping go-redis's error, counted in Stats; the lines of
-// that Write are lost, the next Write tries again on a fresh connection,
-// so logging resumes when Redis is back. After Close, Write returns
-// log.ErrClosed.
+// log.ErrOutput wrapping go-redis's error, counted in Stats.Errors; the
+// lines Redis did not acknowledge are lost and counted by FailedLines
+// (Stats.Written counts those it did, in a failed write too), so that
+// written + the queue's dropped + failed is every line logged. The next
+// Write tries again on a fresh connection, so logging resumes when Redis
+// is back. A line counted as written is in the stream as long as Redis
+// keeps it (appendfsync always survives a kill -9; without persistence
+// a restart loses the stream). After Close, Write returns log.ErrClosed.
+//
+// The XADDs go through internal/streams, the writer event/redisevent
+// publishes with.
 package redislog
 
 import (
