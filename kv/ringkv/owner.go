@@ -94,7 +94,7 @@ func (r *Ring) decide(ctx context.Context, c call, primary bool) (kv.Item, error
 	if c.op == "get" {
 		if !primary && !c.forced {
 			r.repairKey(ctx, c.key)
-		} else if primary && r.o.readRepair > 0 && rand.Float64() < r.o.readRepair {
+		} else if primary && r.o.replicas > 1 && r.o.readRepair > 0 && rand.Float64() < r.o.readRepair {
 			r.repairs.add(c.key)
 			r.wake()
 		}
