@@ -33,7 +33,9 @@ type TokenSource struct {
 	inflight chan struct{} // closed when the fetch in flight ends
 	lastErr  error
 	retryAt  time.Time
-	wg       sync.WaitGroup
+	// invalidated is when Invalidate last dropped the token.
+	invalidated time.Time
+	wg          sync.WaitGroup
 
 	fetches atomic.Int64
 	closed  atomic.Bool
@@ -154,12 +156,28 @@ func (s *TokenSource) fetch(done chan struct{}) {
 }
 
 // Invalidate drops the cached token if it is still token (a server
-// answered 401 to it), so the next Token fetches a fresh one.
+// answered 401 to it), so the next Token fetches a fresh one. It takes
+// effect at most once per invalidateEvery: a server that refuses every
+// token must not turn each call into a request to the token endpoint.
 func (s *TokenSource) Invalidate(token string) {
-	if h := s.cur.Load(); h != nil && h.tok.AccessToken == token {
-		s.cur.CompareAndSwap(h, nil)
+	h := s.cur.Load()
+	if h == nil || h.tok.AccessToken != token {
+		return
 	}
+	now := s.o.now()
+	s.mu.Lock()
+	if !s.invalidated.IsZero() && now.Sub(s.invalidated) < invalidateEvery {
+		s.mu.Unlock()
+		return
+	}
+	s.invalidated = now
+	s.mu.Unlock()
+	s.cur.CompareAndSwap(h, nil)
 }
+
+// invalidateEvery is the least time between two invalidations that take
+// effect.
+const invalidateEvery = 5 * time.Second
 
 // Check reports the health of the token endpoint from the last fetch.
 func (s *TokenSource) Check(ctx context.Context) error {

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -166,6 +167,47 @@ func TestTransport(t *testing.T) {
 		t.Fatalf("non-replayable: status %d, %d requests", resp.StatusCode, len(bodies))
 	}
 	client.CloseIdleConnections()
+}
+
+// A server that refuses every token: each call is retried once, but the
+// token endpoint sees at most one extra fetch per invalidation interval,
+// not one per call.
+func TestTransportRefusedEverywhereNoFetchStorm(t *testing.T) {
+	clk := fakeclock.New(time.Now())
+	iss, src := newSource(t, time.Hour, auth.WithClock(clk.Now))
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	client := &http.Client{Transport: auth.Transport(nil, src)}
+	defer client.CloseIdleConnections()
+	for range 50 {
+		resp, err := client.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 401 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	if n := iss.TokenRequests.Load(); n != 2 {
+		t.Fatalf("%d token fetches for 50 refused calls, want 2 (the first, one fresh)", n)
+	}
+	clk.Advance(6 * time.Second)
+	resp, err := client.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if n := iss.TokenRequests.Load(); n != 3 {
+		t.Fatalf("%d token fetches after the interval, want 3", n)
+	}
+	if calls.Load() < 51 {
+		t.Fatalf("%d calls reached the server", calls.Load())
+	}
 }
 
 type nopRT struct{}

@@ -333,6 +333,15 @@ func TestClientRetriesOnceWithFreshToken(t *testing.T) {
 	if n := foreign.Fetches(); n != 2 {
 		t.Fatalf("token fetches %d, want 2 (one retry)", n)
 	}
+	// Refused again and again: no fetch per call (the source honours one
+	// invalidation per interval).
+	for range 20 {
+		_, err := c2.Check(ctx, &healthpb.HealthCheckRequest{Service: "up"})
+		wantCode(t, "token of another issuer", err, codes.Unauthenticated, "invalid token")
+	}
+	if n := foreign.Fetches(); n != 2 {
+		t.Fatalf("token fetches %d after 20 more refused calls, want still 2", n)
+	}
 }
 
 // Token endpoint down and no token: the call fails Unavailable within
