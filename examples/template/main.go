@@ -84,7 +84,9 @@ func run(ctx context.Context, listen addrs, listening func(addrs), routes func(*
 	}
 	defer cfg.Close()
 	url := func(key string) string { return cfg.Get(key, "url").String("mem://") }
-	instance := fmt.Sprintf("%s-%d", name, os.Getpid())
+	// Which instance is speaking, in logs, spans, metrics and discovery:
+	// the orchestrator's name for it (TEMPLATE_INSTANCE=$POD_NAME) or ours.
+	instance := cfg.Get("instance").String(fmt.Sprintf("%s-%d", name, os.Getpid()))
 
 	logger, err := log.Open(ctx, cfg.Get("log", "url").String("stderr://"), log.WithService(name, version, instance), log.WithTraceIDs(trace.LogIDs))
 	if err != nil {
@@ -227,9 +229,13 @@ func run(ctx context.Context, listen addrs, listening func(addrs), routes func(*
 	go func() { served <- srv.Serve(hl) }()
 	go func() { served <- gsrv.Serve(gl) }()
 	go func() { served <- asrv.Serve(al) }()
-	// Register once serving: a caller that finds us can reach us.
+	// Register once serving and ready (every critical check passed): a
+	// caller that finds us gets an answer.
 	var registrars []*discovery.Registrar
 	for svc, l := range map[string]net.Listener{name: hl, name + "-grpc": gl} {
+		if waitReady(ctx, mon) != nil {
+			break // SIGTERM before we were ready: nothing to register
+		}
 		r, err := discovery.NewRegistrar(reg, &discovery.Service{Name: svc, Version: version,
 			Nodes: []*discovery.Node{{ID: instance + "-" + svc, Address: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port}}})
 		if err != nil {
@@ -280,6 +286,21 @@ func run(ctx context.Context, listen addrs, listening func(addrs), routes func(*
 		errs[0] = nil
 	}
 	return errors.Join(errs...)
+}
+
+// waitReady returns when the critical checks pass, or ctx's error.
+func waitReady(ctx context.Context, mon *monitor.Monitor) error {
+	for {
+		changed := mon.Changed() // before Ready: a change in between is not missed
+		if mon.Ready() {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // janitor is the election of the service's periodic job: whichever

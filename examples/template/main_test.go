@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"os/signal"
 	"strings"
@@ -79,7 +80,9 @@ func TestServeAndSIGTERMOnRealBackends(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	instance := fmt.Sprintf("%s-%d", name, os.Getpid())
+	// Its own instance name: statsd_exporter keeps counting across runs.
+	instance := fmt.Sprintf("%s-%d-%d", name, os.Getpid(), time.Now().UnixNano())
+	t.Setenv("TEMPLATE_INSTANCE", instance)
 	registered := func() bool {
 		svc, _, err := consul.Agent().Service(instance+"-"+name, nil)
 		if err != nil && !strings.Contains(err.Error(), "404") {
@@ -153,7 +156,7 @@ func TestServeAndSIGTERMOnRealBackends(t *testing.T) {
 	want := map[string]float64{"http_server_requests_total": float64(got.http), "grpc_server_requests_total": float64(got.grpc)}
 	var have map[string]float64
 	if !eventually(func() bool {
-		have = serverRequests(t, page, fmt.Sprintf("%s-%d", name, os.Getpid()))
+		have = serverRequests(t, page, instance)
 		return have["http_server_requests_total"] == want["http_server_requests_total"] &&
 			have["grpc_server_requests_total"] == want["grpc_server_requests_total"]
 	}) {
@@ -201,14 +204,27 @@ func drive(t *testing.T, tokens *auth.TokenSource, whileServing func()) driven {
 	defer tr.CloseIdleConnections()
 	anon := &http.Client{Transport: tr}
 	client := &http.Client{Transport: auth.Transport(tr, tokens)}
+	// refused: the request never reached a handler. Either the dial was
+	// refused (the listener is closed), or a new connection was closed
+	// unanswered: reset, because it sat in the kernel's accept queue when
+	// the listener closed, or EOF, because net/http drops a connection's
+	// first request that arrives once Shutdown has begun, unread. A
+	// request a handler took is never cut that way: Shutdown waits for it.
+	var errRefused = errors.New("refused before it started")
 	get := func(c *http.Client, path string) (string, error) {
 		url := "http://" + a.http + path
 		if p, ok := strings.CutPrefix(path, "admin"); ok {
 			url = "http://" + a.admin + p
 		}
-		resp, err := c.Get(url)
+		reused := false
+		req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(),
+			&httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { reused = i.Reused }}), http.MethodGet, url, nil)
+		resp, err := c.Do(req)
+		if errors.Is(err, syscall.ECONNREFUSED) || (!reused && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF))) {
+			return "", fmt.Errorf("%w: %w", errRefused, err)
+		}
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("%w (connection reused: %v)", err, reused)
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
@@ -300,7 +316,7 @@ func drive(t *testing.T, tokens *auth.TokenSource, whileServing func()) driven {
 				}
 				if i%2 == 0 {
 					body, err := get(client, "/hello/load")
-					if errors.Is(err, syscall.ECONNREFUSED) {
+					if errors.Is(err, errRefused) {
 						break
 					}
 					if err != nil || body != "200 hello, load\n" {
