@@ -18,7 +18,7 @@ func (r *Ring) watch() {
 	for {
 		ch, err := r.o.registry.Watch(r.ctx, r.o.service)
 		if err != nil {
-			r.health.Failure(err)
+			r.discoHealth.Failure(err)
 			if !backoff.Sleep(r.ctx, bo.Next()) {
 				return
 			}
@@ -27,9 +27,10 @@ func (r *Ring) watch() {
 		bo.Reset()
 		for ev := range ch {
 			if ev.Type == discovery.EventError {
-				r.health.Failure(ev.Err)
+				r.discoHealth.Failure(ev.Err)
 				continue
 			}
+			r.discoHealth.Success()
 			r.fromDiscovery(ev.Services)
 		}
 		if r.ctx.Err() != nil {
@@ -47,6 +48,14 @@ func (r *Ring) fromDiscovery(services []*discovery.Service) {
 			continue
 		}
 		peers = append(peers, u)
+	}
+	if len(peers) == 0 {
+		// No instance at all (a registry that lost its state, or this
+		// instance not registered yet): keep the members known, rather
+		// than drop every key for want of owners.
+		r.log.Warn("ringkv: discovery lists no instance; keeping the current members", "service", r.o.service)
+		r.discovered.Do(func() { close(r.firstView) })
+		return
 	}
 	v, err := r.makeView(peers)
 	if err != nil {

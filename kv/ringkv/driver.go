@@ -235,16 +235,16 @@ func (r *Ring) postResp(ctx context.Context, peer, op string, q url.Values, body
 		if ctx.Err() != nil {
 			return nil, nil, kv.Unavailable(err)
 		}
-		r.health.Failure(err)
+		r.peerHealth(peer).Failure(err)
 		return nil, nil, down(err)
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(resp.Body)
 	if err != nil {
-		r.health.Failure(err)
+		r.peerHealth(peer).Failure(err)
 		return nil, nil, down(err)
 	}
-	r.health.Success()
+	r.peerHealth(peer).Success()
 	switch resp.StatusCode {
 	case http.StatusOK, http.StatusNoContent:
 		return resp, answer, nil

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/url"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -407,3 +409,54 @@ func TestJoinerReadsThroughUntilHandedOff(t *testing.T) {
 		t.Fatalf("after the handoff: %+v", d.ring.Stats())
 	}
 }
+
+// A registry that loses every registration (a fresh Consul agent) does
+// not empty the ring: the members known are kept, and so are the keys.
+func TestRegistryRestartKeepsKeys(t *testing.T) {
+	ctx := context.Background()
+	reg := discovery.NewMemory()
+	defer reg.Close()
+	var kept atomic.Int64 // rings that saw the empty registry and kept their members
+	log := slog.New(&onMessage{msg: "ringkv: discovery lists no instance; keeping the current members", n: &kept})
+	f := newFleet(t, reg, "ring-restart", ringkv.WithLogger(log))
+	for i := 0; i < 3; i++ {
+		f.add()
+	}
+	f.converge()
+	s := f.nodes[0].ring.Store()
+	defer s.Close()
+	for i := 0; i < 50; i++ {
+		if err := s.Set(ctx, kv.Item{Key: "rs-" + strconv.Itoa(i), Value: []byte("v")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reg.Restart()
+	waitFor(t, "the three rings to see the registry empty", func() bool { return kept.Load() >= 3 })
+	settle(t, f.nodes...)
+	for _, n := range f.nodes {
+		if len(n.ring.Peers()) != 3 {
+			t.Fatalf("%s: members %v after the registry lost them", n.url, n.ring.Peers())
+		}
+	}
+	for i := 0; i < 50; i++ {
+		if _, err := s.Get(ctx, "rs-"+strconv.Itoa(i)); err != nil {
+			t.Fatalf("rs-%d after the registry restart: %v", i, err)
+		}
+	}
+}
+
+// onMessage counts the log records with one message.
+type onMessage struct {
+	msg string
+	n   *atomic.Int64
+}
+
+func (h *onMessage) Enabled(context.Context, slog.Level) bool { return true }
+func (h *onMessage) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.n.Add(1)
+	}
+	return nil
+}
+func (h *onMessage) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *onMessage) WithGroup(string) slog.Handler      { return h }

@@ -114,7 +114,9 @@ type Ring struct {
 	syncPrev *view
 	syncing  atomic.Bool
 
-	health  health.Tracker
+	discoHealth health.Tracker // the discovery watch
+	healthMu    sync.Mutex
+	health      map[string]*health.Tracker // per peer, from this instance's calls
 	kick    chan struct{}
 	repairs repairSet
 	moved   atomic.Int64
@@ -194,7 +196,8 @@ func New(self string, peers []string, opts ...Option) (*Ring, error) {
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
-	r.health.Now = o.now
+	r.discoHealth.Now = o.now
+	r.health = map[string]*health.Tracker{}
 	if r.client == nil {
 		r.client = &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
 			MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second,
@@ -283,6 +286,13 @@ func (r *Ring) setView(v *view) {
 	r.viewMu.Lock()
 	r.view.Store(v)
 	r.viewMu.Unlock()
+	r.healthMu.Lock()
+	for p := range r.health {
+		if !v.has(p) {
+			delete(r.health, p) // gone: its failures say nothing of the ring now
+		}
+	}
+	r.healthMu.Unlock()
 	r.log.Info("ringkv: members changed", "self", r.self, "members", len(v.peers))
 	select {
 	case r.kick <- struct{}{}:
@@ -320,16 +330,41 @@ func (r *Ring) Stats() Stats {
 
 var errUnderReplicated = oserr.New(oserr.Unavailable, "ringkv: keys under-replicated")
 
-// Check reports the ring's health from memory: nil while the latest peer
-// call got an answer and no key waits for a missing copy; else an error
-// wrapping kv.ErrUnavailable with the latest failure and its age, or the
-// number of under-replicated keys. kv.ErrClosed after Close.
+// peerHealth is the tracker of this instance's calls to peer.
+func (r *Ring) peerHealth(peer string) *health.Tracker {
+	r.healthMu.Lock()
+	defer r.healthMu.Unlock()
+	t := r.health[peer]
+	if t == nil {
+		t = &health.Tracker{Now: r.o.now}
+		r.health[peer] = t
+	}
+	return t
+}
+
+// Check reports the ring's health from memory, without a round trip: nil
+// while the latest call to every member got an answer, the discovery
+// watch is up and no key waits for a missing copy; else an error wrapping
+// kv.ErrUnavailable that names the unreachable peer (with its latest
+// failure and age) or counts the under-replicated keys. kv.ErrClosed
+// after Close.
 func (r *Ring) Check(ctx context.Context) error {
 	if r.closing.Load() {
 		return kv.ErrClosed
 	}
-	if err := r.health.Check(ctx, kv.ErrUnavailable); err != nil {
-		return err
+	if err := r.discoHealth.Check(ctx, kv.ErrUnavailable); err != nil {
+		return fmt.Errorf("ringkv: discovery watch: %w", err)
+	}
+	for _, p := range r.view.Load().peers {
+		r.healthMu.Lock()
+		t := r.health[p]
+		r.healthMu.Unlock()
+		if t == nil {
+			continue
+		}
+		if err := t.Check(ctx, kv.ErrUnavailable); err != nil {
+			return fmt.Errorf("ringkv: peer %s: %w", p, err)
+		}
 	}
 	if n := r.repairs.len(); n > 0 {
 		return fmt.Errorf("%w: %w: %d keys have fewer than %d copies", kv.ErrUnavailable, errUnderReplicated, n, r.o.replicas)

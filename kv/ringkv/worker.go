@@ -72,6 +72,9 @@ func (r *Ring) work() {
 // them, after which it drops its copy). It reports whether every push
 // got through.
 func (r *Ring) handoff(ctx context.Context, old, cur *view) bool {
+	if len(cur.peers) == 0 {
+		return true // no owner to hand keys to: keep them
+	}
 	recs := r.local.snapshot()
 	if len(recs) == 0 {
 		return true
