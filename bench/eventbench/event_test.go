@@ -7,6 +7,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -245,4 +247,88 @@ func TestCompareConsume(t *testing.T) {
 		},
 		Goal: 1,
 	})
+}
+
+// Latency: one record at a time, from before Publish until the group's
+// consumer has it in its handler, on an idle subscription (no backlog).
+// ns/op is the mean; p50 and p99 of each side are printed too.
+func TestCompareLatency(t *testing.T) {
+	ctx := context.Background()
+	addr := testenv.Redis(t)
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	p := unique()
+	cleanup(t, c, p)
+	var ours, peer []time.Duration
+
+	oc := redis.NewClient(&redis.Options{Addr: addr})
+	defer oc.Close()
+	bus := redisevent.New(oc, redisevent.Options{Prefix: p})
+	defer bus.Close()
+	got := make(chan struct{}, 1)
+	if _, err := bus.Publish(ctx, event.Record{Type: "lat", Data: payload}); err != nil { // the stream exists before the group
+		t.Fatal(err)
+	}
+	s, err := bus.Subscribe(ctx, func(context.Context, event.Record) error { got <- struct{}{}; return nil },
+		event.SubscribeOptions{Group: "g", Types: []string{"lat"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+
+	wc := redis.NewClient(&redis.Options{Addr: addr})
+	pub, err := redisstream.NewPublisher(redisstream.PublisherConfig{Client: wc}, watermill.NopLogger{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	sc := redis.NewClient(&redis.Options{Addr: addr})
+	sub, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{Client: sc, ConsumerGroup: "g"}, watermill.NopLogger{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch, err := sub.Subscribe(sctx, p+"wmlat")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	compare.Run(t, compare.Case{
+		Name: "event/redis publish->handler vs watermill",
+		Ours: func(b *testing.B) {
+			for b.Loop() {
+				start := time.Now()
+				if _, err := bus.Publish(ctx, event.Record{Type: "lat", Data: payload}); err != nil {
+					b.Fatal(err)
+				}
+				<-got
+				ours = append(ours, time.Since(start))
+			}
+		},
+		Peer: func(b *testing.B) {
+			for b.Loop() {
+				start := time.Now()
+				if err := pub.Publish(p+"wmlat", message.NewMessage(watermill.NewUUID(), payload)); err != nil {
+					b.Fatal(err)
+				}
+				m := <-ch
+				peer = append(peer, time.Since(start))
+				m.Ack()
+			}
+		},
+		Goal: 1,
+	})
+	fmt.Fprintf(compare.Output, "%-44s ours p50 %s p99 %s, watermill p50 %s p99 %s\n", "  latency percentiles",
+		pct(ours, 50), pct(ours, 99), pct(peer, 50), pct(peer, 99))
+}
+
+func pct(d []time.Duration, p int) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[(len(s)-1)*p/100].Round(time.Microsecond)
 }

@@ -39,8 +39,11 @@
 // unacknowledged are taken over by another member with XAUTOCLAIM after
 // Options.Visibility (default 30s), at once when the member stopped
 // cleanly (it marks them idle). A broadcast subscription reads with XRANGE
-// from its own positions. Streams are polled every Options.Poll (default
-// 10ms) when idle: a blocking read cannot span the slots of a Cluster.
+// from its own positions. When idle, a subscription on one server waits in
+// one blocking XREADGROUP (XREAD) over all its streams for at most
+// Options.Block (default 100ms), then looks for new types and records to
+// take over; on a Cluster, whose slots a blocking read cannot span, it
+// polls every Options.Poll (default 10ms).
 //
 // An entry that is not a record (another client's XADD to a type's
 // stream: no "r" field, not our JSON, another type's record) is reported
@@ -136,7 +139,8 @@ type Options struct {
 	MaxLen     int64         // per stream, approximate (XADD MAXLEN ~); 0 = unbounded
 	MaxAge     time.Duration // per stream, approximate (XADD MINID ~ now-MaxAge); 0 = unbounded
 	Visibility time.Duration // idle time before another member takes a record over; default 30s
-	Poll       time.Duration // idle poll interval; default 10ms
+	Poll       time.Duration // idle poll interval on a Cluster; default 10ms
+	Block      time.Duration // on one server, the longest blocking read of an idle subscription; default 100ms
 }
 
 // New returns a Bus on client; the Bus does not close a client it was handed.
@@ -150,6 +154,9 @@ func newDriver(c redis.UniversalClient, o Options, owned bool) *driver {
 	}
 	if o.Visibility <= 0 {
 		o.Visibility = 30 * time.Second
+	}
+	if o.Block <= 0 {
+		o.Block = 100 * time.Millisecond
 	}
 	if o.Poll <= 0 {
 		o.Poll = 10 * time.Millisecond
@@ -358,8 +365,8 @@ func (c *cursor) Check(ctx context.Context) error { return c.health.Check(ctx) }
 func (c *cursor) pick() (event.Record, bool) {
 	best := ""
 	for t, q := range c.q {
-		if len(q) == 0 || msOf(q[0].ID) >= c.wm {
-			continue
+		if len(q) == 0 || (len(c.pos) > 1 && msOf(q[0].ID) >= c.wm) {
+			continue // one stream is in order by itself: only several wait for the watermark
 		}
 		if best == "" {
 			best = t
@@ -433,6 +440,17 @@ func (c *cursor) Next(ctx context.Context) (event.Record, error) {
 		if r, ok := c.pick(); ok {
 			return r, nil
 		}
+		if c.queued() {
+			continue // held back by the watermark: the next read releases them
+		}
+		if _, standalone := c.d.c.(*redis.Client); standalone && len(c.pos) > 0 {
+			err := c.block(ctx)
+			c.health.Observe(err)
+			if err != nil {
+				return event.Record{}, err
+			}
+			continue
+		}
 		t := time.NewTimer(c.d.o.Poll)
 		select {
 		case <-ctx.Done():
@@ -443,17 +461,91 @@ func (c *cursor) Next(ctx context.Context) (event.Record, error) {
 	}
 }
 
+func (c *cursor) queued() bool {
+	for _, q := range c.q {
+		if len(q) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// block waits for new entries on every stream of the subscription in one
+// blocking XREADGROUP (XREAD for a broadcast) of at most Options.Block,
+// which one server can serve (a Cluster's slots cannot: it polls).
+func (c *cursor) block(ctx context.Context) error {
+	types := make([]string, 0, len(c.pos))
+	for t := range c.pos {
+		types = append(types, t)
+	}
+	slices.Sort(types)
+	streams := make([]string, 0, 2*len(types))
+	for _, t := range types {
+		streams = append(streams, c.d.key(t))
+	}
+	for _, t := range types {
+		if c.o.Group != "" {
+			streams = append(streams, ">")
+		} else {
+			streams = append(streams, c.pos[t])
+		}
+	}
+	var res []redis.XStream
+	var err error
+	if c.o.Group != "" {
+		res, err = c.d.c.XReadGroup(ctx, &redis.XReadGroupArgs{Group: c.o.Group, Consumer: c.consumer,
+			Streams: streams, Count: 100, Block: c.d.o.Block}).Result()
+	} else {
+		res, err = c.d.c.XRead(ctx, &redis.XReadArgs{Streams: streams, Count: 100, Block: c.d.o.Block}).Result()
+	}
+	if err == redis.Nil || (err != nil && ctx.Err() != nil) {
+		return nil
+	}
+	if err != nil {
+		return mapErr(err)
+	}
+	for _, st := range res {
+		t := types[slices.Index(streams[:len(types)], st.Stream)]
+		if c.o.Group == "" && len(st.Messages) > 0 {
+			c.pos[t] = st.Messages[len(st.Messages)-1].ID
+		}
+		if err := c.take(ctx, t, st.Messages); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// take queues the records among ms, read from type t's stream, and deals
+// with the entries that are not records.
+func (c *cursor) take(ctx context.Context, t string, ms []redis.XMessage) error {
+	for _, m := range ms {
+		r, err := decode(m, t)
+		if err != nil {
+			if err := c.deadCorrupt(ctx, t, m, err); err != nil {
+				return err // left pending: it is read again
+			}
+			c.bad = append(c.bad, err)
+			continue
+		}
+		c.q[t] = append(c.q[t], r)
+	}
+	return nil
+}
+
 func msOf(id string) uint64 { ms, _ := split(id); return ms }
 
 // fill reads every stream once. Records of different types are handed out
 // in id order: those of the last millisecond before the read began are
 // held back until the next read, when no earlier one can still appear.
 func (c *cursor) fill(ctx context.Context) error {
-	now, err := c.d.c.Time(ctx).Result()
-	if err != nil {
-		return mapErr(err)
+	if len(c.pos) > 1 {
+		now, err := c.d.c.Time(ctx).Result()
+		if err != nil {
+			return mapErr(err)
+		}
+		defer func() { c.wm = uint64(now.UnixMilli()) }()
 	}
-	defer func() { c.wm = uint64(now.UnixMilli()) }()
 	types := make([]string, 0, len(c.pos))
 	for t := range c.pos {
 		types = append(types, t)
@@ -501,16 +593,8 @@ func (c *cursor) fill(ctx context.Context) error {
 				}
 			}
 		}
-		for _, m := range ms {
-			r, err := decode(m, t)
-			if err != nil {
-				if err := c.deadCorrupt(ctx, t, m, err); err != nil {
-					return err // left pending: it is read again
-				}
-				c.bad = append(c.bad, err)
-				continue
-			}
-			c.q[t] = append(c.q[t], r)
+		if err := c.take(ctx, t, ms); err != nil {
+			return err
 		}
 	}
 	return nil
