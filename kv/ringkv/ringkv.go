@@ -117,11 +117,11 @@ type Ring struct {
 	discoHealth health.Tracker // the discovery watch
 	healthMu    sync.Mutex
 	health      map[string]*health.Tracker // per peer, from this instance's calls
-	kick    chan struct{}
-	repairs repairSet
-	moved   atomic.Int64
-	settled chan struct{} // closed and replaced whenever the worker goes idle
-	setMu   sync.Mutex
+	kick        chan struct{}
+	repairs     repairSet
+	moved       atomic.Int64
+	settled     chan struct{} // closed and replaced whenever the worker goes idle
+	setMu       sync.Mutex
 
 	discovered sync.Once
 	firstView  chan struct{} // closed at the first discovery event
