@@ -162,8 +162,8 @@ func TestComparePublish(t *testing.T) {
 }
 
 // Consuming: b.N records already in a stream, published by each side's own
-// publisher (untimed); timed from Subscribe until the group's one consumer
-// has handled and acknowledged all b.N.
+// publisher (untimed); timed from Subscribe until a group of 1 or 4
+// consumers has handled and acknowledged all b.N.
 func TestCompareConsume(t *testing.T) {
 	ctx := context.Background()
 	addr := testenv.Redis(t)
@@ -172,81 +172,95 @@ func TestCompareConsume(t *testing.T) {
 	p := unique()
 	cleanup(t, c, p)
 	run := 0
-
-	compare.Run(t, compare.Case{
-		Name: "event/redis group consume vs watermill consume",
-		Ours: func(b *testing.B) {
-			b.ReportAllocs()
-			run++
-			c := redis.NewClient(&redis.Options{Addr: addr}) // each side a fresh client: Watermill's Close closes its own
-			defer c.Close()
-			bus := redisevent.New(c, redisevent.Options{Prefix: p + strconv.Itoa(run) + ":", Poll: time.Millisecond})
-			defer bus.Close()
-			recs := make([]event.Record, b.N)
-			for i := range recs {
-				recs[i] = event.Record{Type: "bench", Data: payload}
-			}
-			for i := 0; i < len(recs); i += 1000 {
-				if _, err := bus.PublishBatch(ctx, recs[i:min(i+1000, len(recs))]); err != nil {
+	var cases []compare.Case
+	for _, consumers := range []int{1, 4} {
+		cases = append(cases, compare.Case{
+			Name: fmt.Sprintf("event/redis group of %d consume vs watermill", consumers),
+			Ours: func(b *testing.B) {
+				b.ReportAllocs()
+				run++
+				c := redis.NewClient(&redis.Options{Addr: addr}) // each side a fresh client: Watermill's Close closes its own
+				defer c.Close()
+				bus := redisevent.New(c, redisevent.Options{Prefix: p + strconv.Itoa(run) + ":"})
+				defer bus.Close()
+				recs := make([]event.Record, b.N)
+				for i := range recs {
+					recs[i] = event.Record{Type: "bench", Data: payload}
+				}
+				for i := 0; i < len(recs); i += 1000 {
+					if _, err := bus.PublishBatch(ctx, recs[i:min(i+1000, len(recs))]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				var n atomic.Int64
+				done := make(chan struct{})
+				b.ResetTimer()
+				for range consumers {
+					s, err := bus.Subscribe(ctx, func(context.Context, event.Record) error {
+						if n.Add(1) == int64(b.N) {
+							close(done)
+						}
+						return nil
+					}, event.SubscribeOptions{Group: "g", Start: event.FromBeginning})
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer s.Stop()
+				}
+				<-done
+				b.StopTimer()
+			},
+			Peer: func(b *testing.B) {
+				b.ReportAllocs()
+				run++
+				c := redis.NewClient(&redis.Options{Addr: addr})
+				defer c.Close()
+				topic := p + "wm" + strconv.Itoa(run)
+				pub, err := redisstream.NewPublisher(redisstream.PublisherConfig{Client: c}, watermill.NopLogger{})
+				if err != nil {
 					b.Fatal(err)
 				}
-			}
-			var n atomic.Int64
-			done := make(chan struct{})
-			b.ResetTimer()
-			s, err := bus.Subscribe(ctx, func(context.Context, event.Record) error {
-				if n.Add(1) == int64(b.N) {
-					close(done)
+				defer pub.Close()
+				msgs := make([]*message.Message, b.N)
+				for i := range msgs {
+					msgs[i] = message.NewMessage(watermill.NewUUID(), payload)
 				}
-				return nil
-			}, event.SubscribeOptions{Group: "g", Start: event.FromBeginning})
-			if err != nil {
-				b.Fatal(err)
-			}
-			<-done
-			b.StopTimer()
-			s.Stop()
-		},
-		Peer: func(b *testing.B) {
-			b.ReportAllocs()
-			run++
-			c := redis.NewClient(&redis.Options{Addr: addr})
-			defer c.Close()
-			topic := p + "wm" + strconv.Itoa(run)
-			pub, err := redisstream.NewPublisher(redisstream.PublisherConfig{Client: c}, watermill.NopLogger{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			msgs := make([]*message.Message, b.N)
-			for i := range msgs {
-				msgs[i] = message.NewMessage(watermill.NewUUID(), payload)
-			}
-			for i := 0; i < len(msgs); i += 1000 {
-				if err := pub.Publish(topic, msgs[i:min(i+1000, len(msgs))]...); err != nil {
-					b.Fatal(err)
+				for i := 0; i < len(msgs); i += 1000 {
+					if err := pub.Publish(topic, msgs[i:min(i+1000, len(msgs))]...); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-			sub, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{Client: c, ConsumerGroup: "g", OldestId: "0"}, watermill.NopLogger{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			sctx, cancel := context.WithCancel(ctx)
-			b.ResetTimer()
-			ch, err := sub.Subscribe(sctx, topic)
-			if err != nil {
-				b.Fatal(err)
-			}
-			for range b.N {
-				m := <-ch
-				m.Ack()
-			}
-			b.StopTimer()
-			cancel()
-			sub.Close()
-			pub.Close()
-		},
-		Goal: 1,
-	})
+				sctx, cancel := context.WithCancel(ctx)
+				defer cancel()
+				var n atomic.Int64
+				done := make(chan struct{})
+				b.ResetTimer()
+				for range consumers {
+					sub, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{Client: c, ConsumerGroup: "g", OldestId: "0"}, watermill.NopLogger{})
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer sub.Close()
+					ch, err := sub.Subscribe(sctx, topic)
+					if err != nil {
+						b.Fatal(err)
+					}
+					go func() {
+						for m := range ch {
+							m.Ack()
+							if n.Add(1) == int64(b.N) {
+								close(done)
+							}
+						}
+					}()
+				}
+				<-done
+				b.StopTimer()
+			},
+			Goal: 1,
+		})
+	}
+	compare.Run(t, cases...)
 }
 
 // Latency: one record at a time, from before Publish until the group's
