@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/anishathalye/porcupine"
 
+	"github.com/microos/go-os/discovery"
 	"github.com/microos/go-os/kv"
 )
 
@@ -102,10 +104,46 @@ func errName(err error) (string, error) {
 
 func TestLinearizablePerKey(t *testing.T) {
 	nodes := cluster(t, 3)
-	stores := storesOf(t, nodes)
+	checkHistory(t, storesOf(t, nodes), 10, nil)
+}
+
+// Across a join and a leave, with Get, Set and Delete only (the racing
+// Add and CompareAndSwap of a membership change are ordered by version,
+// not decided by one owner: see the package doc), the history of
+// clients on the instances that stay is still that of one register per
+// key in this test. The package promises less: this checks that the
+// handoff, the joiner's forwarding and the leave keep it so here.
+func TestLinearizableAcrossJoinAndLeave(t *testing.T) {
+	reg := discovery.NewMemory()
+	defer reg.Close()
+	f := newFleet(t, reg, "ring-lin")
+	for i := 0; i < 3; i++ {
+		f.add()
+	}
+	f.converge()
+	stores := storesOf(t, f.nodes)
+	checkHistory(t, stores, 7, func() {
+		d := f.add()
+		f.converge()
+		if err := d.ring.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+		f.remove(d)
+		f.converge()
+	})
+}
+
+// checkHistory runs concurrent clients over stores (ops drawn from
+// [0, mix): get < 4 <= set < 6 <= add < 7 <= cas < 9 <= delete), runs
+// during (if set) in the middle, and checks the history with porcupine.
+func checkHistory(t *testing.T, stores []kv.Store, mix int, during func()) {
 	const clients, opsPerClient = 6, 80
 	keys := []string{"lin-a", "lin-b", "lin-c"}
 	start := time.Now()
+	var done atomic.Bool // the membership change ended
+	if during == nil {
+		done.Store(true)
+	}
 	var (
 		mu      sync.Mutex
 		history []porcupine.Operation
@@ -125,14 +163,18 @@ func TestLinearizablePerKey(t *testing.T) {
 				history = append(history, porcupine.Operation{ClientId: c, Input: in, Call: call, Output: out, Return: int64(time.Since(start))})
 				mu.Unlock()
 			}
-			for i := 0; i < opsPerClient; i++ {
+			for i := 0; i < opsPerClient || !done.Load(); i++ {
 				k := keys[rng.IntN(len(keys))]
 				v := fmt.Sprintf("c%d-%d", c, i)
 				in := regOp{Key: k, Value: v}
 				var err error
 				call := int64(time.Since(start))
 				out := regOut{}
-				switch p := rng.IntN(10); {
+				p := rng.IntN(mix)
+				if mix < 10 && p >= 6 {
+					p = 9 // no add or cas
+				}
+				switch {
 				case p < 4:
 					in.Op, in.Value = "get", ""
 					var it kv.Item
@@ -168,6 +210,15 @@ func TestLinearizablePerKey(t *testing.T) {
 				record(in, call, out)
 			}
 		}()
+	}
+	if during != nil {
+		// Mid-history: after the clients' first operations.
+		waitFor(t, "the first operations", func() bool { mu.Lock(); defer mu.Unlock(); return len(history) >= 60 })
+		during()
+		mu.Lock()
+		t.Logf("the membership change ended after %d operations", len(history))
+		mu.Unlock()
+		done.Store(true)
 	}
 	wg.Wait()
 	res := porcupine.CheckOperationsTimeout(registerModel, history, 30*time.Second)
