@@ -26,7 +26,10 @@ import (
 // JWTVerifier verifies JWT access tokens locally against the issuer's JWKS,
 // found through /.well-known/openid-configuration. Keys are cached and
 // fetched again when a token names an unknown kid, at most once per
-// refresh interval. Safe for concurrent use.
+// refresh interval, and in the background once they are older than
+// WithKeyMaxAge (so that a key the issuer withdrew stops verifying even
+// if no token ever names an unknown kid); until a fetch succeeds the
+// cached keys keep verifying. Safe for concurrent use.
 type JWTVerifier struct {
 	o      options
 	issuer string
@@ -42,11 +45,17 @@ type JWTVerifier struct {
 	limited   atomic.Int64 // refreshes refused by the rate limit
 	closed    atomic.Bool
 	health    health.Tracker
+
+	nextAged atomic.Int64 // unix ns before which no age refresh starts
+	wg       sync.WaitGroup
+	base     context.Context // of age refreshes; cancelled by Close
+	stop     context.CancelFunc
 }
 
 type keySet struct {
-	byKid map[string]jose.JSONWebKey
-	all   []jose.JSONWebKey
+	byKid   map[string]jose.JSONWebKey
+	all     []jose.JSONWebKey
+	fetched time.Time
 }
 
 // NewJWTVerifier returns a verifier for tokens of issuer. It does no I/O:
@@ -55,6 +64,7 @@ func NewJWTVerifier(issuer string, opts ...Option) *JWTVerifier {
 	o := newOptions(opts)
 	v := &JWTVerifier{o: o, issuer: issuer, algs: o.algs}
 	v.health.Now = o.now
+	v.base, v.stop = context.WithCancel(context.Background())
 	return v
 }
 
@@ -208,6 +218,11 @@ func peekAlg(token string) string {
 func (v *JWTVerifier) key(ctx context.Context, kid string, alg jose.SignatureAlgorithm) (jose.JSONWebKey, *keySet, error) {
 	ks := v.keys.Load()
 	if ks != nil {
+		if v.o.keyMaxAge > 0 {
+			if now := v.o.now(); now.Sub(ks.fetched) >= v.o.keyMaxAge && now.UnixNano() >= v.nextAged.Load() {
+				v.refreshAged(ks, now)
+			}
+		}
 		if k, ok := ks.find(kid, alg); ok {
 			return k, ks, checkKey(k, alg)
 		}
@@ -259,6 +274,24 @@ func checkKey(k jose.JSONWebKey, alg jose.SignatureAlgorithm) error {
 	return nil
 }
 
+// refreshAged fetches the JWKS in the background (one at a time, at most
+// once per refresh interval) because ks is older than the key max age;
+// callers keep verifying with ks meanwhile, and after a failed fetch.
+func (v *JWTVerifier) refreshAged(ks *keySet, now time.Time) {
+	next := now.Add(max(v.o.minRefresh, time.Second)).UnixNano()
+	old := v.nextAged.Load()
+	if now.UnixNano() < old || !v.nextAged.CompareAndSwap(old, next) || v.closed.Load() {
+		return
+	}
+	v.wg.Add(1)
+	go func() {
+		defer v.wg.Done()
+		ctx, cancel := context.WithTimeout(v.base, 30*time.Second)
+		defer cancel()
+		v.refresh(ctx, ks)
+	}()
+}
+
 // refresh fetches the JWKS unless another caller did since seen was
 // loaded, or the last fetch was less than the refresh interval ago.
 func (v *JWTVerifier) refresh(ctx context.Context, seen *keySet) (*keySet, error) {
@@ -282,6 +315,7 @@ func (v *JWTVerifier) refresh(ctx context.Context, seen *keySet) (*keySet, error
 		return nil, err
 	}
 	v.lastRefresh = now
+	ks.fetched = now
 	v.keys.Store(ks)
 	return ks, nil
 }
@@ -329,14 +363,17 @@ func (v *JWTVerifier) Check(ctx context.Context) error {
 	return v.health.Check(ctx, ErrUnavailable)
 }
 
-// Close stops the verifier; Verify then returns ErrClosed. Idempotent.
+// Close stops the verifier (cancelling a background JWKS fetch and
+// waiting for it); Verify then returns ErrClosed. Idempotent.
 func (v *JWTVerifier) Close() error {
 	v.closed.Store(true)
+	v.stop()
+	v.wg.Wait()
 	v.o.release()
 	return nil
 }
 
-// Shutdown is Close (the verifier owns no goroutine).
+// Shutdown is Close: a background fetch is cancelled, not waited for.
 func (v *JWTVerifier) Shutdown(context.Context) error { return v.Close() }
 
 // As reaches the *http.Client the verifier uses.

@@ -273,3 +273,33 @@ func TestJWTRolesAndDecode(t *testing.T) {
 		}
 	}
 }
+
+// A key the issuer withdrew stops verifying once the cached keys are
+// older than WithKeyMaxAge, even though no token names an unknown kid;
+// until the background fetch lands, the cached keys keep verifying.
+func TestJWTKeysRefreshedByAge(t *testing.T) {
+	clk := fakeclock.New(time.Now())
+	iss, v := newJWT(t, auth.WithClock(clk.Now), auth.WithKeyMaxAge(time.Hour))
+	ctx := context.Background()
+	old := iss.Mint(auth.Token{Audience: []string{aud}, Expiry: clk.Now().Add(3 * time.Hour)})
+	if _, err := v.Verify(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	iss.RotateKey(jose.RS256)
+	iss.DropOldKeys() // the old key is withdrawn
+	clk.Advance(30 * time.Minute)
+	if _, err := v.Verify(ctx, old); err != nil || iss.JWKSFetches.Load() != 1 {
+		t.Fatalf("within the max age: %v, %d fetches", err, iss.JWKSFetches.Load())
+	}
+	clk.Advance(31 * time.Minute)
+	if _, err := v.Verify(ctx, old); err != nil {
+		t.Fatalf("stale keys are used while the fetch runs: %v", err)
+	}
+	waitFor(t, "the withdrawn key refused after the background JWKS fetch", func() bool {
+		_, err := v.Verify(ctx, old)
+		return errors.Is(err, auth.ErrUnknownKey)
+	})
+	if n := iss.JWKSFetches.Load(); n != 2 {
+		t.Fatalf("JWKS fetches %d, want 2", n)
+	}
+}

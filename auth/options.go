@@ -22,6 +22,7 @@ type options struct {
 	algs         []jose.SignatureAlgorithm
 	typ          string
 	minRefresh   time.Duration
+	keyMaxAge    time.Duration
 	maxTokenSize int
 	clientID     string
 	clientSecret string
@@ -44,6 +45,7 @@ func newOptions(opts []Option) options {
 		skew:         30 * time.Second,
 		algs:         DefaultAlgorithms,
 		minRefresh:   10 * time.Second,
+		keyMaxAge:    time.Hour,
 		maxTokenSize: 16 << 10,
 		cacheSize:    10000,
 		cacheMaxAge:  5 * time.Minute,
@@ -118,6 +120,11 @@ func WithTokenType(typ string) Option { return func(o *options) { o.typ = typ } 
 // caused by unknown key ids (10s by default): a storm of tokens with
 // made-up kids costs at most one fetch per interval.
 func WithRefreshInterval(d time.Duration) Option { return func(o *options) { o.minRefresh = d } }
+
+// WithKeyMaxAge sets how long JWKS keys are used before they are fetched
+// again in the background (an hour by default; 0: only on unknown kids).
+// A key the issuer withdrew stops verifying at most this long after.
+func WithKeyMaxAge(d time.Duration) Option { return func(o *options) { o.keyMaxAge = d } }
 
 // WithClient sets the client id and secret used for introspection,
 // revocation and the token endpoint. The secret is never logged.
