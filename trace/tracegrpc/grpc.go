@@ -14,7 +14,8 @@
 // the call's context and sends its context in the tracer's formats. Spans
 // are named after the full method ("/pkg.Service/Method") and tagged with
 // OpenTelemetry's semantic-convention attributes (rpc.system "grpc",
-// rpc.service, rpc.method, rpc.grpc.status_code as a number; zipkintrace
+// rpc.service, rpc.method, rpc.grpc.status_code as a number, and on client
+// spans server.address and server.port from the target; zipkintrace
 // sends the code as Zipkin's grpc.status_code name); a status other than
 // OK marks them failed.
 package tracegrpc
@@ -22,6 +23,7 @@ package tracegrpc
 import (
 	"context"
 	"io"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -156,6 +158,18 @@ func startClient(ctx context.Context, t *trace.Tracer, method, target string) (c
 		tagMethod(span, method)
 		if ap, err := netip.ParseAddrPort(target); err == nil {
 			span.SetRemote(trace.Endpoint{Addr: ap})
+		}
+		// server.address and server.port from the target, without a
+		// resolver scheme ("dns:///host:443" is host and 443).
+		hostport := target
+		if i := strings.LastIndex(hostport, "/"); i >= 0 {
+			hostport = hostport[i+1:]
+		}
+		if host, port, err := net.SplitHostPort(hostport); err == nil {
+			span.SetTag(trace.TagServerAddress, host)
+			span.SetTag(trace.TagServerPort, port)
+		} else if hostport != "" {
+			span.SetTag(trace.TagServerAddress, hostport)
 		}
 	}
 	md, ok := metadata.FromOutgoingContext(ctx)

@@ -61,6 +61,12 @@ func TestUnaryJoinsTrace(t *testing.T) {
 	if handlerSpan.SpanID != ss.SpanID {
 		t.Errorf("the handler's ctx carries %s, want the server span %s", handlerSpan.SpanID, ss.SpanID)
 	}
+	if host, _ := cs.Tag(trace.TagServerAddress); host != "127.0.0.1" {
+		t.Errorf("client span server.address %q", host)
+	}
+	if port, _ := cs.Tag(trace.TagServerPort); port == "" || port == "0" {
+		t.Errorf("client span server.port %q", port)
+	}
 	for _, d := range []trace.SpanData{ss, cs} {
 		for k, want := range map[string]string{tracegrpc.TagCode: "0", tracegrpc.TagSystem: "grpc",
 			tracegrpc.TagService: "echogrpc.Echo", tracegrpc.TagMethod: "Echo"} {
