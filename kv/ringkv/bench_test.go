@@ -90,3 +90,10 @@ func BenchmarkSetLocalN1(b *testing.B) {
 	defer s.Close()
 	benchSet(b, s, keyOwnedBy(b, s, nodes[0], "setn1-"))
 }
+
+func BenchmarkGetRemoteH2C(b *testing.B) {
+	nodes := cluster(b, 2, ringkv.WithReplicas(1), ringkv.WithH2C())
+	s := nodes[0].ring.Store()
+	defer s.Close()
+	benchGet(b, s, keyOwnedBy(b, s, nodes[1], "remote-"))
+}

@@ -13,6 +13,7 @@ type Option func(*options)
 
 type options struct {
 	client      *http.Client
+	h2c         bool
 	now         func() time.Time
 	maxValue    int64
 	replicas    int
@@ -32,6 +33,17 @@ type options struct {
 // 2 s timeout and 64 idle connections per peer). Pass one with mutual TLS
 // to authenticate peers by certificate.
 func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.client = c } }
+
+// WithH2C makes the default client call peers over HTTP/2 without TLS
+// (h2c, prior knowledge): one connection per peer carries every call.
+// Every instance's server must accept it:
+//
+//	srv.Protocols = new(http.Protocols)
+//	srv.Protocols.SetHTTP1(true)
+//	srv.Protocols.SetUnencryptedHTTP2(true)
+//
+// It is ignored with WithHTTPClient.
+func WithH2C() Option { return func(o *options) { o.h2c = true } }
 
 // WithClock sets the clock of the local memory (for TTL tests) and of
 // the versions.

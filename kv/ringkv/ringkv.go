@@ -199,9 +199,12 @@ func New(self string, peers []string, opts ...Option) (*Ring, error) {
 	r.discoHealth.Now = o.now
 	r.health = map[string]*health.Tracker{}
 	if r.client == nil {
-		r.client = &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
-			MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second,
-		}}
+		tr := &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}
+		if o.h2c {
+			tr.Protocols = new(http.Protocols)
+			tr.Protocols.SetUnencryptedHTTP2(true)
+		}
+		r.client = &http.Client{Timeout: 2 * time.Second, Transport: tr}
 		r.owned = true
 	}
 	r.local = newLocal(o.now, o.maxBytes, o.tombTTL)

@@ -34,12 +34,16 @@ type node struct {
 	off  atomic.Bool // answer 503, as an instance that is not up yet
 	// gate, when set, holds the copies sent to the instance until closed.
 	gate atomic.Pointer[chan struct{}]
+	h2   atomic.Int64 // calls that came over HTTP/2
 }
 
 func newNode(t testing.TB) *node {
 	t.Helper()
 	n := &node{}
-	n.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	n.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor == 2 {
+			n.h2.Add(1)
+		}
 		h := n.h.Load()
 		if h == nil || n.off.Load() {
 			http.Error(w, "not serving", http.StatusServiceUnavailable)
@@ -54,6 +58,11 @@ func newNode(t testing.TB) *node {
 		}
 		(*h).ServeHTTP(w, r)
 	}))
+	// As an instance's server would be set up for WithH2C.
+	n.srv.Config.Protocols = new(http.Protocols)
+	n.srv.Config.Protocols.SetHTTP1(true)
+	n.srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	n.srv.Start()
 	n.url = n.srv.URL + "/_kv"
 	t.Cleanup(n.srv.Close)
 	return n
@@ -374,6 +383,28 @@ func TestHandlerRejectsGarbage(t *testing.T) {
 	defer s.Close()
 	if _, err := s.Get(context.Background(), "a"); !errors.Is(err, kv.ErrNotFound) {
 		t.Fatalf("garbage requests stored something: %v", err)
+	}
+}
+
+// With WithH2C the instances call each other over HTTP/2 without TLS.
+func TestH2C(t *testing.T) {
+	for _, h2c := range []bool{false, true} {
+		var opts []ringkv.Option
+		if h2c {
+			opts = append(opts, ringkv.WithH2C())
+		}
+		nodes := cluster(t, 2, opts...)
+		s := nodes[0].ring.Store()
+		ctx := context.Background()
+		for i := 0; i < 20; i++ {
+			if err := s.Set(ctx, kv.Item{Key: "h2c-" + strconv.Itoa(i), Value: []byte("v")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.Close()
+		if got := nodes[1].h2.Load(); (got > 0) != h2c {
+			t.Fatalf("WithH2C %v: %d calls came over HTTP/2", h2c, got)
+		}
 	}
 }
 
