@@ -352,6 +352,9 @@ func Run(t *testing.T, newBus NewBus) {
 		if _, err := b.Publish(ctx, event.Record{}); !errors.Is(err, event.ErrInvalid) || oserr.Code(err) != oserr.Invalid {
 			t.Fatalf("no type: %v", err)
 		}
+		if _, err := b.Publish(ctx, event.Record{Type: "bad\xff"}); !errors.Is(err, event.ErrInvalid) {
+			t.Fatalf("a type that is not UTF-8: %v", err)
+		}
 	})
 	t.Run("ContextCanceled", func(t *testing.T) {
 		b := newBus(t)
@@ -372,6 +375,29 @@ func Run(t *testing.T, newBus NewBus) {
 		b := newBus(t)
 		if err := b.Check(ctx); err != nil {
 			t.Fatalf("Check healthy: %v", err)
+		}
+		publish(t, ctx, b, "a", "1")
+		c := newCollector()
+		s, err := b.Subscribe(ctx, c.handle, event.SubscribeOptions{Group: "g", Start: event.FromBeginning,
+			OnError: func(err error) { t.Errorf("OnError on a healthy backend: %v", err) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.take(t, 1)
+		if err := s.Check(ctx); err != nil {
+			t.Fatalf("Subscription.Check healthy: %v", err)
+		}
+		if err := b.Check(ctx); err != nil {
+			t.Fatalf("Check after a publish and a read: %v", err)
+		}
+		s.Stop()
+		if err := s.Check(ctx); !errors.Is(err, event.ErrClosed) {
+			t.Fatalf("Subscription.Check after Stop: %v, want ErrClosed", err)
+		}
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if err := b.Check(cctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Check with a done ctx: %v", err)
 		}
 	})
 	t.Run("UseAfterClose", func(t *testing.T) {
