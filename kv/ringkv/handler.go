@@ -52,9 +52,17 @@ func (r *Ring) serve(w http.ResponseWriter, req *http.Request) {
 		r.serveReplicate(w, body)
 		return
 	case "sync":
-		// A joiner asks whether this instance has handed it its keys.
-		if from := q.Get("from"); r.closing.Load() || !r.handedOff.Load().has(from) {
+		// A joiner asks whether this instance has handed it its keys: once
+		// the handoff of a view with the joiner is done, this instance
+		// sends it again every key the joiner owns, for a joiner that
+		// restarted empty at an address the ring never dropped.
+		from := q.Get("from")
+		if r.closing.Load() || !r.handedOff.Load().has(from) {
 			http.Error(w, "ringkv: handoff to "+strconv.Quote(from)+" not done", http.StatusServiceUnavailable)
+			return
+		}
+		if err := r.pushOwned(ctx, from); err != nil {
+			http.Error(w, "ringkv: handoff to "+strconv.Quote(from)+": "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)

@@ -460,3 +460,39 @@ func (h *onMessage) Handle(_ context.Context, r slog.Record) error {
 }
 func (h *onMessage) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h *onMessage) WithGroup(string) slog.Handler      { return h }
+
+// An instance that restarts empty at the same address, before the ring
+// drops it, is handed its keys before it answers for them.
+func TestRestartAtTheSameAddress(t *testing.T) {
+	ctx := context.Background()
+	nodes := cluster(t, 3)
+	s := nodes[0].ring.Store()
+	defer s.Close()
+	const keys = 150
+	for i := 0; i < keys; i++ {
+		if err := s.Set(ctx, kv.Item{Key: "re-" + strconv.Itoa(i), Value: []byte(strconv.Itoa(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := nodes[2].ring
+	nodes[2].off.Store(true) // the crash: the peers keep it as a member
+	old.Close()
+	peers := old.Peers()
+	nodes[2].join(t, peers) // a fresh, empty instance at the same URL
+	if st := nodes[2].ring.Stats(); st.Keys != 0 {
+		t.Fatalf("the restarted instance starts with %d keys", st.Keys)
+	}
+	nodes[2].off.Store(false)
+	settle(t, nodes[2])
+	rs := nodes[2].ring.Store()
+	defer rs.Close()
+	for i := 0; i < keys; i++ {
+		k := "re-" + strconv.Itoa(i)
+		if it, err := rs.Get(ctx, k); err != nil || string(it.Value) != strconv.Itoa(i) {
+			t.Fatalf("%s through the restarted instance = %q, %v", k, it.Value, err)
+		}
+	}
+	if got := nodes[2].ring.Stats().Keys; got < keys/3 {
+		t.Fatalf("the restarted instance holds %d keys: it was not handed its share", got)
+	}
+}

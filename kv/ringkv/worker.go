@@ -142,6 +142,22 @@ func (r *Ring) push(ctx context.Context, peer string, recs []record) error {
 	return flush()
 }
 
+// pushOwned sends peer every key this instance holds that peer owns.
+func (r *Ring) pushOwned(ctx context.Context, peer string) error {
+	v := r.view.Load()
+	var recs []record
+	var buf [4]int
+	for _, rec := range r.local.snapshot() {
+		for _, m := range v.pref(rec.Key, buf[:0]) {
+			if v.peers[m] == peer {
+				recs = append(recs, rec)
+				break
+			}
+		}
+	}
+	return r.push(ctx, peer, recs)
+}
+
 // startSync marks this instance as joining v: until every other member
 // confirms it has handed its keys over, the previous owners decide the
 // keys this instance now owns.
