@@ -47,6 +47,12 @@ func main() {
 	flag.StringVar(&u.traceQuery, "trace-query", u.traceQuery, "with -trace: the collector's query API, Jaeger's http://host:16686 (env DEMO_TRACE_QUERY_URL)")
 	flag.StringVar(&u.metrics, "metrics", u.metrics, "metrics: mem://, statsd://host:8125?tags=datadog (env DEMO_METRICS_URL)")
 	flag.StringVar(&u.metricsQuery, "metrics-query", u.metricsQuery, "with -metrics: a Prometheus text page of what it received, statsd_exporter's http://host:9102/metrics (env DEMO_METRICS_QUERY_URL)")
+	a := authURLs{issuer: os.Getenv("DEMO_AUTH_URL"), audience: os.Getenv("DEMO_AUTH_AUDIENCE"),
+		gateway: os.Getenv("DEMO_AUTH_CLIENT"), limited: os.Getenv("DEMO_AUTH_LIMITED")}
+	flag.StringVar(&a.issuer, "auth", a.issuer, "authorization server: mem:// (in-process) or an OpenID issuer URL (env DEMO_AUTH_URL)")
+	flag.StringVar(&a.audience, "auth-audience", a.audience, "with -auth: the resource the tokens are for (env DEMO_AUTH_AUDIENCE)")
+	flag.StringVar(&a.gateway, "auth-client", a.gateway, "with -auth: the gateway's client, id:secret, with scopes read and write (env DEMO_AUTH_CLIENT)")
+	flag.StringVar(&a.limited, "auth-limited", a.limited, "with -auth: a client with scope read only, id:secret (env DEMO_AUTH_LIMITED)")
 	ns := flag.String("namespace", os.Getenv("DEMO_NAMESPACE"), "prefix of every name written to a real backend (default: a fresh one per run)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -56,7 +62,7 @@ func main() {
 		ctx, cancel = context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 	}
-	if err := run(ctx, os.Stdout, options{serve: *serve, addr: *addr, urls: u, namespace: *ns}); err != nil {
+	if err := run(ctx, os.Stdout, options{serve: *serve, addr: *addr, urls: u, auth: a, namespace: *ns}); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
@@ -66,6 +72,7 @@ type options struct {
 	serve     bool
 	addr      string
 	urls      urls      // mem:// each, unless flags or env say otherwise
+	auth      authURLs  // the in-process issuer unless flags or env say otherwise
 	namespace string    // default on real backends: a fresh demoXXXXXX- per run
 	logs      io.Writer // every service's JSON log lines (default: discarded, a few are printed)
 }

@@ -43,19 +43,23 @@ func TestDemo(t *testing.T) {
 // trace id, the counts are what statsd_exporter received, the count is in
 // Redis, the leader was elected by Consul sessions, the event went through
 // Redis Streams. The run's names have a prefix of their own, so that other
-// tests on the same servers do not meet it.
+// tests on the same servers do not meet it. The tokens come from the
+// OpenID provider, for two of its clients.
 func TestDemoOnRealBackends(t *testing.T) {
 	redis, consul := testenv.Redis(t), testenv.Consul(t)
 	spans, query := testenv.Zipkin(t)
 	statsd, page := testenv.Statsd(t)
-	s := runDemo(t, options{urls: urls{
+	op := testenv.OAuth2(t)
+	s := runDemo(t, options{auth: authURLs{issuer: op.Issuer, audience: op.Resource,
+		gateway: op.ClientID + ":" + op.ClientSecret, limited: op.LimitedClientID + ":" + op.LimitedClientSecret,
+	}, urls: urls{
 		kv: "redis://" + redis + "/0", discovery: "consul://" + consul,
 		event: "redis://" + redis + "/0", sync: "redis://" + redis + "/0",
 		trace: "zipkin+" + spans, traceQuery: query,
 		metrics: "statsd://" + statsd + "?tags=datadog", metricsQuery: page,
 	}})
 	check(t, s, append(facts(),
-		`== backends: kv=redis discovery=consul event=redis sync=redis trace=zipkin\+http metrics=statsd; names prefixed demo[0-9a-f]{6}-\n`,
+		`== backends: kv=redis discovery=consul event=redis sync=redis trace=zipkin\+http metrics=statsd auth=openid; names prefixed demo[0-9a-f]{6}-\n`,
 		`"trace_id":"[0-9a-f]{32}".*"service":"greeter"`,
 		// statsd tags have no spaces: the daemon has GET_/hello/{name}
 		`gateway-1 GET_/hello/\{name\}\s+2xx 16`,

@@ -124,32 +124,21 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 	if o.logs != nil {
 		logOut = io.MultiWriter(logs, o.logs)
 	}
-	// auth: an in-process authorization server; services get tokens by
-	// client credentials and every server enforces one policy: the gateway
-	// may greet and count, nobody else may call anything.
-	iss := auth.NewMemoryIssuer()
-	defer iss.Close()
-	iss.AddClient("gateway", "gateway-secret", "greeter.greet", "counter.count")
-	iss.AddClient("intruder", "intruder-secret")
-	authHTTP := &http.Transport{}
-	defer authHTTP.CloseIdleConnections()
-	authClient := &http.Client{Transport: authHTTP, Timeout: 10 * time.Second}
-	verifier := auth.NewJWTVerifier(iss.URL(), auth.WithHTTPClient(authClient), auth.WithAudience("demo"))
-	defer verifier.Close()
+	// auth: services get tokens by client credentials and every server
+	// enforces one policy: the gateway may greet and count, nobody else
+	// may call anything.
+	authn, err := openAuth(ctx, o.auth)
+	if err != nil {
+		return err
+	}
+	defer authn.close()
 	policy, err := auth.NewPolicy(auth.PolicyConfig{Rules: []auth.Rule{
-		{Service: "greeter", Scopes: []string{"greeter.greet"}},
-		{Service: "counter", Scopes: []string{"counter.count"}},
+		{Service: "greeter", Scopes: []string{authn.greet}},
+		{Service: "counter", Scopes: []string{authn.count}},
 	}, Default: "deny"})
 	if err != nil {
 		return err
 	}
-	tokens := func(id, secret string, scopes ...string) *auth.TokenSource {
-		return auth.NewTokenSource(iss.URL()+"/token", id, secret, scopes, auth.WithHTTPClient(authClient), auth.WithAudience("demo"))
-	}
-	gwTokens := tokens("gateway", "gateway-secret", "greeter.greet", "counter.count")
-	defer gwTokens.Close()
-	intruderTokens := tokens("intruder", "intruder-secret")
-	defer intruderTokens.Close()
 
 	// event: the greeter publishes a record per greeting; the counter group
 	// consumes it and records that it counted, in the same flow (root id).
@@ -178,7 +167,7 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 	defer sub.Stop()
 
 	sys := &system{urls: o.urls, ns: ns, reg: reg, cache: cache, rt: rt, store: store, ringSecret: newTraceID(),
-		locks: locks, cfg: cfg, logOut: logOut, verify: verifier, policy: policy}
+		locks: locks, cfg: cfg, logOut: logOut, verify: authn.verify, policy: policy}
 	if strings.HasPrefix(o.urls.trace, "mem:") {
 		sys.spans = trace.NewRecorder()
 	}
@@ -240,7 +229,7 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 	}
 	gwBase := &http.Transport{}
 	defer gwBase.CloseIdleConnections()
-	gwClient := sys.client(gateway, gwBase, gwTokens)
+	gwClient := sys.client(gateway, gwBase, authn.gateway)
 	gwMux.HandleFunc("GET /hello/{name}", func(w http.ResponseWriter, r *http.Request) {
 		hello, err := get(r.Context(), gwClient, "http://"+ns+"greeter/greet/"+r.PathValue("name"))
 		if err != nil {
@@ -280,7 +269,11 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 	}
 
 	if !o.urls.embedded() {
-		fmt.Fprintf(w, "== backends:%s; names prefixed %s\n", o.urls.summary(), ns)
+		authBy := "mem"
+		if authn.greet == "read" {
+			authBy = "openid"
+		}
+		fmt.Fprintf(w, "== backends:%s auth=%s; names prefixed %s\n", o.urls.summary(), authBy, ns)
 	}
 	fmt.Fprintln(w, "== discovery: 4 instances registered, looked up through a cache")
 	for _, name := range []string{"gateway", "greeter", "counter"} {
@@ -360,12 +353,12 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 	fmt.Fprintf(w, "== event: read back by root id: %s\n", strings.Join(types, " → "))
 
 	// --- auth: a call without the scopes the policy asks for ---------------
-	intruder := &http.Client{Transport: auth.Transport(outside.Transport, intruderTokens), Timeout: 10 * time.Second}
+	intruder := &http.Client{Transport: auth.Transport(outside.Transport, authn.intruder), Timeout: 10 * time.Second}
 	_, err = get(ctx, intruder, "http://"+counter1.addr.String()+"/count/ada")
 	if err == nil {
 		return errors.New("the intruder was let in")
 	}
-	fmt.Fprintf(w, "== auth: a client without the counter.count scope calls counter-1 directly: %s\n", strings.SplitN(err.Error(), ": ", 3)[1])
+	fmt.Fprintf(w, "== auth: a client without the %s scope calls counter-1 directly: %s\n", authn.count, strings.SplitN(err.Error(), ": ", 3)[1])
 
 	// --- kv: the count is shared by the counter instances ------------------
 	for range 4 {
