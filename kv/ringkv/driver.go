@@ -212,13 +212,30 @@ func (r *Ring) send(ctx context.Context, peer string, c call) (kv.Item, error) {
 }
 
 func (r *Ring) post(ctx context.Context, peer, op string, q url.Values, body []byte) ([]byte, error) {
-	_, answer, err := r.postResp(ctx, peer, op, q, body)
+	_, answer, err := r.postWith(ctx, r.client, peer, op, q, body)
+	return answer, err
+}
+
+// bulkTimeout bounds a handoff batch or a joiner's sync, which may move
+// far more than one call's worth of data.
+const bulkTimeout = 30 * time.Second
+
+// postBulk is post for handoffs: the call is bounded by bulkTimeout, not
+// by the client's per-call timeout.
+func (r *Ring) postBulk(ctx context.Context, peer, op string, q url.Values, body []byte) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, bulkTimeout)
+	defer cancel()
+	_, answer, err := r.postWith(ctx, r.bulk, peer, op, q, body)
 	return answer, err
 }
 
 // postResp POSTs one operation to peer and maps its answer onto kv's
 // errors; a peer that cannot take it is a downError.
 func (r *Ring) postResp(ctx context.Context, peer, op string, q url.Values, body []byte) (*http.Response, []byte, error) {
+	return r.postWith(ctx, r.client, peer, op, q, body)
+}
+
+func (r *Ring) postWith(ctx context.Context, client *http.Client, peer, op string, q url.Values, body []byte) (*http.Response, []byte, error) {
 	u := peer + "/" + op
 	if len(q) > 0 {
 		u += "?" + q.Encode()
@@ -230,7 +247,7 @@ func (r *Ring) postResp(ctx context.Context, peer, op string, q url.Values, body
 	if r.o.secret != "" {
 		req.Header.Set(hdrSecret, r.o.secret)
 	}
-	resp, err := r.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, nil, kv.Unavailable(err)

@@ -97,7 +97,8 @@ type Ring struct {
 	o      options
 	local  *local
 	client *http.Client
-	owned  bool // the client was made here
+	bulk   *http.Client // the client's transport, without its per-call timeout
+	owned  bool         // the client was made here
 	log    *slog.Logger
 
 	// viewMu orders a primary's local writes before a change of view, so
@@ -207,6 +208,7 @@ func New(self string, peers []string, opts ...Option) (*Ring, error) {
 		r.client = &http.Client{Timeout: 2 * time.Second, Transport: tr}
 		r.owned = true
 	}
+	r.bulk = &http.Client{Transport: r.client.Transport, CheckRedirect: r.client.CheckRedirect, Jar: r.client.Jar}
 	r.local = newLocal(o.now, o.maxBytes, o.tombTTL)
 	if len(peers) > 0 {
 		v, err := r.makeView(peers)

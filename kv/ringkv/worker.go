@@ -126,7 +126,7 @@ func (r *Ring) push(ctx context.Context, peer string, recs []record) error {
 		if len(body) == 0 {
 			return nil
 		}
-		_, err := r.post(ctx, peer, "replicate", url.Values{}, body)
+		_, err := r.postBulk(ctx, peer, "replicate", url.Values{}, body)
 		body = body[:0]
 		return err
 	}
@@ -208,7 +208,7 @@ func (r *Ring) trySync(ctx context.Context) bool {
 	q := url.Values{}
 	q.Set("from", r.self)
 	for _, p := range wait {
-		if _, err := r.post(ctx, p, "sync", q, nil); err == nil {
+		if _, err := r.postBulk(ctx, p, "sync", q, nil); err == nil {
 			r.syncMu.Lock()
 			delete(r.syncWait, p)
 			r.syncMu.Unlock()
