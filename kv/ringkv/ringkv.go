@@ -20,8 +20,22 @@
 // to the owners that are new for them (a join, a replica that replaces a
 // dead instance); an instance that joins forwards the calls on the keys it
 // now owns to their previous owner until every other member has handed its
-// keys over (Settle waits for that); Close hands this instance's keys to
-// their next owners before it stops serving.
+// keys over (Settle waits for that; an instance restarted empty at an
+// address the ring kept is handed its keys the same way); Close hands this
+// instance's keys to their next owners before it stops serving. A
+// discovery answer with no instance at all keeps the members known.
+//
+// # Security
+//
+// Peers authenticate each other with a shared secret, sent with every
+// call and checked in constant time:
+//
+//	ring, err := ringkv.New(self, peers, ringkv.WithSecret(os.Getenv("RING_SECRET")))
+//
+// or with mutual TLS: serve the handler with a tls.Config that requires
+// and verifies client certificates, and pass WithHTTPClient a client with
+// the instance's certificate (https:// peer URLs). Serve the handler on
+// an internal port either way.
 //
 // # Consistency
 //
@@ -51,10 +65,11 @@
 //
 // The data lives in memory only: losing all N owners of a key at once
 // loses it, and WithMaxBytes evicts the least recently used. Keep data
-// that must survive a restart of the service in Redis. Peers talk HTTP
-// (connection reuse, per-call deadlines from the client's timeout and the
-// caller's ctx); WithSecret makes them authenticate each other, and
-// WithHTTPClient with mutual TLS encrypts the traffic.
+// that must survive a restart of the service in Redis. Peers talk HTTP/1.1
+// or, with WithH2C, HTTP/2 without TLS (connection reuse, per-call
+// deadlines from the client's 2 s timeout and the caller's ctx), with
+// values as raw bodies and replication records in a compact binary
+// encoding.
 //
 // # Errors
 //
