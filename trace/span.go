@@ -50,16 +50,18 @@ const (
 )
 
 // SpanContext is what crosses process boundaries: the ids and the sampling
-// decision. It is a value; the zero value is "no trace".
+// decision. It is a value; the zero value is "no trace". (Its one-byte
+// fields come last, together, so that it packs into 48 bytes and an
+// unsampled span's whole context into 80.)
 type SpanContext struct {
-	TraceID  TraceID
-	SpanID   SpanID
-	Sampling Sampling
-	// Debug forces sampling of the trace, whatever the samplers say (B3 flag d).
-	Debug bool
+	TraceID TraceID
+	SpanID  SpanID
 	// TraceState is the W3C tracestate list, validated and passed on
 	// unchanged (CleanTracestate); an invalid list is dropped whole.
 	TraceState string
+	Sampling   Sampling
+	// Debug forces sampling of the trace, whatever the samplers say (B3 flag d).
+	Debug bool
 	// Remote is set on contexts extracted from a request.
 	Remote bool
 	// Random is W3C Trace Context Level 2's random trace-flag (0x02): the

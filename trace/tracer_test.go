@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/microos/go-os/trace"
 )
@@ -260,5 +261,11 @@ func TestDefaultClockGivesWallTimes(t *testing.T) {
 			d.Events[0].Time.Before(d.Start) || d.Events[0].Time.After(d.End) {
 			t.Fatalf("span [%v, %v] event %v, read between %v and %v", d.Start, d.End, d.Events[0].Time, before, after)
 		}
+	}
+}
+
+func TestSpanContextPacks(t *testing.T) {
+	if n := unsafe.Sizeof(trace.SpanContext{}); n != 48 {
+		t.Errorf("SpanContext is %d bytes, want 48: keep its one-byte fields together", n)
 	}
 }
