@@ -75,7 +75,8 @@ type addrs struct{ http, grpc, admin string }
 
 // run serves until ctx ends, then shuts down in order. listening, when not
 // nil, learns the addresses (tests listen on :0); routes, when not nil,
-// adds handlers to the API mux.
+// adds handlers to the API mux. An error while starting returns at once:
+// main exits, and the process's end releases the rest.
 func run(ctx context.Context, listen addrs, listening func(addrs), routes func(*http.ServeMux)) (err error) {
 	// Config first: it chooses every backend. Env TEMPLATE_KV_URL → kv.url.
 	cfg, err := config.New(ctx, []config.Source{config.NewEnv("TEMPLATE_")})
@@ -87,6 +88,7 @@ func run(ctx context.Context, listen addrs, listening func(addrs), routes func(*
 	// Which instance is speaking, in logs, spans, metrics and discovery:
 	// the orchestrator's name for it (TEMPLATE_INSTANCE=$POD_NAME) or ours.
 	instance := cfg.Get("instance").String(fmt.Sprintf("%s-%d", name, os.Getpid()))
+	advertise := cfg.Get("advertise").String("127.0.0.1") // the address callers dial: the pod IP in production
 
 	logger, err := log.Open(ctx, cfg.Get("log", "url").String("stderr://"), log.WithService(name, version, instance), log.WithTraceIDs(trace.LogIDs))
 	if err != nil {
@@ -237,7 +239,7 @@ func run(ctx context.Context, listen addrs, listening func(addrs), routes func(*
 			break // SIGTERM before we were ready: nothing to register
 		}
 		r, err := discovery.NewRegistrar(reg, &discovery.Service{Name: svc, Version: version,
-			Nodes: []*discovery.Node{{ID: instance + "-" + svc, Address: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port}}})
+			Nodes: []*discovery.Node{{ID: instance + "-" + svc, Address: advertise, Port: l.Addr().(*net.TCPAddr).Port}}})
 		if err != nil {
 			return err
 		}
