@@ -164,7 +164,7 @@ func (r *Ring) exec(ctx context.Context, c call) (kv.Item, error) {
 		c.pos = pos
 		var it kv.Item
 		if m == v.self {
-			it, err = r.ownIn(ctx, c, v, pref)
+			it, err = r.ownIn(ctx, &c, v, pref)
 		} else {
 			it, err = r.send(ctx, v.peers[m], c)
 		}

@@ -19,11 +19,11 @@ import (
 func (r *Ring) own(ctx context.Context, c call) (kv.Item, error) {
 	v := r.view.Load()
 	var buf [4]int
-	return r.ownIn(ctx, c, v, v.pref(c.key, buf[:0]))
+	return r.ownIn(ctx, &c, v, v.pref(c.key, buf[:0]))
 }
 
 // ownIn is own with the view and the key's owners in it.
-func (r *Ring) ownIn(ctx context.Context, c call, v *view, pref []int) (kv.Item, error) {
+func (r *Ring) ownIn(ctx context.Context, c *call, v *view, pref []int) (kv.Item, error) {
 	if r.closing.Load() {
 		return kv.Item{}, errLeaving
 	}
@@ -35,7 +35,7 @@ func (r *Ring) ownIn(ctx context.Context, c call, v *view, pref []int) (kv.Item,
 		if idx == 0 && r.syncing.Load() {
 			// Joined and not handed its keys yet: the previous owner decides.
 			if prev := r.prevOwner(c.key); prev != "" {
-				fc := c
+				fc := *c
 				fc.forced, fc.hops = true, c.hops+1
 				it, err := r.send(ctx, prev, fc)
 				if !isDown(err) || ctx.Err() != nil {
@@ -49,7 +49,7 @@ func (r *Ring) ownIn(ctx context.Context, c call, v *view, pref []int) (kv.Item,
 				if m == v.self {
 					continue
 				}
-				fc := c
+				fc := *c
 				fc.pos, fc.hops = j, 1
 				it, err := r.send(ctx, v.peers[m], fc)
 				if !isDown(err) || ctx.Err() != nil {
@@ -87,14 +87,14 @@ func (r *Ring) prevOwner(key string) string {
 // in for an unreachable primary first compares the copies of the owners
 // it can reach and repairs the stale ones. A write is stored here, then
 // on the other owners.
-func (r *Ring) decide(ctx context.Context, c call, primary bool) (kv.Item, error) {
+func (r *Ring) decide(ctx context.Context, c *call, primary bool) (kv.Item, error) {
 	if err := ctx.Err(); err != nil {
 		return kv.Item{}, err
 	}
 	if c.op == "get" {
 		if !primary && !c.forced {
 			r.repairKey(ctx, c.key)
-		} else if primary && r.o.replicas > 1 && r.o.readRepair > 0 && rand.Float64() < r.o.readRepair {
+		} else if primary && r.repairBelow > 0 && rand.Uint64() < r.repairBelow {
 			r.repairs.add(c.key)
 			r.wake()
 		}

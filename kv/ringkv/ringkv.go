@@ -82,6 +82,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -113,8 +114,10 @@ type Ring struct {
 	local  *local
 	client *http.Client
 	bulk   *http.Client // the client's transport, without its per-call timeout
-	owned  bool         // the client was made here
-	log    *slog.Logger
+	// repairBelow: a primary read repairs when a random uint64 is below it.
+	repairBelow uint64
+	owned       bool // the client was made here
+	log         *slog.Logger
 
 	// viewMu orders a primary's local writes before a change of view, so
 	// that the handoff after the change sees every write decided before it.
@@ -222,6 +225,12 @@ func New(self string, peers []string, opts ...Option) (*Ring, error) {
 		}
 		r.client = &http.Client{Timeout: 2 * time.Second, Transport: tr}
 		r.owned = true
+	}
+	if o.replicas > 1 && o.readRepair > 0 {
+		r.repairBelow = uint64(min(o.readRepair, 1) * (1 << 63) * 2)
+		if o.readRepair >= 1 {
+			r.repairBelow = math.MaxUint64
+		}
 	}
 	r.bulk = &http.Client{Transport: r.client.Transport, CheckRedirect: r.client.CheckRedirect, Jar: r.client.Jar}
 	r.local = newLocal(o.now, o.maxBytes, o.tombTTL)
