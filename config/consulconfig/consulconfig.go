@@ -23,7 +23,6 @@ package consulconfig
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/url"
 	"path"
 	"slices"
@@ -253,9 +252,8 @@ func open(_ context.Context, u *url.URL) (config.Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	transport := cleanTransport()
-	cfg.Transport = transport
-	client, err := api.NewClient(cfg)
+	cfg.Transport = nil // ClientConfig's default is shared; ours is closed by Close
+	client, closeIdle, err := consulx.NewClient(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -304,12 +302,6 @@ func open(_ context.Context, u *url.URL) (config.Source, error) {
 		return nil, err
 	}
 	s := New(client, strings.TrimPrefix(u.Path, "/"), opts...)
-	s.closeIdle = transport.CloseIdleConnections
+	s.closeIdle = closeIdle
 	return s, nil
-}
-
-func cleanTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 4
-	return t
 }

@@ -1,5 +1,5 @@
 // Package consulx is what the Consul adapters (config/consulconfig,
-// discovery/consuldiscovery) share: one reading of a consul:// URL's
+// discovery/consuldiscovery, sync/consulsync, monitor/consulmonitor) share: one reading of a consul:// URL's
 // connection parameters and one classification of Consul's errors, so
 // that the same URL means the same connection in every package.
 package consulx
@@ -16,6 +16,27 @@ import (
 
 	"github.com/hashicorp/consul/api"
 )
+
+// NewClient makes a Consul client on cfg. When cfg brings no HTTP client
+// or transport, the client gets a transport of its own, and closeIdle
+// frees that transport's connections: the adapter that opened the client
+// by URL calls it on Close, so that no connection (and no goroutine) is
+// left behind. With the caller's own client or transport, closeIdle does
+// nothing: those are the caller's to close.
+func NewClient(cfg *api.Config) (client *api.Client, closeIdle func(), err error) {
+	closeIdle = func() {}
+	if cfg.HttpClient == nil && cfg.Transport == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 4
+		cfg.Transport = t
+		closeIdle = t.CloseIdleConnections
+	}
+	client, err = api.NewClient(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return client, closeIdle, nil
+}
 
 // Params are the connection parameters ClientConfig reads.
 var Params = []string{"token", "datacenter", "dc", "tls", "ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify"}

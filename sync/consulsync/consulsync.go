@@ -63,11 +63,12 @@ func init() {
 		if err := consulx.Unknown(q); err != nil {
 			return nil, ossync.Wrap(ossync.ErrInvalid, err)
 		}
-		c, err := api.NewClient(cfg)
+		cfg.Transport = nil // ClientConfig's default is shared; ours is closed by Close
+		c, closeIdle, err := consulx.NewClient(cfg)
 		if err != nil {
 			return nil, ossync.Wrap(ossync.ErrInvalid, err)
 		}
-		return NewDriver(c), nil
+		return &driver{c: c, closeIdle: closeIdle}, nil
 	})
 }
 
@@ -80,7 +81,10 @@ func New(c *api.Client, opts ...ossync.Option) *ossync.Client {
 // NewDriver is the Driver behind New, for wrapping (ossync.InjectFaults).
 func NewDriver(c *api.Client) ossync.Driver { return &driver{c: c} }
 
-type driver struct{ c *api.Client }
+type driver struct {
+	c         *api.Client
+	closeIdle func() // the connections of a client opened by URL; nil for the caller's
+}
 
 func lockKey(name string) string { return "sync/" + name + "/lock" }
 
@@ -217,8 +221,14 @@ func (d *driver) Ping(ctx context.Context) error {
 	return mapErr(err)
 }
 
-// Close does nothing: the consul/api client holds no resources to free.
-func (d *driver) Close() error { return nil }
+// Close frees the connections of a client opened by URL; a client the
+// caller passed to New stays the caller's.
+func (d *driver) Close() error {
+	if d.closeIdle != nil {
+		d.closeIdle()
+	}
+	return nil
+}
 
 // As sets **api.Client.
 func (d *driver) As(i any) bool {

@@ -2,6 +2,7 @@ package consulsync_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -44,6 +45,9 @@ func TestConsul(t *testing.T) {
 func TestOpen(t *testing.T) {
 	addr := testenv.Consul(t)
 	ctx := context.Background()
+	// The client Open made is the Client's: Close leaves none of its
+	// connections' goroutines behind (checked after the deferred Close).
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	c, err := ossync.Open(ctx, "consul://"+addr, ossync.WithTTL(consulsync.MinTTL))
 	if err != nil {
 		t.Fatal(err)
@@ -61,5 +65,12 @@ func TestOpen(t *testing.T) {
 	}
 	if _, err := c.TryLock(ctx, "short-ttl", ossync.WithTTL(time.Second)); err == nil {
 		t.Fatal("a TTL under Consul's minimum was accepted")
+	}
+	l, err := c.TryLock(ctx, "open-"+strconv.FormatInt(time.Now().UnixNano(), 36))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Unlock(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
