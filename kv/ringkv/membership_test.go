@@ -139,9 +139,14 @@ func startLoad(t *testing.T, prefix string, stores []kv.Store, writers, keysPerW
 					// Not acknowledged: the key may hold either value now.
 					// Write again until one is, so the last is known.
 					l.fail(fmt.Errorf("set %s: %w", k, err))
-					for {
-						if err := stores[rng.IntN(len(stores))].Set(ctx, kv.Item{Key: k, Value: []byte(v)}); err == nil {
+					for try := 0; ; try++ {
+						err := stores[rng.IntN(len(stores))].Set(ctx, kv.Item{Key: k, Value: []byte(v)})
+						if err == nil {
 							break
+						}
+						if try == 1000 {
+							l.fail(fmt.Errorf("set %s: still failing after 1000 tries: %w", k, err))
+							return
 						}
 					}
 				}
