@@ -355,6 +355,8 @@ type cursor struct {
 	q   map[string][]event.Record // read, not handed out, per type in stream order
 	bad []error                   // entries that are not records, to report
 	wm  uint64                    // watermark: every record below this ms was read
+
+	looked time.Time // the latest look for new types and records to take over
 }
 
 func (c *cursor) Check(ctx context.Context) error { return c.health.Check(ctx) }
@@ -426,9 +428,18 @@ func (c *cursor) Next(ctx context.Context) (event.Record, error) {
 		if r, ok := c.pick(); ok {
 			return r, nil
 		}
-		err := c.discover(ctx, true)
-		if err == nil {
-			err = c.fill(ctx)
+		// On one server an idle subscription waits in block; it looks for
+		// new types and records to take over once per Options.Block, and
+		// one stream is read by block alone. A Cluster does all every poll.
+		_, standalone := c.d.c.(*redis.Client)
+		look := !standalone || time.Since(c.looked) >= c.d.o.Block
+		var err error
+		if look {
+			c.looked = time.Now()
+			err = c.discover(ctx, true)
+		}
+		if err == nil && (look || len(c.pos) > 1) {
+			err = c.fill(ctx, look)
 		}
 		c.health.Observe(err)
 		if err != nil {
@@ -443,7 +454,7 @@ func (c *cursor) Next(ctx context.Context) (event.Record, error) {
 		if c.queued() {
 			continue // held back by the watermark: the next read releases them
 		}
-		if _, standalone := c.d.c.(*redis.Client); standalone && len(c.pos) > 0 {
+		if standalone && len(c.pos) > 0 {
 			err := c.block(ctx)
 			c.health.Observe(err)
 			if err != nil {
@@ -538,7 +549,7 @@ func msOf(id string) uint64 { ms, _ := split(id); return ms }
 // fill reads every stream once. Records of different types are handed out
 // in id order: those of the last millisecond before the read began are
 // held back until the next read, when no earlier one can still appear.
-func (c *cursor) fill(ctx context.Context) error {
+func (c *cursor) fill(ctx context.Context, claim bool) error {
 	if len(c.pos) > 1 {
 		now, err := c.d.c.Time(ctx).Result()
 		if err != nil {
@@ -564,18 +575,20 @@ func (c *cursor) fill(ctx context.Context) error {
 				c.pos[t] = ms[len(ms)-1].ID
 			}
 		} else {
-			claimed, _, err := c.d.c.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: k, Group: c.o.Group,
-				MinIdle: c.d.o.Visibility, Start: "0-0", Count: 100, Consumer: c.consumer}).Result()
-			if err != nil && strings.HasPrefix(err.Error(), "NOGROUP") {
-				if err := c.regroup(ctx, k); err != nil {
-					return err
+			if claim {
+				claimed, _, err := c.d.c.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: k, Group: c.o.Group,
+					MinIdle: c.d.o.Visibility, Start: "0-0", Count: 100, Consumer: c.consumer}).Result()
+				if err != nil && strings.HasPrefix(err.Error(), "NOGROUP") {
+					if err := c.regroup(ctx, k); err != nil {
+						return err
+					}
+					continue
 				}
-				continue
+				if err != nil {
+					return mapErr(err)
+				}
+				ms = claimed
 			}
-			if err != nil {
-				return mapErr(err)
-			}
-			ms = claimed
 			if len(ms) == 0 {
 				res, err := c.d.c.XReadGroup(ctx, &redis.XReadGroupArgs{Group: c.o.Group, Consumer: c.consumer,
 					Streams: []string{k, ">"}, Count: 100, Block: -1}).Result()
