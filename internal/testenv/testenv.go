@@ -132,6 +132,10 @@ func list(v string) []string {
 // of the collector that Zipkin's query API reads back (Jaeger all-in-one).
 func OTLP(t testing.TB) (httpURL string) { return lookup(t, "TEST_OTLP_HTTP_URL") }
 
+// OTLPGRPC returns the host:port of the same collector's OTLP/gRPC
+// receiver.
+func OTLPGRPC(t testing.TB) (addr string) { return lookup(t, "TEST_OTLP_GRPC_ADDR") }
+
 // Chromium returns the path of the headless Chromium that browser tests
 // drive over the DevTools protocol.
 func Chromium(t testing.TB) string {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"os"
 	"testing"
 	"time"
 
@@ -21,24 +20,9 @@ import (
 	"github.com/microos/go-os/trace/tracetest"
 )
 
-// otlpGRPC is the collector's OTLP/gRPC receiver (scripts/backends sets
-// TEST_OTLP_GRPC_ADDR beside TEST_OTLP_HTTP_URL; testenv has no accessor
-// for it yet).
-func otlpGRPC(t *testing.T) string {
-	testenv.OTLP(t) // skips, or fails under CI, when the collector is absent
-	addr := os.Getenv("TEST_OTLP_GRPC_ADDR")
-	if addr == "" {
-		if testenv.CI() {
-			t.Fatal("TEST_OTLP_GRPC_ADDR is not set")
-		}
-		t.Skip("TEST_OTLP_GRPC_ADDR is not set: eval \"$(scripts/backends env)\"")
-	}
-	return addr
-}
-
 func TestGRPCConformance(t *testing.T) {
 	tracetest.Run(t, func(t *testing.T) tracetest.Backend {
-		p := testenv.NewProxy(t, otlpGRPC(t)) // a path the suite can cut
+		p := testenv.NewProxy(t, testenv.OTLPGRPC(t)) // a path the suite can cut
 		p.Start()
 		exp, err := otlptrace.NewGRPC(p.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
@@ -49,7 +33,7 @@ func TestGRPCConformance(t *testing.T) {
 }
 
 func TestGRPCOpen(t *testing.T) {
-	addr := otlpGRPC(t)
+	addr := testenv.OTLPGRPC(t)
 	tr, err := trace.Open(context.Background(), "otlp+grpc://"+addr+"?service=otlp-grpc-opened")
 	if err != nil {
 		t.Fatal(err)
