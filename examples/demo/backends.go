@@ -16,6 +16,7 @@ import (
 	_ "github.com/microos/go-os/metrics/statsdmetrics"     // statsd://
 	_ "github.com/microos/go-os/sync/consulsync"           // consul://
 	_ "github.com/microos/go-os/sync/redissync"            // redis://, redis+cluster://
+	_ "github.com/microos/go-os/trace/otlptrace"           // otlp+http://, otlp+grpc://
 	_ "github.com/microos/go-os/trace/zipkintrace"         // zipkin+http://
 )
 

@@ -53,6 +53,7 @@ import (
 	_ "github.com/microos/go-os/kv/rediskv"
 	_ "github.com/microos/go-os/metrics/statsdmetrics"
 	_ "github.com/microos/go-os/sync/redissync"
+	_ "github.com/microos/go-os/trace/otlptrace"
 	_ "github.com/microos/go-os/trace/zipkintrace"
 )
 
