@@ -27,6 +27,7 @@ type call struct {
 	pos     int  // the owner's place in the sender's preference list
 	hops    int  // how many owners forwarded it already
 	forced  bool // decide it, do not forward it (the joiner's previous owner)
+	skip    int  // exec: a member index not to try (a peer just found down), or -1
 }
 
 // downError is a peer that could not take a call (unreachable, leaving,
@@ -101,8 +102,8 @@ func (d *driver) GetMulti(ctx context.Context, keys []string, found func(int, kv
 		}
 		mu.Unlock()
 	}
-	one := func(i int) {
-		it, err := r.exec(ctx, call{op: "get", key: keys[i]})
+	one := func(i, skip int) {
+		it, err := r.execIn(ctx, v, call{op: "get", key: keys[i], skip: skip})
 		switch {
 		case err == nil:
 			mu.Lock()
@@ -118,7 +119,7 @@ func (d *driver) GetMulti(ctx context.Context, keys []string, found func(int, kv
 			defer wg.Done()
 			if m == v.self {
 				for _, i := range idx {
-					one(i)
+					one(i, -1)
 				}
 				return
 			}
@@ -135,8 +136,9 @@ func (d *driver) GetMulti(ctx context.Context, keys []string, found func(int, kv
 				})
 			}
 			if isDown(err) && ctx.Err() == nil {
+				// Their other owners, without asking the one down again.
 				for _, i := range idx {
-					one(i)
+					one(i, m)
 				}
 				return
 			}
@@ -156,11 +158,18 @@ func (d *driver) Ping(ctx context.Context) error { return d.r.Check(ctx) }
 
 // exec runs c on the first owner of its key that takes it, primary first.
 func (r *Ring) exec(ctx context.Context, c call) (kv.Item, error) {
-	v := r.view.Load()
+	c.skip = -1
+	return r.execIn(ctx, r.view.Load(), c)
+}
+
+func (r *Ring) execIn(ctx context.Context, v *view, c call) (kv.Item, error) {
 	var buf [4]int
 	pref := v.pref(c.key, buf[:0])
 	err := errNoOwners
 	for pos, m := range pref {
+		if m == c.skip {
+			continue
+		}
 		c.pos = pos
 		var it kv.Item
 		if m == v.self {

@@ -278,6 +278,17 @@ func TestOneInstanceDown(t *testing.T) {
 			if !tc.wantDown && down != 0 {
 				t.Fatalf("%d of 100 writes unavailable with a replica for every key", down)
 			}
+			if !tc.wantDown {
+				// GetMulti reads the dead instance's keys from their replicas.
+				var keys []string
+				for i := 0; i < 100; i++ {
+					keys = append(keys, "down-"+strconv.Itoa(i))
+				}
+				got, err := s.GetMulti(ctx, keys)
+				if err != nil || len(got) != 100 {
+					t.Fatalf("GetMulti with an instance down: %d of 100, %v", len(got), err)
+				}
+			}
 			if err := nodes[0].ring.Check(ctx); !errors.Is(err, kv.ErrUnavailable) {
 				t.Fatalf("Check with a peer down and keys under-replicated: %v", err)
 			}
