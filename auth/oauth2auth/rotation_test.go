@@ -37,6 +37,10 @@ type countingProxy struct {
 
 func newCountingProxy(t *testing.T) *countingProxy {
 	p := &countingProxy{}
+	// A transport of its own, whose connections to the provider end with
+	// the test (goleak).
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/jwks"):
@@ -45,6 +49,7 @@ func newCountingProxy(t *testing.T) *countingProxy {
 			p.introspect.Add(1)
 		}
 		rp := httputil.NewSingleHostReverseProxy(p.target.Load())
+		rp.Transport = tr
 		rp.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) }
 		rp.ServeHTTP(w, r)
 	}))
