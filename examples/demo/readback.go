@@ -2,11 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"time"
 
+	"github.com/microos/go-os/internal/jaegerquery"
 	"github.com/microos/go-os/metrics"
 	"github.com/microos/go-os/metrics/metricstest"
 	"github.com/microos/go-os/trace"
@@ -16,9 +15,9 @@ import (
 // (every span's parent is there, bar the caller's outside the system) and
 // has a server span of each service in want. Jaeger's form of a span is
 // mapped back to trace.SpanData as far as the timeline needs.
-func readTrace(ctx context.Context, c *http.Client, queryURL string, id trace.TraceID, want ...string) ([]trace.SpanData, error) {
+func readTrace(ctx context.Context, queryURL string, id trace.TraceID, want ...string) ([]trace.SpanData, error) {
 	for {
-		spans, err := fetchJaeger(ctx, c, queryURL, id)
+		spans, err := fetchJaeger(ctx, queryURL, id)
 		if err != nil {
 			return nil, err
 		}
@@ -56,76 +55,18 @@ func whole(spans []trace.SpanData, services []string) bool {
 	return orphans == 1
 }
 
-type jaegerTrace struct {
-	Data []struct {
-		Spans []struct {
-			TraceID       string `json:"traceID"`
-			SpanID        string `json:"spanID"`
-			OperationName string `json:"operationName"`
-			References    []struct {
-				RefType string `json:"refType"`
-				SpanID  string `json:"spanID"`
-			} `json:"references"`
-			StartTime int64 `json:"startTime"` // µs
-			Duration  int64 `json:"duration"`  // µs
-			Tags      []struct {
-				Key   string `json:"key"`
-				Value any    `json:"value"`
-			} `json:"tags"`
-			ProcessID string `json:"processID"`
-		} `json:"spans"`
-		Processes map[string]struct {
-			ServiceName string `json:"serviceName"`
-		} `json:"processes"`
-	} `json:"data"`
-}
-
-func fetchJaeger(ctx context.Context, c *http.Client, queryURL string, id trace.TraceID) ([]trace.SpanData, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, queryURL+"/api/traces/"+id.String(), nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
-		return nil, nil // not indexed yet
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", req.URL, resp.Status)
-	}
-	var jt jaegerTrace
-	if err := json.NewDecoder(resp.Body).Decode(&jt); err != nil {
-		return nil, err
-	}
-	kinds := map[string]trace.Kind{"server": trace.Server, "client": trace.Client, "producer": trace.Producer, "consumer": trace.Consumer}
-	var out []trace.SpanData
-	for _, t := range jt.Data {
-		for _, s := range t.Spans {
-			d := trace.SpanData{Name: s.OperationName, Service: t.Processes[s.ProcessID].ServiceName,
-				Start: time.UnixMicro(s.StartTime)}
-			d.End = d.Start.Add(time.Duration(s.Duration) * time.Microsecond)
-			d.TraceID, _ = trace.ParseTraceID(s.TraceID)
-			d.SpanID, _ = trace.ParseSpanID(s.SpanID)
-			for _, r := range s.References {
-				if r.RefType == "CHILD_OF" {
-					d.ParentID, _ = trace.ParseSpanID(r.SpanID)
-				}
+// fetchJaeger reads the trace's spans as the collector holds them;
+// zipkintrace sent the path under Zipkin's name, http.path.
+func fetchJaeger(ctx context.Context, queryURL string, id trace.TraceID) ([]trace.SpanData, error) {
+	spans, err := jaegerquery.Fetch(ctx, queryURL, id)
+	for i := range spans {
+		for j, tag := range spans[i].Tags {
+			if tag.Key == "http.path" {
+				spans[i].Tags[j].Key = trace.TagURLPath
 			}
-			for _, tag := range s.Tags {
-				switch v := fmt.Sprint(tag.Value); tag.Key {
-				case "span.kind":
-					d.Kind = kinds[v]
-				case "http.path": // Zipkin's name of the path
-					d.Tags = append(d.Tags, trace.Tag{Key: trace.TagURLPath, Value: v})
-				}
-			}
-			out = append(out, d)
 		}
 	}
-	return out, nil
+	return spans, err
 }
 
 // readMetrics returns each service's series: from its own Metrics when the

@@ -306,10 +306,8 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 	if sys.spans != nil {
 		spans = sys.spans.Trace(id)
 	} else { // read back what reached the collector
-		queries := &http.Transport{}
-		defer queries.CloseIdleConnections()
 		rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		spans, err = readTrace(rctx, &http.Client{Transport: queries}, o.urls.traceQuery, id, "gateway", "greeter", "counter")
+		spans, err = readTrace(rctx, o.urls.traceQuery, id, "gateway", "greeter", "counter")
 		cancel()
 		if err != nil {
 			return err

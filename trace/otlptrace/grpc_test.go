@@ -13,9 +13,9 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"github.com/microos/go-os/internal/jaegerquery"
 	"github.com/microos/go-os/internal/testenv"
 	"github.com/microos/go-os/trace"
-	"github.com/microos/go-os/trace/internal/jaegerquery"
 	"github.com/microos/go-os/trace/otlptrace"
 	"github.com/microos/go-os/trace/tracetest"
 )

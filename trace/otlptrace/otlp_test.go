@@ -19,9 +19,9 @@ import (
 
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 
+	"github.com/microos/go-os/internal/jaegerquery"
 	"github.com/microos/go-os/internal/testenv"
 	"github.com/microos/go-os/trace"
-	"github.com/microos/go-os/trace/internal/jaegerquery"
 	"github.com/microos/go-os/trace/otlptrace"
 	"github.com/microos/go-os/trace/tracetest"
 )

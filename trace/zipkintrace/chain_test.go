@@ -10,10 +10,10 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/microos/go-os/internal/jaegerquery"
 	"github.com/microos/go-os/internal/testenv"
 	"github.com/microos/go-os/trace"
 	"github.com/microos/go-os/trace/internal/echogrpc"
-	"github.com/microos/go-os/trace/internal/jaegerquery"
 	"github.com/microos/go-os/trace/tracegrpc"
 	"github.com/microos/go-os/trace/zipkintrace"
 )

@@ -11,9 +11,9 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/microos/go-os/internal/jaegerquery"
 	"github.com/microos/go-os/internal/testenv"
 	"github.com/microos/go-os/trace"
-	"github.com/microos/go-os/trace/internal/jaegerquery"
 	"github.com/microos/go-os/trace/tracetest"
 	"github.com/microos/go-os/trace/zipkintrace"
 )
