@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/microos/go-os/internal/health"
 	"github.com/microos/go-os/kv"
 )
 
@@ -166,7 +167,22 @@ func (r *Ring) execIn(ctx context.Context, v *view, c call) (kv.Item, error) {
 	var buf [4]int
 	pref := v.pref(c.key, buf[:0])
 	err := errNoOwners
-	for pos, m := range pref {
+	// An owner that just failed is tried last, so that a hung peer costs
+	// one timeout, not one per call; its place in the list still says
+	// who decides.
+	order := [4]int{0, 1, 2, 3}
+	tries := order[:min(len(pref), 4)]
+	if len(pref) > 4 {
+		tries = make([]int, len(pref))
+		for i := range tries {
+			tries[i] = i
+		}
+	}
+	if len(pref) > 1 && pref[0] != v.self && r.suspect(v.peers[pref[0]]) {
+		tries = append(tries[1:len(tries):len(tries)], 0)
+	}
+	for _, pos := range tries {
+		m := pref[pos]
 		if m == c.skip {
 			continue
 		}
@@ -182,6 +198,22 @@ func (r *Ring) execIn(ctx context.Context, v *view, c call) (kv.Item, error) {
 		}
 	}
 	return kv.Item{}, err
+}
+
+// suspectFor is how long after a failed call a peer is tried last.
+const suspectFor = 500 * time.Millisecond
+
+// suspect reports whether the latest call to peer failed less than
+// suspectFor ago.
+func (r *Ring) suspect(peer string) bool {
+	r.healthMu.Lock()
+	t := r.health[peer]
+	r.healthMu.Unlock()
+	if t == nil {
+		return false
+	}
+	var he *health.Error
+	return errors.As(t.Check(context.Background(), kv.ErrUnavailable), &he) && he.Age < suspectFor
 }
 
 // send runs c on peer.

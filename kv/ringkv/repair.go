@@ -87,6 +87,10 @@ func (r *Ring) repairKey(ctx context.Context, key string) bool {
 		if m == v.self {
 			continue
 		}
+		if r.suspect(v.peers[m]) {
+			ok = false // just failed: not worth a timeout per read
+			continue
+		}
 		rec, found, err := r.peekPeer(ctx, v.peers[m], key)
 		if err != nil {
 			ok = false

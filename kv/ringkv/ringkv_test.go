@@ -35,6 +35,10 @@ type node struct {
 	// gate, when set, holds the copies sent to the instance until closed.
 	gate atomic.Pointer[chan struct{}]
 	h2   atomic.Int64 // calls that came over HTTP/2
+	// hang, when set, makes the instance accept calls and never answer
+	// (until the caller gives up); hung counts them.
+	hang atomic.Bool
+	hung atomic.Int64
 }
 
 func newNode(t testing.TB) *node {
@@ -47,6 +51,11 @@ func newNode(t testing.TB) *node {
 		h := n.h.Load()
 		if h == nil || n.off.Load() {
 			http.Error(w, "not serving", http.StatusServiceUnavailable)
+			return
+		}
+		if n.hang.Load() {
+			n.hung.Add(1)
+			<-r.Context().Done()
 			return
 		}
 		if g := n.gate.Load(); g != nil && strings.HasSuffix(r.URL.Path, "/replicate") {
@@ -316,6 +325,35 @@ func TestCheck(t *testing.T) {
 	}
 	if err := nodes[0].ring.Close(); err != nil {
 		t.Fatalf("a second Close: %v", err)
+	}
+}
+
+// A hung owner costs one timeout, not one per call: after a call to it
+// fails, the next owner is tried first for a while.
+func TestHungOwnerIsTriedLast(t *testing.T) {
+	ctx := context.Background()
+	client := &http.Client{Timeout: 200 * time.Millisecond, Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	nodes := cluster(t, 2, ringkv.WithHTTPClient(client))
+	s := nodes[0].ring.Store()
+	defer s.Close()
+	var keys []string
+	for i := 0; len(keys) < 20; i++ {
+		k := "hung-" + strconv.Itoa(i)
+		if err := s.Set(ctx, kv.Item{Key: k, Value: []byte("v")}); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k)
+	}
+	nodes[1].hang.Store(true)
+	defer nodes[1].hang.Store(false)
+	for _, k := range keys {
+		if _, err := s.Get(ctx, k); err != nil {
+			t.Fatalf("Get(%s) with one owner hung: %v", k, err)
+		}
+	}
+	if n := nodes[1].hung.Load(); n > 2 {
+		t.Fatalf("%d of 20 Gets waited on the hung owner", n)
 	}
 }
 
