@@ -18,13 +18,16 @@ func encode(r event.Record) ([]any, error) {
 	b := make([]byte, 0, 128+len(r.Type)+len(r.RootID)+len(r.ParentID))
 	b = append(b, `{"t":`...)
 	b = appendString(b, r.Type)
-	b = append(b, `,"o":{"Service":`...)
-	b = appendString(b, r.Origin.Service)
-	b = append(b, `,"Version":`...)
-	b = appendString(b, r.Origin.Version)
-	b = append(b, `,"Instance":`...)
-	b = appendString(b, r.Origin.Instance)
-	b = append(b, `},"ts":"`...)
+	if r.Origin != (event.Origin{}) { // a Bus without WithService: no bytes for nothing
+		b = append(b, `,"o":{"Service":`...)
+		b = appendString(b, r.Origin.Service)
+		b = append(b, `,"Version":`...)
+		b = appendString(b, r.Origin.Version)
+		b = append(b, `,"Instance":`...)
+		b = appendString(b, r.Origin.Instance)
+		b = append(b, '}')
+	}
+	b = append(b, `,"ts":"`...)
 	b = r.Timestamp.AppendFormat(b, time.RFC3339Nano)
 	b = append(b, '"')
 	if r.RootID != "" {
@@ -50,6 +53,9 @@ func encode(r event.Record) ([]any, error) {
 		b = append(b, '}')
 	}
 	b = append(b, '}')
+	if len(r.Data) == 0 {
+		return []any{"r", b}, nil
+	}
 	return []any{"r", b, "d", r.Data}, nil
 }
 

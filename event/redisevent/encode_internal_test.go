@@ -43,6 +43,15 @@ func TestEncodeDecodes(t *testing.T) {
 			t.Fatalf("%q: decoded %+v, want %+v", s, got, want)
 		}
 	}
+	bare := event.Record{ID: "7-0", Type: "t", Timestamp: time.Unix(1, 0).UTC()}
+	fields, err := encode(bare)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := decode(redis.XMessage{ID: "7-0", Values: map[string]any{"r": string(fields[1].([]byte))}}, "t"); err != nil ||
+		got.Origin != (event.Origin{}) || !got.Timestamp.Equal(bare.Timestamp) || got.Data != nil {
+		t.Fatalf("a record without origin or data: %s decoded to %+v, %v", fields[1], got, err)
+	}
 	if _, err := encode(event.Record{Type: "t", Timestamp: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}); err == nil {
 		t.Fatal("year 10000 encoded")
 	}
