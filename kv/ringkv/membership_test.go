@@ -7,15 +7,18 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/microos/go-os/discovery"
+	"github.com/microos/go-os/internal/testenv"
 	"github.com/microos/go-os/kv"
 	"github.com/microos/go-os/kv/ringkv"
 )
@@ -500,4 +503,74 @@ func TestRestartAtTheSameAddress(t *testing.T) {
 	if got := nodes[2].ring.Stats().Keys; got < keys/3 {
 		t.Fatalf("the restarted instance holds %d keys: it was not handed its share", got)
 	}
+}
+
+// One of five instances, a child process, is killed with SIGKILL during a
+// write load with N=2: every acknowledged key still reads back with its
+// last acknowledged value, before and after the ring drops it.
+func TestSIGKILLUnderLoad(t *testing.T) {
+	nodes := make([]*node, 4)
+	var urls []string
+	for i := range nodes {
+		nodes[i] = newNode(t)
+		urls = append(urls, nodes[i].url)
+	}
+	addr := testenv.FreePort(t)
+	childURL := "http://" + addr + "/_kv"
+	all := append(slices.Clone(urls), childURL)
+	child := startChild(t, addr, all)
+	for _, n := range nodes {
+		n.join(t, all)
+	}
+	waitFor(t, "the child instance to serve", func() bool {
+		resp, err := http.Post(childURL+"/peek?k=x", "", nil)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusNotFound
+	})
+	settle(t, nodes...)
+	stores := storesOf(t, nodes)
+	l := startLoad(t, "sigkill", stores, 4, 100)
+	reads := func(n int) func() bool {
+		return func() bool { l.mu.Lock(); defer l.mu.Unlock(); return l.reads > n }
+	}
+	waitFor(t, "some load", reads(150))
+	l.mu.Lock()
+	var written []string
+	for k := range l.acked {
+		written = append(written, k)
+	}
+	l.mu.Unlock()
+	held := 0
+	for _, k := range written {
+		if _, ok := peek(t, &node{url: childURL}, k); ok {
+			held++
+		}
+	}
+	t.Logf("the child holds %d of the %d keys written so far when it is killed", held, len(written))
+	if held == 0 {
+		t.Fatal("the child holds no key: killing it would test nothing")
+	}
+	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	child.Wait()
+	waitFor(t, "load with the child dead", reads(300))
+	for _, n := range nodes {
+		if err := n.ring.SetPeers(urls...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	settle(t, nodes...)
+	waitFor(t, "load after the ring dropped it", reads(450))
+	l.end(t, stores, true)
+	waitFor(t, "two copies of every key", func() bool {
+		total := 0
+		for _, n := range nodes {
+			total += n.ring.Stats().Keys
+		}
+		return total == 2*len(l.acked)
+	})
 }

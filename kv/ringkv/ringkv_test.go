@@ -22,7 +22,10 @@ import (
 	"github.com/microos/go-os/kv/ringkv"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	runChildIfAsked() // a child instance for the SIGKILL test
+	goleak.VerifyTestMain(m)
+}
 
 // node is one instance: a ring membership with its handler on a loopback
 // HTTP server of its own.
