@@ -8,7 +8,9 @@
 //   - authorization_code + refresh tokens, with login and consent approved
 //     headlessly (GET the authorization URL with prompt=consent and
 //     scope=openid offline_access, follow redirects, read `code`).
-// Started by scripts/backends with OIDC_PROVIDER_DIR, OAUTH2_ISSUER, OAUTH2_PORT.
+// Started by scripts/backends with OIDC_PROVIDER_DIR, OAUTH2_ISSUER, OAUTH2_PORT;
+// OAUTH2_KID names the signing key (default go-os-test-1: a restart with the
+// same kid and a new key, or a new kid, is how the tests rotate keys).
 import { createServer } from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -26,7 +28,7 @@ const port = Number(process.env.OAUTH2_PORT);
 const redirect = `${issuer}/callback`;
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'go-os-test-1', use: 'sig', alg: 'RS256' };
+const jwk = { ...privateKey.export({ format: 'jwk' }), kid: process.env.OAUTH2_KID || 'go-os-test-1', use: 'sig', alg: 'RS256' };
 
 const provider = new Provider(issuer, {
   clients: [

@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -77,42 +76,13 @@ func (p *OAuth2Proc) Start(kid string) {
 	if p.cmd != nil {
 		p.t.Fatalf("testenv: oauth2 provider already running")
 	}
-	args := []string{}
-	if kid != "" {
-		// A loader hook hands node the shared script with its kid
-		// replaced, so that the provider under test stays the one
-		// scripts/backends runs.
-		dir := p.t.TempDir()
-		hooks := filepath.Join(dir, "hooks.mjs")
-		reg := filepath.Join(dir, "register.mjs")
-		const literal = "'go-os-test-1'"
-		src := fmt.Sprintf(`export async function load(url, context, next) {
-  const r = await next(url, context);
-  if (url.endsWith('/oauth2-server.mjs')) {
-    const s = String(r.source);
-    if (!s.includes(%[1]q)) throw new Error('testenv: the kid literal ' + %[1]q + ' is gone from oauth2-server.mjs');
-    r.source = s.replace(%[1]q, %[2]q);
-  }
-  return r;
-}
-`, literal, "'"+strings.ReplaceAll(kid, "'", "")+"'")
-		if err := os.WriteFile(hooks, []byte(src), 0o600); err != nil {
-			p.t.Fatal(err)
-		}
-		if err := os.WriteFile(reg, []byte(`import { register } from 'node:module';
-import { pathToFileURL } from 'node:url';
-register(pathToFileURL(`+fmt.Sprintf("%q", hooks)+`));
-`), 0o600); err != nil {
-			p.t.Fatal(err)
-		}
-		args = append(args, "--import", reg)
-		p.Kid = kid
-	} else {
-		p.Kid = "go-os-test-1"
+	p.Kid = kid
+	if p.Kid == "" {
+		p.Kid = "go-os-test-1" // the script's own
 	}
 	_, port, _ := strings.Cut(p.Addr, ":")
-	cmd := exec.Command(p.node, append(args, p.script)...)
-	cmd.Env = append(os.Environ(), "OIDC_PROVIDER_DIR="+p.dir, "OAUTH2_ISSUER="+p.Issuer, "OAUTH2_PORT="+port)
+	cmd := exec.Command(p.node, p.script)
+	cmd.Env = append(os.Environ(), "OIDC_PROVIDER_DIR="+p.dir, "OAUTH2_ISSUER="+p.Issuer, "OAUTH2_PORT="+port, "OAUTH2_KID="+p.Kid)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
