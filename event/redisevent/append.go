@@ -21,15 +21,23 @@ func (d *driver) Append(ctx context.Context, recs []event.Record) ([]string, err
 	entries := make([]streams.Entry, len(recs))
 	var index []string
 	now := time.Now()
+	// One buffer for every header and one slice for every entry's fields:
+	// two allocations per batch, not per record. A header stays valid when
+	// buf grows: it keeps the array it was written to.
+	buf := make([]byte, 0, 160*len(recs))
+	vals := make([]any, 0, 4*len(recs))
 	for i, r := range recs {
 		if r.Timestamp.IsZero() {
 			r.Timestamp = now
 		}
-		v, err := encode(r)
-		if err != nil {
+		start := len(buf)
+		var err error
+		if buf, err = appendHeader(buf, r); err != nil {
 			return nil, fmt.Errorf("%w: %w", event.ErrInvalid, err)
 		}
-		entries[i] = streams.Entry{Stream: d.key(r.Type), Values: v}
+		first := len(vals)
+		vals = appendFields(vals, buf[start:len(buf):len(buf)], r.Data)
+		entries[i] = streams.Entry{Stream: d.key(r.Type), Values: vals[first:len(vals):len(vals)]}
 		if t, ok := d.known.Load(r.Type); (!ok || now.Sub(t.(time.Time)) > indexEvery) && !contains(index, r.Type) {
 			index = append(index, r.Type)
 		}

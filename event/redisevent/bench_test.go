@@ -39,4 +39,30 @@ func BenchmarkPublish(b *testing.B) {
 		}
 	})
 	b.Cleanup(func() { c.Del(ctx, o.Prefix+"{raw}", o.Prefix+"{bench}", o.Prefix+"types") })
+	batch := make([]event.Record, 100)
+	for i := range batch {
+		batch[i] = event.Record{Type: "batch", Data: data}
+	}
+	b.Run("PublishBatch100", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := bus.PublishBatch(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("RawXAdd100", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+				for range 100 {
+					p.XAdd(ctx, &redis.XAddArgs{Stream: o.Prefix + "{rawbatch}", MaxLen: 10000, Approx: true, Values: []any{"r", data}})
+				}
+				return nil
+			}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Cleanup(func() { c.Del(ctx, o.Prefix+"{rawbatch}", o.Prefix+"{batch}") })
 }

@@ -12,10 +12,27 @@ import (
 // cost as much as the XADD's own client work), and "d", the data as is
 // (no base64 inflating it by a third).
 func encode(r event.Record) ([]any, error) {
+	hdr, err := appendHeader(nil, r)
+	if err != nil {
+		return nil, err
+	}
+	return appendFields(nil, hdr, r.Data), nil
+}
+
+// appendFields appends an entry's field/value pairs to vals.
+func appendFields(vals []any, hdr, data []byte) []any {
+	vals = append(vals, "r", hdr)
+	if len(data) > 0 {
+		vals = append(vals, "d", data)
+	}
+	return vals
+}
+
+// appendHeader appends r's JSON header to b.
+func appendHeader(b []byte, r event.Record) ([]byte, error) {
 	if y := r.Timestamp.Year(); y < 0 || y > 9999 {
 		return nil, &yearError{r.Timestamp}
 	}
-	b := make([]byte, 0, 128+len(r.Type)+len(r.RootID)+len(r.ParentID))
 	b = append(b, `{"t":`...)
 	b = appendString(b, r.Type)
 	if r.Origin != (event.Origin{}) { // a Bus without WithService: no bytes for nothing
@@ -52,11 +69,7 @@ func encode(r event.Record) ([]any, error) {
 		}
 		b = append(b, '}')
 	}
-	b = append(b, '}')
-	if len(r.Data) == 0 {
-		return []any{"r", b}, nil
-	}
-	return []any{"r", b, "d", r.Data}, nil
+	return append(b, '}'), nil
 }
 
 type yearError struct{ t time.Time }
