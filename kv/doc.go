@@ -25,8 +25,9 @@
 //   - kv/memcachekv (memcache://): gomemcache over several servers with
 //     ketama consistent hashing.
 //   - kv/ringkv: no server at all: the instances of a service pool their
-//     memory, each owning the keys a ketama ring gives it and asking the
-//     owner over HTTP for the rest.
+//     memory into one store, N copies of each key (default 2) on a ring of
+//     virtual nodes, members from discovery, keys handed off on a join or
+//     a leave, memory bounded by an LRU.
 //
 // A backend implements Driver; New puts the portable Store in front of it,
 // so that key validation (ValidateKey), namespacing (WithNamespace),
