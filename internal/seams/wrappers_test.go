@@ -15,8 +15,10 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/microos/go-os/auth"
+	"github.com/microos/go-os/auth/authgrpc"
 	"github.com/microos/go-os/config"
 	"github.com/microos/go-os/config/configgrpc"
 	"github.com/microos/go-os/log"
@@ -160,13 +162,24 @@ func TestHTTPEveryWrapperOrderRecordsTheSame(t *testing.T) {
 // Every order of the go-os gRPC server interceptors gives the same
 // method to metrics, the span and the access line.
 func TestGRPCEveryInterceptorOrderRecordsTheSame(t *testing.T) {
+	issuer := auth.NewMemoryIssuer()
+	defer issuer.Close()
+	verifier := auth.NewJWTVerifier(issuer.URL())
+	defer verifier.Close()
+	const method = "grpc.health.v1.Health/Check"
+	policy, err := auth.NewPolicy(auth.PolicyConfig{Rules: []auth.Rule{{Method: "/" + method, Scopes: []string{"health.read"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := issuer.Mint(auth.Token{Subject: "svc-gateway", Scopes: []string{"health.read"}})
+	callCtx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+token)
 	cfg, err := config.New(context.Background(), []config.Source{config.NewMemory(map[string]any{"greeting": "hi"})})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cfg.Close()
 	var first observed
-	for i, order := range permutations([]string{"trace", "metrics", "log", "config"}) {
+	for i, order := range permutations([]string{"trace", "metrics", "log", "auth", "config"}) {
 		name := strings.Join(order, "→")
 		m := metrics.NewMemory()
 		tr, rec := trace.NewMemory(trace.WithSampler(trace.Always()))
@@ -179,6 +192,7 @@ func TestGRPCEveryInterceptorOrderRecordsTheSame(t *testing.T) {
 			"trace":   tracegrpc.UnaryServerInterceptor(tr),
 			"metrics": metricsgrpc.UnaryServerInterceptor(m),
 			"log":     loggrpc.UnaryServerInterceptor(logger.Slog()),
+			"auth":    authgrpc.UnaryServerInterceptor(verifier, policy),
 			"config":  configgrpc.UnaryServerInterceptor(cfg),
 		}
 		var chain []grpc.UnaryServerInterceptor
@@ -197,7 +211,7 @@ func TestGRPCEveryInterceptorOrderRecordsTheSame(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{})
+		_, err = healthpb.NewHealthClient(conn).Check(callCtx, &healthpb.HealthCheckRequest{})
 		conn.Close()
 		srv.GracefulStop()
 		<-served
@@ -210,7 +224,6 @@ func TestGRPCEveryInterceptorOrderRecordsTheSame(t *testing.T) {
 		m.Close()
 		if i == 0 {
 			first = got
-			const method = "grpc.health.v1.Health/Check"
 			if !strings.Contains(strings.Join(got.counters, " "), method) || len(got.spans) != 1 || !strings.Contains(got.spans[0], method) ||
 				!got.traced {
 				t.Fatalf("%s: recorded\n%v\nwant the method %q in a counter and the span, and trace ids in the log", name, got, method)
