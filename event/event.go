@@ -187,6 +187,7 @@ func (b *Bus) PublishBatch(ctx context.Context, recs []Record) ([]string, error)
 		return nil, err
 	}
 	parent, inHandler := FromContext(ctx)
+	traced := b.tracer != nil || trace.SpanContextFromContext(ctx).IsValid() // once per batch, not per record
 	out := make([]Record, len(recs))
 	for i, r := range recs {
 		if r.Type == "" || !utf8.ValidString(r.Type) {
@@ -199,8 +200,10 @@ func (b *Bus) PublishBatch(ctx context.Context, recs []Record) ([]string, error)
 			r.ParentID = parent.ID
 			r.RootID = parent.RootID
 		}
-		if span := b.producerSpan(ctx, &r); span != nil {
-			defer span.End()
+		if traced {
+			if span := b.producerSpan(ctx, &r); span != nil {
+				defer span.End()
+			}
 		}
 		out[i] = r
 	}

@@ -26,6 +26,7 @@ func (d *driver) Append(ctx context.Context, recs []event.Record) ([]string, err
 	// buf grows: it keeps the array it was written to.
 	buf := make([]byte, 0, 160*len(recs))
 	vals := make([]any, 0, 4*len(recs))
+	key := ""
 	for i, r := range recs {
 		if r.Timestamp.IsZero() {
 			r.Timestamp = now
@@ -37,7 +38,10 @@ func (d *driver) Append(ctx context.Context, recs []event.Record) ([]string, err
 		}
 		first := len(vals)
 		vals = appendFields(vals, buf[start:len(buf):len(buf)], r.Data)
-		entries[i] = streams.Entry{Stream: d.key(r.Type), Values: vals[first:len(vals):len(vals)]}
+		if i == 0 || r.Type != recs[i-1].Type {
+			key = d.key(r.Type)
+		}
+		entries[i] = streams.Entry{Stream: key, Values: vals[first:len(vals):len(vals)]}
 		if t, ok := d.known.Load(r.Type); (!ok || now.Sub(t.(time.Time)) > indexEvery) && !contains(index, r.Type) {
 			index = append(index, r.Type)
 		}
