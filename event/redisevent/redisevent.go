@@ -668,8 +668,10 @@ func (d *driver) DeadLetter(ctx context.Context, dl event.DeadLetter) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", event.ErrInvalid, err)
 	}
-	return mapErr(d.c.XAdd(ctx, &redis.XAddArgs{Stream: d.deadKey(),
-		Values: append(v, "id", dl.Record.ID, "group", dl.Group, "err", dl.Err)}).Err())
+	// The dead letters are kept whatever the records' retention: through a writer without one.
+	dead := streams.Writer{Client: d.c}
+	_, _, err = dead.Add(ctx, []streams.Entry{{Stream: d.deadKey(), Values: append(v, "id", dl.Record.ID, "group", dl.Group, "err", dl.Err)}}, nil)
+	return mapErr(err)
 }
 
 func (d *driver) deadAll(ctx context.Context) ([]redis.XMessage, error) {
