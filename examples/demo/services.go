@@ -94,3 +94,41 @@ func campaign(ctx context.Context, locks *ossync.Client, election, instance stri
 		}
 	}
 }
+
+// helloHandler is the gateway's API: it greets through the greeter and
+// counts through a counter instance, both reached by name through the
+// router inside c.
+func helloHandler(c *http.Client, ns string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		hello, err := get(r.Context(), c, "http://"+ns+"greeter/greet/"+r.PathValue("name"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		count, err := get(r.Context(), c, "http://"+ns+"counter/count/"+r.PathValue("name"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		var n int
+		var by string
+		fmt.Sscan(count, &n, &by)
+		fmt.Fprintf(w, "%s (visit %d, counted by %s)", hello, n, by)
+	}
+}
+
+// consumeGreetings is the counter group's consumer of the greeter's
+// events: for each one it records that it counted, in the same flow (the
+// record's root id), and offers the greeting to seen without blocking.
+func consumeGreetings(ctx context.Context, bus *event.Bus, sent, counted string, seen chan<- event.Record) (*event.Subscription, error) {
+	return bus.Subscribe(ctx, func(ctx context.Context, r event.Record) error {
+		if _, err := bus.Publish(ctx, event.Record{Type: counted, Data: r.Data}); err != nil {
+			return err
+		}
+		select {
+		case seen <- r:
+		default:
+		}
+		return nil
+	}, event.SubscribeOptions{Types: []string{sent}, Group: "counter"})
+}

@@ -7,11 +7,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/microos/go-os/auth"
 	"github.com/microos/go-os/config"
 	"github.com/microos/go-os/discovery"
+	"github.com/microos/go-os/event"
 	"github.com/microos/go-os/kv"
 	"github.com/microos/go-os/log"
 	"github.com/microos/go-os/metrics"
@@ -36,6 +38,71 @@ type system struct {
 	logOut     io.Writer          // where every service's JSON log lines go
 	verify     auth.Verifier      // every server checks bearer tokens against the issuer
 	policy     *auth.Policy       // and authorizes the call with one policy
+	authn      *authSetup         // the tokens the gateway (and the intruder) call with
+	bus        *event.Bus         // the greeter publishes, the counter consumes
+	listen     string             // where the gateway listens (default 127.0.0.1:0)
+	closers    []func() error     // what openSystem opened, in order
+}
+
+// openSystem opens what the services of one process share, each backend
+// by its URL: discovery (and the gateway's cache and router over it), the
+// counter's store (none with ringkv), leader election, the event bus, the
+// auth setup and policy. close releases it all, last opened first.
+func openSystem(ctx context.Context, o options, ns string, cfg *config.Config, logOut io.Writer, ringSecret string) (_ *system, err error) {
+	s := &system{urls: o.urls, ns: ns, cfg: cfg, logOut: logOut, ringSecret: ringSecret}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	if s.reg, err = discovery.Open(ctx, o.urls.discovery); err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, s.reg.Close)
+	s.cache = discovery.NewCache(s.reg)
+	// One failure ejects a node: a refused connection is not a slow node.
+	s.rt = router.New(s.cache, router.WithStrategy(router.RoundRobin()),
+		router.WithRetryPolicy(router.Retry{Attempts: 3, Backoff: time.Millisecond}),
+		router.WithEjection(router.Ejection{ConsecutiveFailures: 1, BaseTime: time.Minute}))
+	s.closers = append(s.closers, s.cache.Close, s.rt.Close)
+	if o.urls.kv != "ringkv" {
+		if s.store, err = kv.Open(ctx, o.urls.kv, kv.WithNamespace(ns)); err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, s.store.Close)
+	}
+	if s.locks, err = ossync.Open(ctx, o.urls.sync); err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, s.locks.Close)
+	// auth: services get tokens by client credentials and every server
+	// enforces one policy: the gateway may greet and count, nobody else
+	// may call anything.
+	if s.authn, err = openAuth(ctx, o.auth); err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, s.authn.close)
+	s.verify = s.authn.verify
+	if s.policy, err = auth.NewPolicy(auth.PolicyConfig{Rules: []auth.Rule{
+		{Service: "greeter", Scopes: []string{s.authn.greet}},
+		{Service: "counter", Scopes: []string{s.authn.count}},
+	}, Default: "deny"}); err != nil {
+		return nil, err
+	}
+	if strings.HasPrefix(o.urls.event, "mem:") {
+		s.bus = event.NewMemory(event.WithService("greeter", "v1.0.0", "greeter-1"))
+	} else if s.bus, err = event.Open(ctx, o.urls.event); err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, s.bus.Close)
+	return s, nil
+}
+
+func (s *system) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+	s.closers = nil
 }
 
 // service is one instance: its own tracer, metrics and logger tagged
@@ -71,7 +138,11 @@ func (s *system) start(ctx context.Context, name, instance string, mux *http.Ser
 	if svc.met, err = metrics.Open(ctx, s.urls.metrics, metrics.WithService(name, version, id)); err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := "127.0.0.1:0"
+	if name == "gateway" && s.listen != "" {
+		addr = s.listen
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}

@@ -23,7 +23,6 @@ import (
 	"github.com/microos/go-os/config"
 	"github.com/microos/go-os/discovery"
 	"github.com/microos/go-os/event"
-	"github.com/microos/go-os/kv"
 	"github.com/microos/go-os/kv/ringkv"
 	"github.com/microos/go-os/metrics"
 	"github.com/microos/go-os/monitor"
@@ -96,78 +95,25 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 		return err
 	}
 	defer cfg.Close()
-	reg, err := discovery.Open(ctx, o.urls.discovery)
-	if err != nil {
-		return err
-	}
-	defer reg.Close()
-	cache := discovery.NewCache(reg)
-	defer cache.Close()
-	// One failure ejects a node: a refused connection is not a slow node.
-	rt := router.New(cache, router.WithStrategy(router.RoundRobin()),
-		router.WithRetryPolicy(router.Retry{Attempts: 3, Backoff: time.Millisecond}),
-		router.WithEjection(router.Ejection{ConsecutiveFailures: 1, BaseTime: time.Minute}))
-	defer rt.Close()
-	var store kv.Store // nil with ringkv: the counter instances hold the state
-	if o.urls.kv != "ringkv" {
-		if store, err = kv.Open(ctx, o.urls.kv, kv.WithNamespace(ns)); err != nil {
-			return err
-		}
-		defer store.Close()
-	}
-	locks, err := ossync.Open(ctx, o.urls.sync)
-	if err != nil {
-		return err
-	}
-	defer locks.Close()
 	var logOut io.Writer = logs
 	if o.logs != nil {
 		logOut = io.MultiWriter(logs, o.logs)
 	}
-	// auth: services get tokens by client credentials and every server
-	// enforces one policy: the gateway may greet and count, nobody else
-	// may call anything.
-	authn, err := openAuth(ctx, o.auth)
+	sys, err := openSystem(ctx, o, ns, cfg, logOut, newTraceID())
 	if err != nil {
 		return err
 	}
-	defer authn.close()
-	policy, err := auth.NewPolicy(auth.PolicyConfig{Rules: []auth.Rule{
-		{Service: "greeter", Scopes: []string{authn.greet}},
-		{Service: "counter", Scopes: []string{authn.count}},
-	}, Default: "deny"})
-	if err != nil {
-		return err
-	}
-
+	defer sys.close()
+	store, cache, rt, locks, bus, authn := sys.store, sys.cache, sys.rt, sys.locks, sys.bus, sys.authn
 	// event: the greeter publishes a record per greeting; the counter group
 	// consumes it and records that it counted, in the same flow (root id).
 	sent, counted := ns+"greeting.sent", ns+"greeting.counted"
-	var bus *event.Bus
-	if strings.HasPrefix(o.urls.event, "mem:") {
-		bus = event.NewMemory(event.WithService("greeter", "v1.0.0", "greeter-1"))
-	} else if bus, err = event.Open(ctx, o.urls.event); err != nil {
-		return err
-	}
-	defer bus.Close()
 	consumed := make(chan event.Record, 100)
-	sub, err := bus.Subscribe(ctx, func(ctx context.Context, r event.Record) error {
-		if _, err := bus.Publish(ctx, event.Record{Type: counted, Data: r.Data}); err != nil {
-			return err
-		}
-		select {
-		case consumed <- r:
-		default:
-		}
-		return nil
-	}, event.SubscribeOptions{Types: []string{sent}, Group: "counter"})
+	sub, err := consumeGreetings(ctx, bus, sent, counted, consumed)
 	if err != nil {
 		return err
 	}
 	defer sub.Stop()
-
-	sys := &system{urls: o.urls, ns: ns, reg: reg, cache: cache, rt: rt, store: store, ringSecret: newTraceID(),
-		locks: locks, cfg: cfg, logOut: logOut, verify: authn.verify, policy: policy}
 	if strings.HasPrefix(o.urls.trace, "mem:") {
 		sys.spans = trace.NewRecorder()
 	}
@@ -230,22 +176,7 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 	gwBase := &http.Transport{}
 	defer gwBase.CloseIdleConnections()
 	gwClient := sys.client(gateway, gwBase, authn.gateway)
-	gwMux.HandleFunc("GET /hello/{name}", func(w http.ResponseWriter, r *http.Request) {
-		hello, err := get(r.Context(), gwClient, "http://"+ns+"greeter/greet/"+r.PathValue("name"))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		count, err := get(r.Context(), gwClient, "http://"+ns+"counter/count/"+r.PathValue("name"))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		var n int
-		var by string
-		fmt.Sscan(count, &n, &by)
-		fmt.Fprintf(w, "%s (visit %d, counted by %s)", hello, n, by)
-	})
+	gwMux.Handle("GET /hello/{name}", helloHandler(gwClient, ns))
 	outside := &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second}
 	defer outside.CloseIdleConnections()
 	gwURL := "http://" + gateway.addr.String()
