@@ -3,6 +3,7 @@ package redisevent
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -42,7 +43,7 @@ func (d *driver) Append(ctx context.Context, recs []event.Record) ([]string, err
 			key = d.key(r.Type)
 		}
 		entries[i] = streams.Entry{Stream: key, Values: vals[first:len(vals):len(vals)]}
-		if t, ok := d.known.Load(r.Type); (!ok || now.Sub(t.(time.Time)) > indexEvery) && !contains(index, r.Type) {
+		if t, ok := d.known.Load(r.Type); (!ok || now.Sub(t.(time.Time)) > indexEvery) && !slices.Contains(index, r.Type) {
 			index = append(index, r.Type)
 		}
 	}
@@ -62,13 +63,4 @@ func (d *driver) Append(ctx context.Context, recs []event.Record) ([]string, err
 		d.known.Store(t, now)
 	}
 	return ids, nil
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
