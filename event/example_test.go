@@ -2,7 +2,9 @@ package event_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/microos/go-os/event"
 )
@@ -38,4 +40,21 @@ func ExampleBus_Read() {
 	recs, next, _ := bus.Read(ctx, event.Query{RootID: root})
 	fmt.Println(len(recs), recs[0].ID == root, next == "")
 	// Output: 1 true true
+}
+
+// A subscription reports what it survives (a backend down, an entry that
+// is not a record) to OnError, and its health to Check, which a monitor
+// can poll without a round trip.
+func ExampleSubscription_Check() {
+	ctx := context.Background()
+	bus := event.NewMemory(event.WithRetry(50*time.Millisecond, 5*time.Second))
+	defer bus.Close()
+	sub, _ := bus.Subscribe(ctx, func(context.Context, event.Record) error { return nil },
+		event.SubscribeOptions{Group: "audit", OnError: func(err error) { fmt.Println("survived:", err) }})
+	fmt.Println(sub.Check(ctx), bus.Check(ctx))
+	sub.Stop()
+	fmt.Println(errors.Is(sub.Check(ctx), event.ErrClosed))
+	// Output:
+	// <nil> <nil>
+	// true
 }
