@@ -1,5 +1,5 @@
-// Command demo runs a small system built from go-os's packages, in one
-// process, on the embedded in-memory defaults: no servers needed.
+// Command demo runs a small system built from go-os's packages, by default
+// in one process, on the embedded in-memory defaults: no servers needed.
 //
 //	go run ./examples/demo          # walkthrough on one screen, exits 0
 //	go run ./examples/demo -serve   # keeps running: status page and API
@@ -13,6 +13,26 @@
 //		-event redis://$TEST_REDIS_ADDR/0 \
 //		-trace zipkin+$TEST_ZIPKIN_URL -trace-query $TEST_ZIPKIN_QUERY_URL \
 //		-metrics "statsd://$TEST_STATSD_ADDR?tags=datadog" -metrics-query $TEST_STATSD_METRICS_URL
+//
+// Or one service per process: -role starts only that service (-instance
+// names it) and serves until SIGTERM, when it resigns, deregisters, drains
+// and flushes. Processes share no memory, so every backend must be a
+// server (mem:// is refused) and the tokens come from one OpenID provider
+// (-auth; the in-process issuer is refused); with -kv ringkv the counter
+// instances also share a -ring-secret. With the env of the command above
+// as DEMO_*_URL, and the provider's clients (names prefixed demo-, or -namespace):
+//
+//	export DEMO_DISCOVERY_URL=consul://$TEST_CONSUL_ADDR DEMO_KV_URL=redis://$TEST_REDIS_ADDR/0 \
+//		DEMO_EVENT_URL=redis://$TEST_REDIS_ADDR/0 DEMO_SYNC_URL=consul://$TEST_CONSUL_ADDR \
+//		DEMO_TRACE_URL=zipkin+$TEST_ZIPKIN_URL DEMO_METRICS_URL="statsd://$TEST_STATSD_ADDR?tags=datadog" \
+//		DEMO_AUTH_URL=$TEST_OAUTH2_ISSUER DEMO_AUTH_AUDIENCE=$TEST_OAUTH2_RESOURCE \
+//		DEMO_AUTH_CLIENT=$TEST_OAUTH2_CLIENT_ID:$TEST_OAUTH2_CLIENT_SECRET \
+//		DEMO_AUTH_LIMITED=$TEST_OAUTH2_LIMITED_CLIENT_ID:$TEST_OAUTH2_LIMITED_CLIENT_SECRET
+//	go build -o /tmp/demo ./examples/demo
+//	/tmp/demo -role greeter & /tmp/demo -role counter -instance counter-1 &
+//	/tmp/demo -role counter -instance counter-2 & /tmp/demo -role gateway -addr 127.0.0.1:8080 &
+//	curl -H 'traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' 127.0.0.1:8080/hello/ada
+//	# Hello, ada (visit 1, counted by counter-2); status page: http://127.0.0.1:8080/monitor/
 //
 // The system: a gateway, a greeter and a counter with two instances, each a
 // real HTTP server on 127.0.0.1 with its own tracer, metrics and logger.
@@ -37,7 +57,7 @@ import (
 
 func main() {
 	serve := flag.Bool("serve", false, "keep running and serve the status page")
-	addr := flag.String("addr", "127.0.0.1:8080", "with -serve: where the gateway's /monitor/ listens")
+	addr := flag.String("addr", "127.0.0.1:8080", "with -serve: where the status page /monitor/ listens; with -role gateway: where the gateway listens")
 	u := urlsFromEnv()
 	flag.StringVar(&u.kv, "kv", u.kv, "the counter's store: ringkv (its instances' memory), mem://, redis://host:port/0, memcache://h1:p1,h2:p2 (env DEMO_KV_URL)")
 	flag.StringVar(&u.discovery, "discovery", u.discovery, "registry: mem://, consul://host:port (env DEMO_DISCOVERY_URL)")
@@ -53,16 +73,29 @@ func main() {
 	flag.StringVar(&a.audience, "auth-audience", a.audience, "with -auth: the resource the tokens are for (env DEMO_AUTH_AUDIENCE)")
 	flag.StringVar(&a.gateway, "auth-client", a.gateway, "with -auth: the gateway's client, id:secret, with scopes read and write (env DEMO_AUTH_CLIENT)")
 	flag.StringVar(&a.limited, "auth-limited", a.limited, "with -auth: a client with scope read only, id:secret (env DEMO_AUTH_LIMITED)")
-	ns := flag.String("namespace", os.Getenv("DEMO_NAMESPACE"), "prefix of every name written to a real backend (default: a fresh one per run)")
+	ns := flag.String("namespace", os.Getenv("DEMO_NAMESPACE"), "prefix of every name written to a real backend (default: a fresh one per run; with -role, demo-)")
+	role := flag.String("role", "", "run only this service, gateway, greeter or counter, in this process until SIGTERM, on shared backends (no mem://) and -auth")
+	instance := flag.String("instance", "", "with -role: the instance's name, e.g. counter-2 (default: <role>-1)")
+	ringSecret := flag.String("ring-secret", os.Getenv("DEMO_RING_SECRET"), "with -role counter and -kv ringkv: the secret the instances' ring calls carry, the same for all (env DEMO_RING_SECRET)")
+	cfgFile := flag.String("config", os.Getenv("DEMO_CONFIG"), "with -role: a JSON settings file, e.g. {\"greeting\": {\"text\": \"Hello\"}}, edits take effect while it runs; env DEMO_GREETING_TEXT etc. on top")
 	flag.Parse()
+	o := options{serve: *serve, addr: *addr, urls: u, auth: a, namespace: *ns,
+		role: *role, instance: *instance, ringSecret: *ringSecret, config: *cfgFile}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if o.role != "" {
+		if err := serveRole(ctx, os.Stdout, o); err != nil {
+			fmt.Fprintln(os.Stderr, "demo:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if !*serve {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 	}
-	if err := run(ctx, os.Stdout, options{serve: *serve, addr: *addr, urls: u, auth: a, namespace: *ns}); err != nil {
+	if err := run(ctx, os.Stdout, o); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
@@ -74,5 +107,10 @@ type options struct {
 	urls      urls      // mem:// each, unless flags or env say otherwise
 	auth      authURLs  // the in-process issuer unless flags or env say otherwise
 	namespace string    // default on real backends: a fresh demoXXXXXX- per run
-	logs      io.Writer // every service's JSON log lines (default: discarded, a few are printed)
+	logs      io.Writer // every service's JSON log lines (default: discarded, a few are printed; with -role, stderr)
+
+	// -role: one service per process
+	role, instance string // "gateway", "greeter" or "counter"; e.g. "counter-2"
+	ringSecret     string // with -kv ringkv: shared by the counter instances
+	config         string // a settings file (the walkthrough writes its own)
 }
