@@ -290,3 +290,31 @@ func tail(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// A -role process cannot share memory with the others: each mem:// backend,
+// and the in-process issuer, is refused with the reason, before anything
+// is opened.
+func TestRoleRefusesWhatCannotBeShared(t *testing.T) {
+	servers := urls{kv: "redis://127.0.0.1:1/0", discovery: "consul://127.0.0.1:1", event: "redis://127.0.0.1:1/0",
+		sync: "redis://127.0.0.1:1/0", trace: "zipkin+http://127.0.0.1:1/api/v2/spans", metrics: "statsd://127.0.0.1:1"}
+	openid := authURLs{issuer: "http://127.0.0.1:1", audience: "a", gateway: "g:s", limited: "l:s"}
+	with := func(f func(*urls)) urls { u := servers; f(&u); return u }
+	for _, c := range []struct {
+		o    options
+		want string
+	}{
+		{options{role: "counter"}, "-discovery mem://: processes cannot share memory"},
+		{options{role: "counter", urls: with(func(u *urls) { u.kv = "mem://" }), auth: openid}, "-kv mem://: processes cannot share memory"},
+		{options{role: "greeter", urls: with(func(u *urls) { u.event = "mem://" }), auth: openid}, "-event mem://: processes cannot share memory"},
+		{options{role: "gateway", urls: with(func(u *urls) { u.trace = "mem://" }), auth: openid}, "-trace mem://: processes cannot share memory"},
+		{options{role: "gateway", urls: servers}, "-auth: the in-process issuer (mem://) cannot be shared"},
+		{options{role: "gateway", urls: servers, auth: authURLs{issuer: "mem://"}}, "-auth: the in-process issuer (mem://) cannot be shared"},
+		{options{role: "counter", urls: with(func(u *urls) { u.kv = "ringkv" }), auth: openid}, "the same -ring-secret"},
+		{options{role: "router", urls: servers, auth: openid}, `-role "router": want gateway, greeter or counter`},
+	} {
+		err := serveRole(context.Background(), io.Discard, c.o)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("-role %s %+v: %v, want %q", c.o.role, c.o.urls, err, c.want)
+		}
+	}
+}
