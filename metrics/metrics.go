@@ -373,11 +373,11 @@ func (m *Metrics) Check(ctx context.Context) error {
 	if m == nil {
 		return nil
 	}
+	if m.closed.Load() {
+		return ErrClosed // whatever ctx says: closed is the answer
+	}
 	if err := ctx.Err(); err != nil {
 		return err
-	}
-	if m.closed.Load() {
-		return ErrClosed
 	}
 	if c, ok := m.d.(Checker); ok {
 		return c.Check(ctx)

@@ -576,7 +576,9 @@ func testCheck(t *testing.T, s *suite) {
 	c := m.Counter("check_total")
 	c.Inc()
 	s.eventually(t, m, s.value(s.name("check_total"), 1))
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	// One ctx for every Check of the test, outage included: long enough
+	// that a loaded machine does not run it out (1 s did, in a stress run).
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := m.Check(ctx); err != nil {
 		t.Fatalf("Check of a healthy backend: %v", err)
