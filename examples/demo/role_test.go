@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,11 +24,11 @@ import (
 
 // The system one service per process: the demo binary four times with
 // -role, on the servers of scripts/backends. Each process has only what
-// the backends carry between them: discovery to find each other, Redis for
-// the count and the events, Consul for the election, the collector for
-// the trace, the OpenID provider for the tokens. What is asserted is read
-// back from them (Jaeger, Consul) or seen from outside (the gateway's
-// answers, the exit codes).
+// the backends carry between them: Consul to find each other, the count in
+// Redis or in the counter instances' ring, Redis for the events, Consul or
+// Redis for the election, the collector for the trace, the OpenID provider
+// for the tokens. What is asserted is read back from them (Jaeger, Consul)
+// or seen from outside (the gateway's answers, stdout, the exit codes).
 func TestDemoOneServicePerProcess(t *testing.T) {
 	redis, consul := testenv.Redis(t), testenv.Consul(t)
 	spans, query := testenv.Zipkin(t)
@@ -35,24 +37,30 @@ func TestDemoOneServicePerProcess(t *testing.T) {
 	goTool := testenv.Binary(t, "go")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-
 	began := time.Now()
 	bin := filepath.Join(t.TempDir(), "demo")
 	if out, err := exec.CommandContext(ctx, goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	t.Logf("go build: %v", time.Since(began).Round(time.Millisecond))
-	began = time.Now()
-	ns := newNamespace()
 	env := append(os.Environ(),
-		"DEMO_NAMESPACE="+ns,
-		"DEMO_DISCOVERY_URL=consul://"+consul, "DEMO_KV_URL=redis://"+redis+"/0",
-		"DEMO_EVENT_URL=redis://"+redis+"/0", "DEMO_SYNC_URL=consul://"+consul,
+		"DEMO_DISCOVERY_URL=consul://"+consul, "DEMO_EVENT_URL=redis://"+redis+"/0",
 		"DEMO_TRACE_URL=zipkin+"+spans, "DEMO_METRICS_URL=statsd://"+statsd+"?tags=datadog",
 		"DEMO_AUTH_URL="+op.Issuer, "DEMO_AUTH_AUDIENCE="+op.Resource,
 		"DEMO_AUTH_CLIENT="+op.ClientID+":"+op.ClientSecret,
 		"DEMO_AUTH_LIMITED="+op.LimitedClientID+":"+op.LimitedClientSecret)
+	t.Run("kv=redis,sync=consul", func(t *testing.T) {
+		processes(t, ctx, bin, query, consul, append(env, "DEMO_KV_URL=redis://"+redis+"/0", "DEMO_SYNC_URL=consul://"+consul))
+	})
+	t.Run("kv=ringkv,sync=redis", func(t *testing.T) {
+		processes(t, ctx, bin, query, consul, append(env, "DEMO_KV_URL=ringkv", "DEMO_RING_SECRET="+newTraceID(), "DEMO_SYNC_URL=redis://"+redis+"/0"))
+	})
+}
 
+func processes(t *testing.T, ctx context.Context, bin, query, consul string, env []string) {
+	began := time.Now()
+	ns := newNamespace()
+	env = append(env, "DEMO_NAMESPACE="+ns)
 	procs := map[string]*proc{}
 	for _, args := range [][]string{
 		{"-role", "gateway", "-addr", "127.0.0.1:0"},
@@ -63,6 +71,7 @@ func TestDemoOneServicePerProcess(t *testing.T) {
 		p := startProc(t, bin, env, args...)
 		procs[p.instance] = p
 	}
+	all := maps.Clone(procs) // procs: those still running
 	gw := procs["gateway-1"]
 
 	// The gateway prints where it listens, then is ready when the services
@@ -96,56 +105,55 @@ func TestDemoOneServicePerProcess(t *testing.T) {
 		}
 		return nil
 	})
-
 	t.Logf("4 processes started, gateway ready, all in consul: %v", time.Since(began).Round(time.Millisecond))
 
 	// One traced request, and a second one: the count is shared.
+	hello := func(visit int, by, traceparent string) {
+		t.Helper()
+		got, err := fetch(ctx, client, "http://"+addr+"/hello/ada", traceparent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !regexp.MustCompile(fmt.Sprintf(`^Hello, ada \(visit %d, counted by %s\)$`, visit, by)).MatchString(got) {
+			t.Errorf("answer %d: %q", visit, got)
+		}
+	}
 	root := newTraceID()
-	first, err := fetch(ctx, client, "http://"+addr+"/hello/ada", "00-"+root+"-00f067aa0ba902b7-01")
-	if err != nil {
-		t.Fatal(err)
-	}
-	second, err := fetch(ctx, client, "http://"+addr+"/hello/ada", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, got := range []string{first, second} {
-		if !regexp.MustCompile(fmt.Sprintf(`^Hello, ada \(visit %d, counted by counter-[12]\)$`, i+1)).MatchString(got) {
-			t.Errorf("answer %d: %q", i+1, got)
-		}
-	}
-	// Only one counter instance leads at a time.
-	leads := regexp.MustCompile(`counter-[12] leads `)
-	poll(t, ctx, "a counter leads", procs, func() error {
-		n := 0
+	hello(1, "counter-[12]", "00-"+root+"-00f067aa0ba902b7-01")
+	hello(2, "counter-[12]", "")
+
+	// One counter instance leads; when it leaves, the other takes over,
+	// and the count goes on without it.
+	leader := func() (string, error) {
+		var who []string
 		for _, c := range []string{"counter-1", "counter-2"} {
-			n += len(leads.FindAllString(procs[c].out.String(), -1))
+			out := all[c].out.String()
+			if strings.Contains(out, c+" leads ") && !strings.Contains(out, c+" stopping") {
+				who = append(who, c)
+			}
 		}
-		if n != 1 {
-			return fmt.Errorf("%d leaders", n)
+		if len(who) != 1 {
+			return "", fmt.Errorf("leaders %v", who)
+		}
+		return who[0], nil
+	}
+	var first string
+	poll(t, ctx, "a counter leads", procs, func() (err error) { first, err = leader(); return err })
+	other := map[string]string{"counter-1": "counter-2", "counter-2": "counter-1"}[first]
+	stop(t, procs[first])
+	delete(procs, first)
+	poll(t, ctx, other+" leads after "+first+" left", procs, func() error {
+		if now, err := leader(); err != nil || now != other {
+			return fmt.Errorf("leader %q: %v", now, err)
 		}
 		return nil
 	})
+	hello(3, other, "")
 
 	// SIGTERM: each leaves (deregisters, flushes its spans) and exits 0.
-	for _, p := range procs {
-		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatalf("%s: %v", p.instance, err)
-		}
-	}
 	began = time.Now()
-	deadline := time.After(15 * time.Second)
-	for _, p := range procs {
-		select {
-		case <-p.exited:
-			if p.err != nil {
-				t.Errorf("%s exited: %v\nstdout:\n%s\nstderr (tail):\n%s", p.instance, p.err, p.out.String(), tail(p.logs.String(), 5))
-			}
-		case <-deadline:
-			t.Fatalf("%s did not exit within 15s of SIGTERM", p.instance)
-		}
-	}
-	t.Logf("all 4 exited after SIGTERM: %v", time.Since(began).Round(time.Millisecond))
+	stop(t, slices.Collect(maps.Values(procs))...)
+	t.Logf("the other 3 exited after SIGTERM: %v", time.Since(began).Round(time.Millisecond))
 	for _, name := range []string{"gateway", "greeter", "counter"} {
 		if ids := nodes(name); len(ids) != 0 {
 			t.Errorf("%s still in consul after its processes exited: %v", name, ids)
@@ -172,17 +180,37 @@ func TestDemoOneServicePerProcess(t *testing.T) {
 			t.Errorf("no %s server span %s in the trace: %v", name, route, servers)
 		}
 	}
-	// The processes' logs carry the trace id: gateway, greeter and one counter.
-	for _, p := range procs {
-		if strings.HasPrefix(p.instance, "counter") {
-			continue
+	// The processes' logs carry the trace id: gateway, greeter, a counter.
+	for _, who := range [][]string{{"gateway-1"}, {"greeter-1"}, {"counter-1", "counter-2"}} {
+		var logs string
+		for _, instance := range who {
+			logs += all[instance].logs.String()
 		}
-		if !strings.Contains(p.logs.String(), `"trace_id":"`+root+`"`) {
-			t.Errorf("%s logged no line with the trace id", p.instance)
+		if !strings.Contains(logs, `"trace_id":"`+root+`"`) {
+			t.Errorf("%v logged no line with the trace id", who)
 		}
 	}
-	if !strings.Contains(procs["counter-1"].logs.String()+procs["counter-2"].logs.String(), `"trace_id":"`+root+`"`) {
-		t.Errorf("no counter logged a line with the trace id")
+}
+
+// stop sends SIGTERM to each process and waits for all to exit 0 within
+// 15 s.
+func stop(t *testing.T, ps ...*proc) {
+	t.Helper()
+	for _, p := range ps {
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatalf("%s: %v", p.instance, err)
+		}
+	}
+	deadline := time.After(15 * time.Second)
+	for _, p := range ps {
+		select {
+		case <-p.exited:
+			if p.err != nil {
+				t.Errorf("%s exited: %v\nstdout:\n%s\nstderr (tail):\n%s", p.instance, p.err, p.out.String(), tail(p.logs.String(), 5))
+			}
+		case <-deadline:
+			t.Fatalf("%s did not exit within 15s of SIGTERM", p.instance)
+		}
 	}
 }
 

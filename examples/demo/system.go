@@ -193,13 +193,15 @@ func (svc *service) crash() {
 	}
 }
 
+// shutdown is a graceful leave: out of discovery first, so that callers
+// stop picking it, then drain the requests in flight, hand the ring's keys
+// off, and flush spans, metrics and logs.
 func (svc *service) shutdown(ctx context.Context) error {
-	var err error
+	err := errors.Join(svc.regr.Shutdown(ctx), svc.srv.Shutdown(ctx))
 	if svc.ring != nil {
-		err = svc.ring.shutdown(ctx)
+		err = errors.Join(err, svc.ring.shutdown(ctx))
 	}
-	return errors.Join(err, svc.srv.Shutdown(ctx), svc.regr.Shutdown(ctx),
-		svc.tr.Shutdown(ctx), svc.met.Shutdown(ctx), svc.log.Shutdown(ctx))
+	return errors.Join(err, svc.tr.Shutdown(ctx), svc.met.Shutdown(ctx), svc.log.Shutdown(ctx))
 }
 
 func recoverer(next http.Handler) http.Handler {
