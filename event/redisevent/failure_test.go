@@ -153,7 +153,7 @@ func TestConsumerKilled(t *testing.T) {
 func TestRedisRestartedWithAOF(t *testing.T) {
 	addr, dir := testenv.FreePort(t), t.TempDir()
 	aof := []string{"--appendonly", "yes", "--appendfsync", "always"}
-	srv := startRedis(t, addr, dir, aof...)
+	srv := testenv.StartRedisWith(t, addr, dir, aof...)
 	c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, DialTimeout: 100 * time.Millisecond})
 	defer c.Close()
 	p := prefix()
@@ -214,6 +214,9 @@ func TestRedisRestartedWithAOF(t *testing.T) {
 	srv.Wait()
 	before := ackedN.Load()
 	waitUntil(t, "publishes to fail while Redis is down", func() bool { return failedN.Load() >= 4 })
+	// A Publish answered just before the kill can be recorded after the
+	// first failures: Check reports the latest outcome, so wait for it.
+	waitUntil(t, "Check to report the outage", func() bool { return bus.Check(ctx) != nil })
 	if err := bus.Check(ctx); !errors.Is(err, event.ErrUnavailable) {
 		t.Errorf("Check while Redis is down: %v, want ErrUnavailable", err)
 	}
@@ -221,7 +224,7 @@ func TestRedisRestartedWithAOF(t *testing.T) {
 	if err := s.Check(ctx); !errors.Is(err, event.ErrUnavailable) {
 		t.Errorf("Subscription.Check while Redis is down: %v, want ErrUnavailable", err)
 	}
-	startRedis(t, addr, dir, aof...)
+	testenv.StartRedisWith(t, addr, dir, aof...)
 	waitUntil(t, "200 publishes after the restart", func() bool { return ackedN.Load() >= before+200 })
 	close(stop)
 	wg.Wait()
@@ -273,7 +276,7 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 // subscription makes its group again and handles what is published after.
 func TestRedisRestartedWithoutPersistence(t *testing.T) {
 	addr, dir := testenv.FreePort(t), t.TempDir()
-	srv := startRedis(t, addr, dir, "--appendonly", "no")
+	srv := testenv.StartRedisWith(t, addr, dir, "--appendonly", "no")
 	c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, DialTimeout: 100 * time.Millisecond})
 	defer c.Close()
 	bus := redisevent.New(c, redisevent.Options{Prefix: prefix(), Poll: 2 * time.Millisecond}, event.WithRetry(5*time.Millisecond, 50*time.Millisecond))
@@ -291,7 +294,7 @@ func TestRedisRestartedWithoutPersistence(t *testing.T) {
 			srv.Process.Kill()
 			srv.Wait()
 			waitUntil(t, "the subscriber to see the outage", func() bool { return s.Check(ctx) != nil })
-			startRedis(t, addr, dir, "--appendonly", "no")
+			testenv.StartRedisWith(t, addr, dir, "--appendonly", "no")
 		}
 		if _, err := bus.Publish(ctx, event.Record{Type: "job", Data: []byte(data)}); err != nil {
 			t.Fatal(err)

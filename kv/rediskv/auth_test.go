@@ -19,7 +19,7 @@ import (
 // class Forbidden, not ErrUnavailable: retrying cannot help.
 func TestCredentialsRefusedAreForbidden(t *testing.T) {
 	addr := testenv.FreePort(t)
-	startRedis(t, addr, t.TempDir(), "--appendonly", "no", "--requirepass", "right-pass")
+	testenv.StartRedisWith(t, addr, t.TempDir(), "--appendonly", "no", "--requirepass", "right-pass")
 
 	admin := redis.NewClient(&redis.Options{Addr: addr, Password: "right-pass"})
 	defer admin.Close()

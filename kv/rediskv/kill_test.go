@@ -32,7 +32,7 @@ func TestRedisKilledDuringLoad(t *testing.T) {
 	addr := testenv.FreePort(t)
 	dir := t.TempDir()
 	persist := []string{"--appendonly", "yes", "--appendfsync", "always"}
-	srv := startRedis(t, addr, dir, persist...)
+	srv := testenv.StartRedisWith(t, addr, dir, persist...)
 
 	s, err := kv.Open(context.Background(), "redis://"+addr+"/0?dial_timeout=100ms")
 	if err != nil {
@@ -123,7 +123,7 @@ func TestRedisKilledDuringLoad(t *testing.T) {
 	waitFor("calls failing with ErrUnavailable", 5*time.Second, func() bool { return downErrs.Load() >= 20 })
 	ackedBeforeKill := ackedCount()
 
-	startRedis(t, addr, dir, persist...)
+	testenv.StartRedisWith(t, addr, dir, persist...)
 	took := waitFor("recovery after restart", 5*time.Second, func() bool {
 		c, cancel := context.WithTimeout(ctx, callTimeout)
 		defer cancel()

@@ -138,7 +138,7 @@ func TestOpenErrors(t *testing.T) {
 func TestRedisKilledAndRestarted(t *testing.T) {
 	addr, dir := testenv.FreePort(t), t.TempDir()
 	aof := []string{"--appendonly", "yes", "--appendfsync", "always"}
-	srv := startRedis(t, addr, dir, aof...)
+	srv := testenv.StartRedisWith(t, addr, dir, aof...)
 	stream := streamName(t)
 	c := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 100 * time.Millisecond, MaxRetries: -1})
 	defer c.Close()
@@ -168,7 +168,7 @@ func TestRedisKilledAndRestarted(t *testing.T) {
 	srv.Process.Kill()
 	srv.Wait()
 	waitUntil(t, "a failed write", func() bool { return out.Stats().Errors > 0 })
-	startRedis(t, addr, dir, aof...)
+	testenv.StartRedisWith(t, addr, dir, aof...)
 	after := out.Stats().Written
 	waitUntil(t, "500 lines written after the restart", func() bool { return out.Stats().Written >= after+500 })
 	close(stop)
