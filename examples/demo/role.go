@@ -172,6 +172,9 @@ func serveRole(ctx context.Context, w io.Writer, o options) (err error) {
 		mux.Handle("/monitor/", m.Handler())
 		what = fmt.Sprintf("GET /hello/{name}, status page /monitor/, ready at /monitor/health/ready; %s", what)
 	case "counter":
+		if rg != nil {
+			go members(ctx, w, o.instance, rg)
+		}
 		done := make(chan struct{})
 		cctx, cancel := context.WithCancel(ctx)
 		go func() { defer close(done); lead(cctx, w, sys.locks, ns+"counter/compact", o.instance) }()
@@ -223,6 +226,24 @@ func lead(ctx context.Context, w io.Writer, locks *ossync.Client, election, inst
 				}
 			}
 			break
+		}
+	}
+}
+
+// members prints the ring's size whenever it changes, as the discovery
+// watch brings the other instances in or takes them out: before the first
+// count, both instances should be in.
+func members(ctx context.Context, w io.Writer, instance string, rg *ring) {
+	last := -1
+	for {
+		if n := len(rg.Peers()); n != last {
+			fmt.Fprintf(w, "demo: %s ring: %d members\n", instance, n)
+			last = n
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }

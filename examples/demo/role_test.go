@@ -49,15 +49,16 @@ func TestDemoOneServicePerProcess(t *testing.T) {
 		"DEMO_AUTH_URL="+op.Issuer, "DEMO_AUTH_AUDIENCE="+op.Resource,
 		"DEMO_AUTH_CLIENT="+op.ClientID+":"+op.ClientSecret,
 		"DEMO_AUTH_LIMITED="+op.LimitedClientID+":"+op.LimitedClientSecret)
+	env = slices.Clip(env) // each run appends its own
 	t.Run("kv=redis,sync=consul", func(t *testing.T) {
-		processes(t, ctx, bin, query, consul, append(env, "DEMO_KV_URL=redis://"+redis+"/0", "DEMO_SYNC_URL=consul://"+consul))
+		processes(t, ctx, bin, query, consul, append(env, "DEMO_KV_URL=redis://"+redis+"/0", "DEMO_SYNC_URL=consul://"+consul), false)
 	})
 	t.Run("kv=ringkv,sync=redis", func(t *testing.T) {
-		processes(t, ctx, bin, query, consul, append(env, "DEMO_KV_URL=ringkv", "DEMO_RING_SECRET="+newTraceID(), "DEMO_SYNC_URL=redis://"+redis+"/0"))
+		processes(t, ctx, bin, query, consul, append(env, "DEMO_KV_URL=ringkv", "DEMO_RING_SECRET="+newTraceID(), "DEMO_SYNC_URL=redis://"+redis+"/0"), true)
 	})
 }
 
-func processes(t *testing.T, ctx context.Context, bin, query, consul string, env []string) {
+func processes(t *testing.T, ctx context.Context, bin, query, consul string, env []string, ring bool) {
 	began := time.Now()
 	ns := newNamespace()
 	env = append(env, "DEMO_NAMESPACE="+ns)
@@ -105,6 +106,11 @@ func processes(t *testing.T, ctx context.Context, bin, query, consul string, env
 		}
 		return nil
 	})
+	if ring { // and each ring has both instances before the first count
+		for _, c := range []string{"counter-1", "counter-2"} {
+			all[c].waitOutput(t, ctx, regexp.MustCompile(c+` ring: 2 members\n`), procs)
+		}
+	}
 	t.Logf("4 processes started, gateway ready, all in consul: %v", time.Since(began).Round(time.Millisecond))
 
 	// One traced request, and a second one: the count is shared.
