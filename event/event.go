@@ -137,14 +137,16 @@ func NewMemory(opts ...Option) *Bus {
 	return b
 }
 
-var registry = urlopen.New[*Bus]("event")
+// registry maps a scheme to what makes the Bus once the caller's options
+// are known: Open's options apply to every backend alike.
+var registry = urlopen.New[func([]Option) *Bus]("event")
 
 func init() {
-	registry.Register("mem", func(_ context.Context, u *url.URL) (*Bus, error) {
+	registry.Register("mem", func(_ context.Context, u *url.URL) (func([]Option) *Bus, error) {
 		if len(u.Query()) > 0 || u.Host != "" {
 			return nil, fmt.Errorf("%w: mem:// takes no host or parameters", ErrInvalid)
 		}
-		return NewMemory(), nil
+		return func(opts []Option) *Bus { return NewMemory(opts...) }, nil
 	})
 }
 
@@ -152,17 +154,24 @@ func init() {
 // adapters call it from init (event/redisevent: redis, rediss,
 // redis+cluster, rediss+cluster). It panics if the scheme is taken.
 func Register(scheme string, open func(ctx context.Context, u *url.URL) (Driver, error)) {
-	registry.Register(scheme, func(ctx context.Context, u *url.URL) (*Bus, error) {
+	registry.Register(scheme, func(ctx context.Context, u *url.URL) (func([]Option) *Bus, error) {
 		d, err := open(ctx, u)
 		if err != nil {
 			return nil, err
 		}
-		return New(d), nil
+		return func(opts []Option) *Bus { return New(d, opts...) }, nil
 	})
 }
 
-// Open opens a Bus by URL: mem://, or a scheme an imported adapter registered.
-func Open(ctx context.Context, rawURL string) (*Bus, error) { return registry.Open(ctx, rawURL) }
+// Open opens a Bus by URL: mem://, or a scheme an imported adapter
+// registered, with the options New takes (WithService, WithTracer, ...).
+func Open(ctx context.Context, rawURL string, opts ...Option) (*Bus, error) {
+	mk, err := registry.Open(ctx, rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return mk(opts), nil
+}
 
 // Publish appends rec and returns its id. A record published while a
 // handler runs inherits its RootID and ParentID from ctx.

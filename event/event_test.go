@@ -20,6 +20,26 @@ func TestOpenRefusesParameters(t *testing.T) {
 	}
 }
 
+// Open takes the options New does, on every scheme.
+func TestOpenTakesOptions(t *testing.T) {
+	ctx := context.Background()
+	b, err := event.Open(ctx, "mem://", event.WithService("greeter", "v1", "greeter-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := b.Publish(ctx, event.Record{Type: "greeting.sent"}); err != nil {
+		t.Fatal(err)
+	}
+	recs, _, err := b.Read(ctx, event.Query{Types: []string{"greeting.sent"}})
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("Read: %v, %v", recs, err)
+	}
+	if want := (event.Origin{Service: "greeter", Version: "v1", Instance: "greeter-1"}); recs[0].Origin != want {
+		t.Fatalf("Origin = %+v, want %+v (from Open's WithService)", recs[0].Origin, want)
+	}
+}
+
 func TestDedupe(t *testing.T) {
 	now := time.Unix(0, 0)
 	var calls atomic.Int32
