@@ -115,7 +115,7 @@ func run(ctx context.Context, listen addrs, listening func(addrs), routes func(*
 	if err != nil {
 		return err
 	}
-	bus, err := event.Open(ctx, url("event"))
+	bus, err := event.Open(ctx, url("event"), event.WithService(name, version, instance), event.WithTracer(tracer))
 	if err != nil {
 		return err
 	}
@@ -175,9 +175,7 @@ func run(ctx context.Context, listen addrs, listening func(addrs), routes func(*
 	mux.HandleFunc("GET /hello/{name}", func(w http.ResponseWriter, r *http.Request) {
 		logger.InfoContext(r.Context(), "hello", "name", r.PathValue("name"))
 		// Answer only once the event is stored: a 200 means it is not lost.
-		// (event.Open takes no WithService yet, so the record names its origin.)
-		if _, err := bus.Publish(r.Context(), event.Record{Type: name + ".hello", Data: []byte(r.PathValue("name")),
-			Origin: event.Origin{Service: name, Version: version, Instance: instance}}); err != nil {
+		if _, err := bus.Publish(r.Context(), event.Record{Type: name + ".hello", Data: []byte(r.PathValue("name"))}); err != nil {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
