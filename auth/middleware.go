@@ -13,6 +13,17 @@ import (
 // parameter (RFC 6750 §2.3). Off by default: URLs end up in logs.
 func WithQueryToken(on bool) Option { return func(o *options) { o.queryToken = on } }
 
+// WithRoutes gives Middleware the mux it guards (an *http.ServeMux), so
+// that it knows a request's route before the mux runs: a request it
+// refuses (401, 403, 503) is then recorded by the wrappers outside it
+// (metrics, log, trace) under its route instead of as unmatched. What the
+// policy matches is unchanged.
+func WithRoutes(mux interface {
+	Handler(*http.Request) (http.Handler, string)
+}) Option {
+	return func(o *options) { o.routes = mux }
+}
+
 // WithRealm sets the realm of WWW-Authenticate challenges.
 func WithRealm(realm string) Option { return func(o *options) { o.realm = realm } }
 
@@ -36,6 +47,14 @@ func Middleware(verifier Verifier, policy *Policy, opts ...Option) func(http.Han
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			route := httpwrap.Route(r) // what the policy sees: set by an inner wrapper or the mux, else the path
+			if route == "" {
+				route = r.URL.Path
+			}
+			if o.routes != nil {
+				_, pattern := o.routes.Handler(r)
+				httpwrap.SetRoute(r.Context(), pattern)
+			}
 			challenge := func(status int, code, desc string) {
 				v := "Bearer " + strings.TrimSuffix(realm, ", ")
 				if code != "" {
@@ -70,10 +89,6 @@ func Middleware(verifier Verifier, policy *Policy, opts ...Option) func(http.Han
 			ctx := httpwrap.WithRouteSlot(NewContext(r.Context(), claims))
 			r = r.WithContext(ctx)
 			if policy != nil {
-				route := httpwrap.Route(r)
-				if route == "" {
-					route = r.URL.Path
-				}
 				d := policy.Decide(Request{Service: o.service, Method: r.Method, Route: route}, claims)
 				if !d.Allow {
 					o.logger.LogAttrs(ctx, slog.LevelInfo, "auth: denied by policy", slog.String("reason", d.Reason), slog.String("client_id", claims.ClientID), slog.String("sub", claims.Subject))

@@ -31,7 +31,10 @@ type options struct {
 	queryToken   bool
 	realm        string
 	service      string
-	notify       func(ctx context.Context, tokenHash string) error
+	routes       interface {
+		Handler(*http.Request) (http.Handler, string)
+	}
+	notify func(ctx context.Context, tokenHash string) error
 }
 
 func newOptions(opts []Option) options {

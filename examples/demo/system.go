@@ -152,7 +152,7 @@ func (s *system) start(ctx context.Context, name, instance string, mux *http.Ser
 	var h http.Handler = mux
 	h = config.Middleware(s.cfg)(h)
 	if name != "gateway" { // the edge is public here; behind it every call needs a service token
-		h = auth.Middleware(s.verify, s.policy, auth.WithServiceName(name))(h)
+		h = auth.Middleware(s.verify, s.policy, auth.WithServiceName(name), auth.WithRoutes(mux))(h)
 	}
 	h = log.Middleware(lg.Slog())(h)
 	h = metrics.Middleware(svc.met)(h)

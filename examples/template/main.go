@@ -197,7 +197,7 @@ func run(ctx context.Context, listen addrs, listening func(addrs), routes func(*
 	// Server side, outermost first: recover → trace → metrics → log →
 	// auth → config snapshot → mux (see README, "Wrapper order", for why).
 	handler := recoverer(trace.Middleware(tracer)(metrics.Middleware(met)(log.Middleware(logger.Slog())(
-		auth.Middleware(authn.Verifier, policy, auth.WithServiceName(name))(config.Middleware(cfg)(mux))))))
+		auth.Middleware(authn.Verifier, policy, auth.WithServiceName(name), auth.WithRoutes(mux))(config.Middleware(cfg)(mux))))))
 	admin := http.NewServeMux()
 	admin.Handle("/monitor/", mon.Handler()) // /monitor/health/live, /monitor/health/ready, /monitor/status
 

@@ -77,6 +77,16 @@ func WithRouteSlot(ctx context.Context) context.Context {
 	return context.WithValue(ctx, routeKey{}, new(string))
 }
 
+// SetRoute puts pattern in ctx's route slot if the slot is still empty:
+// for a middleware that learns the route before the mux runs (auth's
+// WithRoutes), so that a request it answers itself is recorded by the
+// wrappers outside under its route, not as unmatched.
+func SetRoute(ctx context.Context, pattern string) {
+	if slot, ok := ctx.Value(routeKey{}).(*string); ok && *slot == "" {
+		*slot = pattern
+	}
+}
+
 // Route is the pattern that served r (read after the handler ran): its own
 // Pattern, or the one an inner wrapper saw. It records what it sees for
 // the wrappers further out. "" when no pattern matched.

@@ -249,3 +249,59 @@ func permutations(s []string) [][]string {
 	}
 	return out
 }
+
+// A request auth refuses never reaches the mux: with WithRoutes, the
+// wrappers outside still record it under its route (not "unmatched"),
+// for a missing token (401) and a policy denial (403) alike.
+func TestAuthRefusalIsRecordedUnderItsRoute(t *testing.T) {
+	issuer := auth.NewMemoryIssuer()
+	defer issuer.Close()
+	verifier := auth.NewJWTVerifier(issuer.URL())
+	defer verifier.Close()
+	policy, err := auth.NewPolicy(auth.PolicyConfig{Rules: []auth.Rule{{Route: "/orders/*", Scopes: []string{"orders.read"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	weak := issuer.Mint(auth.Token{Subject: "svc-other", Scopes: []string{"other"}})
+	const route = "GET /orders/{id}"
+	for _, tc := range []struct {
+		name   string
+		opts   []auth.Option
+		header string
+		status int
+		want   string
+	}{
+		{"401 WithRoutes", nil, "", http.StatusUnauthorized, route},
+		{"403 WithRoutes", nil, "Bearer " + weak, http.StatusForbidden, route},
+		{"403 without", []auth.Option{}, "Bearer " + weak, http.StatusForbidden, "unmatched"},
+	} {
+		mux := http.NewServeMux()
+		mux.HandleFunc(route, func(http.ResponseWriter, *http.Request) { t.Errorf("%s: the mux ran", tc.name) })
+		opts := tc.opts
+		if opts == nil {
+			opts = []auth.Option{auth.WithRoutes(mux)}
+		}
+		m := metrics.NewMemory()
+		h := metrics.Middleware(m)(auth.Middleware(verifier, policy, opts...)(mux))
+		req := httptest.NewRequest("GET", "/orders/42", nil)
+		if tc.header != "" {
+			req.Header.Set("Authorization", tc.header)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		snap, err := m.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range snap {
+			if p.Name == "http.server.requests_total" {
+				got = append(got, p.Label("route"))
+			}
+		}
+		m.Close()
+		if w.Code != tc.status || len(got) != 1 || got[0] != tc.want {
+			t.Errorf("%s: status %d, routes recorded %v; want %d under %q", tc.name, w.Code, got, tc.status, tc.want)
+		}
+	}
+}
