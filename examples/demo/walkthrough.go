@@ -389,7 +389,9 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 	}
 
 	// --- monitor: the health of every go-os value ---------------------------
-	m := monitor.New(monitor.WithService("gateway", "v1.0.0", "gateway-1"), monitor.WithMetrics(gateway.met))
+	m := monitor.New(monitor.WithService("gateway", "v1.0.0", "gateway-1"), monitor.WithMetrics(gateway.met),
+		monitor.WithSection("router", func() any { return rt.Stats() }),
+		monitor.WithSection("config", func() any { return cfg.Status() }))
 	defer m.Close()
 	shared := []monitor.Checker{cfg, cache, rt, locks, bus}
 	if store != nil {

@@ -135,7 +135,9 @@ func run(ctx context.Context, listen addrs, listening func(addrs), routes func(*
 	}
 
 	// Health: everything with Check(ctx) error; critical ones gate readiness.
-	mon := monitor.New(monitor.WithService(name, version, instance), monitor.WithMetrics(met))
+	mon := monitor.New(monitor.WithService(name, version, instance), monitor.WithMetrics(met),
+		monitor.WithSection("router", func() any { return rt.Stats() }),   // per-node stats on the status page
+		monitor.WithSection("config", func() any { return cfg.Status() })) // each source's last load
 	for _, c := range []monitor.Checker{cfg, store, rt, locks, bus, authn} {
 		if err := mon.Register("", c, monitor.Critical()); err != nil {
 			return err
