@@ -136,6 +136,10 @@ func OTLP(t testing.TB) (httpURL string) { return lookup(t, "TEST_OTLP_HTTP_URL"
 // receiver.
 func OTLPGRPC(t testing.TB) (addr string) { return lookup(t, "TEST_OTLP_GRPC_ADDR") }
 
+// Postgres returns the URL of the PostgreSQL server (database postgres,
+// user postgres, no password), for database/sql tests.
+func Postgres(t testing.TB) string { return lookup(t, "TEST_POSTGRES_URL") }
+
 // Chromium returns the path of the headless Chromium that browser tests
 // drive over the DevTools protocol.
 func Chromium(t testing.TB) string {
