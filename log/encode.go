@@ -10,7 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
+
+	"github.com/microos/go-os/internal/jsonw"
 )
 
 // buffer is a pooled line buffer: encoding a record allocates nothing once
@@ -40,103 +41,8 @@ func appendComma(b []byte) []byte {
 
 func appendKey(b []byte, key string) []byte {
 	b = appendComma(b)
-	b = appendString(b, key)
+	b = jsonw.AppendString(b, key)
 	return append(b, ':')
-}
-
-// plain marks the bytes that go into a JSON string as they are: ASCII
-// from the space up, except '"' and '\\'.
-var plain = func() (p [256]bool) {
-	for c := ' '; c < utf8.RuneSelf; c++ {
-		p[c] = c != '"' && c != '\\'
-	}
-	return p
-}()
-
-const hexDigits = "0123456789abcdef"
-
-const (
-	ones  = 0x0101010101010101
-	highs = 0x8080808080808080
-)
-
-// plain8 reports whether the eight bytes packed in x are all ASCII that a
-// JSON string holds as is: none below 0x20, none ≥ 0x80, no '"' or '\\'.
-func plain8(x uint64) bool {
-	below := (x - ones*0x20) &^ x       // high bit set where a byte < 0x20 (or ≥ 0x80)
-	quote := x ^ (ones * '"')           // zero byte where '"'
-	slash := x ^ (ones * '\\')          // zero byte where '\\'
-	hasQuote := (quote - ones) &^ quote // high bit set where zero
-	hasSlash := (slash - ones) &^ slash
-	return (below|hasQuote|hasSlash|x)&highs == 0
-}
-
-// appendString appends s as a quoted JSON string. Invalid UTF-8 becomes
-// U+FFFD, so that every line is valid JSON whatever the caller logged.
-func appendString(b []byte, s string) []byte {
-	i := 0
-	// Skip eight plain bytes at a time: the usual key or value has nothing
-	// to escape.
-	for i+8 <= len(s) && plain8(uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
-		uint64(s[i+4])<<32|uint64(s[i+5])<<40|uint64(s[i+6])<<48|uint64(s[i+7])<<56) {
-		i += 8
-	}
-	for i < len(s) && plain[s[i]] {
-		i++
-	}
-	b = append(b, '"')
-	if i < len(s) {
-		b = appendEscaped(b, s, i)
-	} else {
-		b = append(b, s...)
-	}
-	return append(b, '"')
-}
-
-// appendEscaped appends s, whose bytes before i are plain, escaping the
-// rest as JSON requires.
-func appendEscaped(b []byte, s string, i int) []byte {
-	start := 0
-	for i < len(s) {
-		c := s[i]
-		if plain[c] {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029': // they end a line in JavaScript
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	return append(b, s[start:]...)
 }
 
 // appendTime appends t in UTC as RFC 3339 with microseconds, the form
@@ -249,7 +155,7 @@ func appendUint(b []byte, u uint64) []byte {
 func appendValueOf(b []byte, kind slog.Kind, v slog.Value) []byte {
 	switch kind {
 	case slog.KindString:
-		return appendString(b, v.String())
+		return jsonw.AppendString(b, v.String())
 	case slog.KindInt64:
 		return appendInt(b, v.Int64())
 	case slog.KindUint64:
@@ -258,7 +164,7 @@ func appendValueOf(b []byte, kind slog.Kind, v slog.Value) []byte {
 		f := v.Float64()
 		if math.IsInf(f, 0) || math.IsNaN(f) {
 			// Not a JSON number: keep the line valid.
-			return appendString(b, strconv.FormatFloat(f, 'g', -1, 64))
+			return jsonw.AppendString(b, strconv.FormatFloat(f, 'g', -1, 64))
 		}
 		return strconv.AppendFloat(b, f, 'g', -1, 64)
 	case slog.KindBool:
@@ -285,7 +191,7 @@ func appendAny(b []byte, a any) (out []byte) {
 				out = append(b, `"<nil>"`...)
 				return
 			}
-			out = appendString(b, fmt.Sprintf("!PANIC: %v", p))
+			out = jsonw.AppendString(b, fmt.Sprintf("!PANIC: %v", p))
 		}
 	}()
 	switch x := a.(type) {
@@ -296,11 +202,11 @@ func appendAny(b []byte, a any) (out []byte) {
 			return append(b, j...)
 		}
 	case error:
-		return appendString(b, x.Error())
+		return jsonw.AppendString(b, x.Error())
 	}
 	j, err := json.Marshal(a)
 	if err != nil {
-		return appendString(b, "!ERROR:"+err.Error())
+		return jsonw.AppendString(b, "!ERROR:"+err.Error())
 	}
 	return append(b, j...)
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+
+	"github.com/microos/go-os/internal/jsonw"
 )
 
 // HandlerOptions configures NewJSONHandler.
@@ -106,7 +108,7 @@ func (h *JSONHandler) Handle(ctx context.Context, r slog.Record) error {
 	}
 	b = appendLevel(b, r.Level)
 	b = append(b, `,"msg":`...)
-	b = appendString(b, r.Message)
+	b = jsonw.AppendString(b, r.Message)
 	if h.source && r.PC != 0 {
 		b = appendSource(b, r.PC)
 	}
@@ -169,15 +171,15 @@ func appendLevel(b []byte, l slog.Level) []byte {
 	case slog.LevelError:
 		return append(b, `"ERROR"`...)
 	}
-	return appendString(b, l.String())
+	return jsonw.AppendString(b, l.String())
 }
 
 func appendSource(b []byte, pc uintptr) []byte {
 	f, _ := runtime.CallersFrames([]uintptr{pc}).Next()
 	b = append(b, `,"source":{"function":`...)
-	b = appendString(b, f.Function)
+	b = jsonw.AppendString(b, f.Function)
 	b = append(b, `,"file":`...)
-	b = appendString(b, f.File)
+	b = jsonw.AppendString(b, f.File)
 	b = append(b, `,"line":`...)
 	b = strconv.AppendInt(b, int64(f.Line), 10)
 	return append(b, '}')
@@ -191,7 +193,7 @@ func appendAttr(b []byte, a slog.Attr) []byte {
 	switch kind { // the common kinds first, without a detour
 	case slog.KindString:
 		b = appendKey(b, a.Key)
-		return appendString(b, v.String())
+		return jsonw.AppendString(b, v.String())
 	case slog.KindInt64:
 		b = appendKey(b, a.Key)
 		return appendInt(b, v.Int64())

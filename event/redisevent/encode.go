@@ -2,9 +2,10 @@ package redisevent
 
 import (
 	"time"
-	"unicode/utf8"
 
 	"github.com/microos/go-os/event"
+
+	"github.com/microos/go-os/internal/jsonw"
 )
 
 // encode is an entry's fields: "r", the record's JSON without its data
@@ -34,14 +35,14 @@ func appendHeader(b []byte, r event.Record) ([]byte, error) {
 		return nil, &yearError{r.Timestamp}
 	}
 	b = append(b, `{"t":`...)
-	b = appendString(b, r.Type)
+	b = jsonw.AppendString(b, r.Type)
 	if r.Origin != (event.Origin{}) { // a Bus without WithService: no bytes for nothing
 		b = append(b, `,"o":{"Service":`...)
-		b = appendString(b, r.Origin.Service)
+		b = jsonw.AppendString(b, r.Origin.Service)
 		b = append(b, `,"Version":`...)
-		b = appendString(b, r.Origin.Version)
+		b = jsonw.AppendString(b, r.Origin.Version)
 		b = append(b, `,"Instance":`...)
-		b = appendString(b, r.Origin.Instance)
+		b = jsonw.AppendString(b, r.Origin.Instance)
 		b = append(b, '}')
 	}
 	b = append(b, `,"ts":"`...)
@@ -49,11 +50,11 @@ func appendHeader(b []byte, r event.Record) ([]byte, error) {
 	b = append(b, '"')
 	if r.RootID != "" {
 		b = append(b, `,"root":`...)
-		b = appendString(b, r.RootID)
+		b = jsonw.AppendString(b, r.RootID)
 	}
 	if r.ParentID != "" {
 		b = append(b, `,"parent":`...)
-		b = appendString(b, r.ParentID)
+		b = jsonw.AppendString(b, r.ParentID)
 	}
 	if len(r.Metadata) > 0 {
 		b = append(b, `,"m":{`...)
@@ -63,9 +64,9 @@ func appendHeader(b []byte, r event.Record) ([]byte, error) {
 				b = append(b, ',')
 			}
 			first = false
-			b = appendString(b, k)
+			b = jsonw.AppendString(b, k)
 			b = append(b, ':')
-			b = appendString(b, v)
+			b = jsonw.AppendString(b, v)
 		}
 		b = append(b, '}')
 	}
@@ -75,48 +76,3 @@ func appendHeader(b []byte, r event.Record) ([]byte, error) {
 type yearError struct{ t time.Time }
 
 func (e *yearError) Error() string { return "timestamp " + e.t.String() + " outside years 0-9999" }
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string, as encoding/json writes it
-// (invalid UTF-8 as U+FFFD), without its HTML escaping.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}

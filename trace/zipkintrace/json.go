@@ -4,9 +4,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/microos/go-os/trace"
+
+	"github.com/microos/go-os/internal/jsonw"
 )
 
 // appendSpans appends the batch as a Zipkin v2 JSON list, the document
@@ -69,7 +70,7 @@ func appendSpan(b []byte, d *trace.SpanData) []byte {
 	}
 	if d.Name != "" {
 		b = append(b, `,"name":`...)
-		b = appendString(b, strings.ToLower(d.Name))
+		b = jsonw.AppendString(b, strings.ToLower(d.Name))
 	}
 	if int(d.Kind) < len(kindNames) && kindNames[d.Kind] != "" {
 		b = append(b, `,"kind":"`...)
@@ -78,7 +79,7 @@ func appendSpan(b []byte, d *trace.SpanData) []byte {
 	}
 	if d.Service != "" {
 		b = append(b, `,"localEndpoint":{"serviceName":`...)
-		b = appendString(b, strings.ToLower(d.Service))
+		b = jsonw.AppendString(b, strings.ToLower(d.Service))
 		b = append(b, '}')
 	}
 	if r := d.Remote; r.Service != "" || r.Addr.IsValid() {
@@ -86,7 +87,7 @@ func appendSpan(b []byte, d *trace.SpanData) []byte {
 		sep := false
 		if r.Service != "" {
 			b = append(b, `"serviceName":`...)
-			b = appendString(b, strings.ToLower(r.Service))
+			b = jsonw.AppendString(b, strings.ToLower(r.Service))
 			sep = true
 		}
 		if a := r.Addr.Addr().Unmap().WithZone(""); a.IsValid() {
@@ -116,7 +117,7 @@ func appendSpan(b []byte, d *trace.SpanData) []byte {
 			b = append(b, `{"timestamp":`...)
 			b = strconv.AppendInt(b, micros(ev.Time), 10)
 			b = append(b, `,"value":`...)
-			b = appendString(b, ev.Name)
+			b = jsonw.AppendString(b, ev.Name)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
@@ -132,9 +133,9 @@ func appendSpan(b []byte, d *trace.SpanData) []byte {
 			if n > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, k)
+			b = jsonw.AppendString(b, k)
 			b = append(b, ':')
-			b = appendString(b, v)
+			b = jsonw.AppendString(b, v)
 			n++
 		}
 		if d.Error != "" {
@@ -142,7 +143,7 @@ func appendSpan(b []byte, d *trace.SpanData) []byte {
 				b = append(b, ',')
 			}
 			b = append(b, `"error":`...)
-			b = appendString(b, d.Error)
+			b = jsonw.AppendString(b, d.Error)
 		}
 		b = append(b, '}')
 	}
@@ -175,55 +176,4 @@ func durationMicros(d time.Duration) int64 {
 		return 1
 	}
 	return int64((d + 500*time.Nanosecond) / time.Microsecond)
-}
-
-// appendString appends s as a JSON string. Like encoding/json it replaces
-// invalid UTF-8 with U+FFFD and escapes control characters, U+2028 and
-// U+2029 (and leaves <, > and & as they are: the body is not HTML).
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
