@@ -63,7 +63,7 @@ func Middleware(verifier Verifier, policy *Policy, opts ...Option) func(http.Han
 				w.Header().Set("WWW-Authenticate", strings.TrimSpace(v))
 				http.Error(w, http.StatusText(status), status)
 			}
-			token, ok := bearer(r.Header.Get("Authorization"))
+			token, ok := BearerToken(r.Header.Get("Authorization"))
 			if q := r.URL.Query().Get("access_token"); q != "" {
 				if !o.queryToken || ok {
 					challenge(http.StatusBadRequest, "invalid_request", "token in query string refused")
@@ -104,8 +104,9 @@ func Middleware(verifier Verifier, policy *Policy, opts ...Option) func(http.Han
 	}
 }
 
-// bearer extracts the token of an "Authorization: Bearer <token>" header.
-func bearer(h string) (string, bool) {
+// BearerToken extracts the token of an "Authorization: Bearer <token>"
+// value (the scheme in any case), for HTTP headers and gRPC metadata alike.
+func BearerToken(h string) (string, bool) {
 	const p = "bearer "
 	if len(h) <= len(p) || !strings.EqualFold(h[:len(p)], p) {
 		return "", false

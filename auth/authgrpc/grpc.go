@@ -198,7 +198,7 @@ func (s *serverAuth) authorize(ctx context.Context, method string) (context.Cont
 	if len(vals) > 1 {
 		return nil, status.Error(codes.Unauthenticated, "authgrpc: more than one authorization value")
 	}
-	token, ok := bearer(vals[0])
+	token, ok := auth.BearerToken(vals[0])
 	if !ok {
 		return nil, status.Error(codes.Unauthenticated, "authgrpc: authorization is not a bearer token")
 	}
@@ -222,15 +222,6 @@ func (s *serverAuth) authorize(ctx context.Context, method string) (context.Cont
 		}
 	}
 	return auth.NewContext(ctx, claims), nil
-}
-
-func bearer(h string) (string, bool) {
-	const p = "bearer "
-	if len(h) <= len(p) || !strings.EqualFold(h[:len(p)], p) {
-		return "", false
-	}
-	t := strings.TrimSpace(h[len(p):])
-	return t, t != ""
 }
 
 // UnaryServerInterceptor verifies the bearer token of every unary call
