@@ -36,6 +36,15 @@
 // and trace context (event.MetaTraceparent) they had at Add; the bus
 // gives them their id at publish.
 //
+// The relay publishes with its own ctx: give it a Bus without
+// event.WithTracer, whose producer span would start a new trace there and
+// replace the trace context Add stored. Run stopped after a batch was
+// published still deletes it (within lifecycle.CloseTimeout); stopped
+// during PublishBatch, the batch is published again by the next relay.
+// A record the bus refuses (event.ErrInvalid) stops the relay at that
+// record, retried with backoff and logged: Add checks what the bus checks
+// (the type).
+//
 // Several relays (processes) on one table take turns batch by batch under
 // a transaction advisory lock: one publishes while the others wait, so
 // that commit order holds across them and nothing is published twice in
@@ -70,6 +79,7 @@ import (
 	"github.com/microos/go-os/event"
 	"github.com/microos/go-os/internal/backoff"
 	"github.com/microos/go-os/internal/health"
+	"github.com/microos/go-os/internal/lifecycle"
 	"github.com/microos/go-os/oserr"
 	"github.com/microos/go-os/trace"
 )
@@ -336,7 +346,9 @@ func (o *Outbox) Run(ctx context.Context) error {
 // it, if no other relay holds the table's turn; it returns how many.
 func (o *Outbox) relay(ctx context.Context) (int, error) {
 	t := o.c.table
-	tx, err := o.db.BeginTx(ctx, nil)
+	// The transaction outlives ctx (database/sql would roll it back when
+	// ctx ends): a batch published when Run is stopped is still deleted.
+	tx, err := o.db.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		err = dbErr(ctx, err)
 		o.observe(err)
@@ -396,13 +408,15 @@ func (o *Outbox) relay(ctx context.Context) (int, error) {
 		o.observe(err)
 		return 0, err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE cseq IS NOT NULL AND (cseq, id) <= ($1, $2)`, lastSeq, lastID); err != nil {
-		err = dbErr(ctx, err)
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lifecycle.CloseTimeout)
+	defer cancel()
+	if _, err := tx.ExecContext(fctx, `DELETE FROM `+t+` WHERE cseq IS NOT NULL AND (cseq, id) <= ($1, $2)`, lastSeq, lastID); err != nil {
+		err = dbErr(fctx, err)
 		o.observe(err)
 		return 0, err // published, not deleted: published again (at least once)
 	}
 	if err := tx.Commit(); err != nil {
-		err = dbErr(ctx, err)
+		err = dbErr(fctx, err)
 		o.observe(err)
 		return 0, err
 	}

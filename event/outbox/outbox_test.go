@@ -514,3 +514,59 @@ func BenchmarkInsertBaseline(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAddInTx is Add alone: many Adds in one open transaction (the
+// commit, with its trigger, is outside the timing).
+func BenchmarkAddInTx(b *testing.B) {
+	db, table := openDB(b)
+	ctx := context.Background()
+	ob := outbox.New(db, event.NewMemory(), outbox.WithTable(table))
+	data := []byte(`{"order":12345,"state":"paid"}`)
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tx.Rollback()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if err := ob.Add(ctx, tx, event.Record{Type: "order.paid", Data: data}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRelay is the relay's throughput to the memory bus, per record,
+// from a committed backlog (batches of 100) until the table is empty.
+func BenchmarkRelay(b *testing.B) {
+	db, table := openDB(b)
+	ctx := context.Background()
+	bus := event.NewMemory()
+	defer bus.Close()
+	ob := outbox.New(db, bus, outbox.WithTable(table), outbox.WithPoll(time.Millisecond))
+	n := max(b.N, 100)
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < n; i += 100 {
+		recs := make([]event.Record, min(100, n-i))
+		for j := range recs {
+			recs[j] = event.Record{Type: "order.paid", Data: []byte(`{"order":12345,"state":"paid"}`)}
+		}
+		if err := ob.Add(ctx, tx, recs...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	stop := run(b, ob)
+	drain(b, db, table)
+	stop()
+	b.StopTimer()
+	if got := len(readAll(b, bus)); got != n {
+		b.Fatalf("%d published, want %d", got, n)
+	}
+}
