@@ -570,3 +570,61 @@ func BenchmarkRelay(b *testing.B) {
 		b.Fatalf("%d published, want %d", got, n)
 	}
 }
+
+// TestConcurrentCommitOrder: writers commit transactions concurrently while
+// two relays run. A writer commits its transactions one after another, so
+// their order is known: the bus has each writer's transactions in that
+// order, each transaction's records contiguous and in Add order.
+func TestConcurrentCommitOrder(t *testing.T) {
+	db, table := openDB(t)
+	ctx := context.Background()
+	bus := event.NewMemory()
+	defer bus.Close()
+	a := outbox.New(db, bus, outbox.WithTable(table), outbox.WithBatch(7), outbox.WithPoll(time.Millisecond))
+	b := outbox.New(db, bus, outbox.WithTable(table), outbox.WithBatch(7), outbox.WithPoll(time.Millisecond))
+	stop := run(t, a, b)
+	const writers, txs, per = 6, 15, 3
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range txs {
+				tx, err := db.BeginTx(ctx, nil)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for j := range per {
+					if err := a.Add(ctx, tx, event.Record{Type: fmt.Sprintf("w%d.t%d.r%d", w, i, j)}); err != nil {
+						t.Error(err)
+					}
+				}
+				if err := tx.Commit(); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	drain(t, db, table)
+	stop()
+	got := readAll(t, bus)
+	if len(got) != writers*txs*per {
+		t.Fatalf("%d published, want %d", len(got), writers*txs*per)
+	}
+	next := make([]int, writers) // the next transaction of each writer
+	for k := 0; k < len(got); k += per {
+		var w, i int
+		if _, err := fmt.Sscanf(got[k].Type, "w%d.t%d.r0", &w, &i); err != nil {
+			t.Fatalf("record %d is %q, want the first of a transaction", k, got[k].Type)
+		}
+		if i != next[w] {
+			t.Fatalf("writer %d: transaction %d published where %d was due", w, i, next[w])
+		}
+		next[w]++
+		for j := 1; j < per; j++ {
+			if want := fmt.Sprintf("w%d.t%d.r%d", w, i, j); got[k+j].Type != want {
+				t.Fatalf("record %d is %q, want %q (a transaction's records contiguous)", k+j, got[k+j].Type, want)
+			}
+		}
+	}
+}
