@@ -11,6 +11,13 @@ import (
 // duplicates that arrive within the window, in this process). now is the
 // clock (nil = time.Now). Ids are kept in memory, at most for window.
 func Dedupe(window time.Duration, now func() time.Time, h Handler) Handler {
+	return DedupeBy(window, now, func(r Record) string { return r.ID }, h)
+}
+
+// DedupeBy is Dedupe by a key of the record other than its id: copies of
+// one record published twice have different ids but the same key (the
+// outbox's outbox.Key, a business id in Metadata).
+func DedupeBy(window time.Duration, now func() time.Time, key func(Record) string, h Handler) Handler {
 	if now == nil {
 		now = time.Now
 	}
@@ -18,13 +25,14 @@ func Dedupe(window time.Duration, now func() time.Time, h Handler) Handler {
 	seen := map[string]time.Time{}
 	var order []string
 	return func(ctx context.Context, r Record) error {
+		id := key(r)
 		t := now()
 		mu.Lock()
 		for len(order) > 0 && t.Sub(seen[order[0]]) >= window {
 			delete(seen, order[0])
 			order = order[1:]
 		}
-		if at, ok := seen[r.ID]; ok && t.Sub(at) < window {
+		if at, ok := seen[id]; ok && t.Sub(at) < window {
 			mu.Unlock()
 			return nil
 		}
@@ -33,9 +41,9 @@ func Dedupe(window time.Duration, now func() time.Time, h Handler) Handler {
 			return err
 		}
 		mu.Lock()
-		if _, ok := seen[r.ID]; !ok {
-			seen[r.ID] = t
-			order = append(order, r.ID)
+		if _, ok := seen[id]; !ok {
+			seen[id] = t
+			order = append(order, id)
 		}
 		mu.Unlock()
 		return nil

@@ -32,9 +32,9 @@
 // between the two, or when the bus fails after storing part of a batch,
 // the records stay and are published again: at least once. Each
 // published record carries MetaID ("outbox-id"), the same for every copy,
-// for consumers to dedupe. Records keep the Timestamp, RootID, ParentID
-// and trace context (event.MetaTraceparent) they had at Add; the bus
-// gives them their id at publish.
+// for consumers to dedupe (event.DedupeBy with Key). Records keep the
+// Timestamp, RootID, ParentID and trace context (event.MetaTraceparent)
+// they had at Add; the bus gives them their id at publish.
 //
 // The relay publishes with its own ctx: give it a Bus without
 // event.WithTracer, whose producer span would start a new trace there and
@@ -93,6 +93,16 @@ var (
 // MetaID is the metadata key of a record's outbox id: "<table>:<row id>",
 // the same in every copy the relay publishes.
 const MetaID = "outbox-id"
+
+// Key is the record's outbox id, the same in every copy the relay
+// published (its event id otherwise): dedupe a consumer with
+// event.DedupeBy(window, nil, outbox.Key, handler).
+func Key(r event.Record) string {
+	if id := r.Metadata[MetaID]; id != "" {
+		return id
+	}
+	return r.ID
+}
 
 // DefaultTable is the table of an Outbox without WithTable.
 const DefaultTable = "event_outbox"

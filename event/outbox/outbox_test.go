@@ -463,6 +463,18 @@ func TestRelayKilled(t *testing.T) {
 	if missing > 0 || len(count) != n {
 		t.Fatalf("%d committed records missing from the stream (%d distinct there)", missing, len(count))
 	}
+	// A consumer deduping by outbox.Key handles each committed record
+	// once, duplicates and all.
+	handled := 0
+	h := event.DedupeBy(time.Hour, nil, outbox.Key, func(context.Context, event.Record) error { handled++; return nil })
+	for _, r := range got {
+		if err := h(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if handled != n {
+		t.Fatalf("DedupeBy(outbox.Key) handled %d of %d records (%d copies)", handled, n, len(got))
+	}
 }
 
 func BenchmarkAdd(b *testing.B) {
