@@ -30,11 +30,20 @@ func (m metaCarrier) Set(k, v string) {
 }
 
 // producerSpan starts the publish span (nil without a tracer) and writes
-// the trace context of ctx's span into r's metadata.
+// the trace context of ctx's span into r's metadata. With no span in ctx,
+// a trace context the record already carries (one stored with it earlier,
+// as event/outbox does at Add) is the span's parent, so that relaying the
+// record continues its trace rather than starting one.
 func (b *Bus) producerSpan(ctx context.Context, r *Record) *trace.Span {
 	var span *trace.Span
 	if b.tracer != nil {
-		ctx, span = b.tracer.Start(ctx, "publish "+r.Type, trace.Producer)
+		opts := []trace.StartOption{trace.Producer}
+		if !trace.SpanContextFromContext(ctx).IsValid() {
+			if sc, ok := trace.Extract(metaCarrier(r.Metadata)); ok {
+				opts = append(opts, trace.WithParent(sc))
+			}
+		}
+		ctx, span = b.tracer.Start(ctx, "publish "+r.Type, opts...)
 	}
 	sc := trace.SpanContextFromContext(ctx)
 	if sc.IsValid() {

@@ -36,9 +36,9 @@
 // Timestamp, RootID, ParentID and trace context (event.MetaTraceparent)
 // they had at Add; the bus gives them their id at publish.
 //
-// The relay publishes with its own ctx: give it a Bus without
-// event.WithTracer, whose producer span would start a new trace there and
-// replace the trace context Add stored. Run stopped after a batch was
+// The relay publishes with its own ctx: on a Bus with event.WithTracer,
+// each record's producer span continues the trace context Add stored (a
+// child of the span that added it). Run stopped after a batch was
 // published still deletes it (within lifecycle.CloseTimeout); stopped
 // during PublishBatch, the batch is published again by the next relay.
 // A record the bus refuses (event.ErrInvalid) stops the relay at that
