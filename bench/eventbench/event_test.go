@@ -248,10 +248,11 @@ func TestCompareConsume(t *testing.T) {
 				}
 				var n atomic.Int64
 				done := make(chan struct{})
+				want := int64(b.N)
 				b.ResetTimer()
 				for range consumers {
 					s, err := bus.Subscribe(ctx, func(context.Context, event.Record) error {
-						if n.Add(1) == int64(b.N) {
+						if n.Add(1) == want {
 							close(done)
 						}
 						return nil
@@ -288,6 +289,7 @@ func TestCompareConsume(t *testing.T) {
 				defer cancel()
 				var n atomic.Int64
 				done := make(chan struct{})
+				want := int64(b.N) // the goroutines outlive this round: never b.N itself
 				b.ResetTimer()
 				for range consumers {
 					sub, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{Client: c, ConsumerGroup: "g", OldestId: "0"}, watermill.NopLogger{})
@@ -302,7 +304,7 @@ func TestCompareConsume(t *testing.T) {
 					go func() {
 						for m := range ch {
 							m.Ack()
-							if n.Add(1) == int64(b.N) {
+							if n.Add(1) == want {
 								close(done)
 							}
 						}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -19,14 +20,17 @@ import (
 func ringOf(t *testing.T, count int, opts ...ringkv.Option) []*ringkv.Ring {
 	t.Helper()
 	urls := make([]string, count)
-	handlers := make([]http.Handler, count)
+	// Set once the instance exists; peers may call it before (New starts
+	// the ring's goroutines), hence atomic.
+	handlers := make([]atomic.Pointer[http.Handler], count)
 	for i := range urls {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if handlers[i] == nil {
+			h := handlers[i].Load()
+			if h == nil {
 				http.Error(w, "starting", http.StatusServiceUnavailable)
 				return
 			}
-			handlers[i].ServeHTTP(w, r)
+			(*h).ServeHTTP(w, r)
 		}))
 		t.Cleanup(srv.Close)
 		urls[i] = srv.URL
@@ -39,7 +43,8 @@ func ringOf(t *testing.T, count int, opts ...ringkv.Option) []*ringkv.Ring {
 		}
 		t.Cleanup(func() { r.Close() })
 		rings[i] = r
-		handlers[i] = r.Handler()
+		h := r.Handler()
+		handlers[i].Store(&h)
 	}
 	for _, r := range rings {
 		if err := r.Settle(context.Background()); err != nil {
