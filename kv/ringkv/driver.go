@@ -272,12 +272,8 @@ func (r *Ring) postBulk(ctx context.Context, peer, op string, q url.Values, body
 	return answer, err
 }
 
-// postResp POSTs one operation to peer and maps its answer onto kv's
+// postWith POSTs one operation to peer and maps its answer onto kv's
 // errors; a peer that cannot take it is a downError.
-func (r *Ring) postResp(ctx context.Context, peer, op string, q url.Values, body []byte) (*http.Response, []byte, error) {
-	return r.postWith(ctx, r.client, peer, op, q, body)
-}
-
 func (r *Ring) postWith(ctx context.Context, client *http.Client, peer, op string, q url.Values, body []byte) (*http.Response, []byte, error) {
 	return r.postQuery(ctx, client, peer, op, q.Encode(), body)
 }
