@@ -15,8 +15,10 @@ import (
 )
 
 // sameAsZipkinGo fails unless the exporter's encoding of spans decodes to
-// the same JSON as zipkin-go's serializer writes for them.
-func sameAsZipkinGo(t *testing.T, spans []*trace.SpanData) {
+// the same JSON as zipkin-go's serializer writes for them. A batch
+// zipkin-go cannot serialise has nothing to compare with: the table test
+// fails on it, the fuzzer passes over that input (fuzzing says so).
+func sameAsZipkinGo(t *testing.T, spans []*trace.SpanData, fuzzing bool) {
 	t.Helper()
 	models := make([]*model.SpanModel, len(spans))
 	for i, d := range spans {
@@ -24,7 +26,10 @@ func sameAsZipkinGo(t *testing.T, spans []*trace.SpanData) {
 	}
 	want, err := reporter.JSONSerializer{}.Serialize(models)
 	if err != nil {
-		t.Skipf("zipkin-go refuses the batch: %v", err)
+		if fuzzing {
+			return
+		}
+		t.Fatalf("zipkin-go refuses the batch: %v", err)
 	}
 	got := zipkintrace.AppendSpans(nil, spans)
 	var g, w any
@@ -74,7 +79,7 @@ func TestJSONMatchesZipkinGo(t *testing.T) {
 		"batch":                    {full, bare, &short, &mapped},
 		"empty":                    {},
 	} {
-		t.Run(name, func(t *testing.T) { sameAsZipkinGo(t, spans) })
+		t.Run(name, func(t *testing.T) { sameAsZipkinGo(t, spans, false) })
 	}
 }
 
@@ -89,6 +94,6 @@ func FuzzJSONMatchesZipkinGo(f *testing.F) {
 		d.Start = time.Unix(0, start)
 		d.End = d.Start.Add(time.Duration(dur))
 		d.Events = append(d.Events, trace.Event{Time: d.Start, Name: value})
-		sameAsZipkinGo(t, []*trace.SpanData{d})
+		sameAsZipkinGo(t, []*trace.SpanData{d}, true)
 	})
 }
