@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
@@ -74,11 +75,49 @@ func upstream(sampled bool) context.Context {
 }
 
 func otelProvider(t *testing.T) (*sdktrace.TracerProvider, *tracetest.InMemoryExporter) {
-	exp := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())),
-		sdktrace.WithSyncer(exp))
-	t.Cleanup(func() { tp.Shutdown(context.Background()) })
+	tp, exp, _ := otelProviderEnded(t)
 	return tp, exp
+}
+
+// otelProviderEnded also gives the kind of every span as it ends, so a test
+// can wait for a span that ends after the response has left (otelgrpc's
+// server span ends on the RPC's End event, which the client may see after
+// its call has returned).
+func otelProviderEnded(t *testing.T) (*sdktrace.TracerProvider, *tracetest.InMemoryExporter, <-chan oteltrace.SpanKind) {
+	exp := tracetest.NewInMemoryExporter()
+	ended := make(chan oteltrace.SpanKind, 16)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())),
+		sdktrace.WithSyncer(exp), sdktrace.WithSpanProcessor(endedProcessor(ended)))
+	t.Cleanup(func() { tp.Shutdown(context.Background()) })
+	return tp, exp, ended
+}
+
+type endedProcessor chan oteltrace.SpanKind
+
+func (p endedProcessor) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
+func (p endedProcessor) OnEnd(s sdktrace.ReadOnlySpan) {
+	select {
+	case p <- s.SpanKind():
+	default:
+	}
+}
+func (p endedProcessor) Shutdown(context.Context) error   { return nil }
+func (p endedProcessor) ForceFlush(context.Context) error { return nil }
+
+// awaitEnded waits until a span of kind has ended, or fails the test.
+func awaitEnded(t *testing.T, ended <-chan oteltrace.SpanKind, kind oteltrace.SpanKind) {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case k := <-ended:
+			if k == kind {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("no OpenTelemetry %v span ended within 30s", kind)
+		}
+	}
 }
 
 func runHTTP(t *testing.T, pc propagationCase, sampled bool) hops { return runHTTPWith(t, pc, sampled) }
@@ -167,7 +206,7 @@ func (s otelHealth) Check(ctx context.Context, in *healthpb.HealthCheckRequest) 
 }
 
 func runGRPC(t *testing.T, pc propagationCase, sampled bool) hops {
-	tp, otelExp := otelProvider(t)
+	tp, otelExp, ended := otelProviderEnded(t)
 	tr, rec := trace.NewMemory(trace.WithService("goos-hop", "", ""), trace.WithPropagation(pc.goos))
 	var h hops
 
@@ -183,6 +222,9 @@ func runGRPC(t *testing.T, pc propagationCase, sampled bool) hops {
 	h.caller = caller.SpanContext()
 	if _, err := middle.Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
 		t.Fatal(err)
+	}
+	if sampled {
+		awaitEnded(t, ended, oteltrace.SpanKindServer)
 	}
 	caller.End()
 	tr.Shutdown(context.Background())
