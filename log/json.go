@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/microos/go-os/internal/jsonw"
+	"github.com/microos/go-os/internal/redact"
 )
 
 // HandlerOptions configures NewJSONHandler.
@@ -53,6 +54,9 @@ type JSONHandler struct {
 	pending []string
 	// stamp caches the formatted second; derived handlers share it.
 	stamp *atomic.Pointer[secondStamp]
+	// red, when set, applies the redaction rule while encoding (New's
+	// default): the RedactHandler's work without a second pass.
+	red *redactor
 }
 
 // NewJSONHandler returns a handler writing JSON lines to w; opts may be nil.
@@ -113,7 +117,7 @@ func (h *JSONHandler) Handle(ctx context.Context, r slog.Record) error {
 		b = appendSource(b, r.PC)
 	}
 	if len(h.ctx) > 0 && ctx != nil && ctx != context.Background() {
-		b = appendContext(b, ctx, h.ctx)
+		b = appendContext(b, ctx, h.ctx, h.red)
 	}
 	b = append(b, h.prefix...)
 	if r.NumAttrs() > 0 {
@@ -124,7 +128,7 @@ func (h *JSONHandler) Handle(ctx context.Context, r slog.Record) error {
 		}
 		first := len(b)
 		r.Attrs(func(a slog.Attr) bool {
-			b = appendAttr(b, a)
+			b = appendAttr(b, a, h.red)
 			return true
 		})
 		if len(b) == first {
@@ -145,14 +149,14 @@ func (h *JSONHandler) Handle(ctx context.Context, r slog.Record) error {
 	return err
 }
 
-func appendContext(b []byte, ctx context.Context, funcs []ContextFunc) []byte {
+func appendContext(b []byte, ctx context.Context, funcs []ContextFunc, red *redactor) []byte {
 	p := attrPool.Get().(*[]slog.Attr)
 	attrs := (*p)[:0]
 	for _, f := range funcs {
 		attrs = f(ctx, attrs)
 	}
 	for _, a := range attrs {
-		b = appendAttr(b, a)
+		b = appendAttr(b, a, red)
 	}
 	clear(attrs) // let the values go
 	*p = attrs[:0]
@@ -186,18 +190,30 @@ func appendSource(b []byte, pc uintptr) []byte {
 }
 
 // appendAttr appends a as a member of the object being written; an empty
-// attribute, or a group with no members, adds nothing.
-func appendAttr(b []byte, a slog.Attr) []byte {
+// attribute, or a group with no members, adds nothing. With red it
+// applies the redaction rule on the way: a member without a secret costs
+// the check of its key (cached) and, for a string, a scan for '@' and
+// "bearer "; one with a secret is redacted as RedactHandler would.
+func appendAttr(b []byte, a slog.Attr, red *redactor) []byte {
 	v := a.Value
 	kind := v.Kind()
 	switch kind { // the common kinds first, without a detour
 	case slog.KindString:
+		if red != nil {
+			return red.appendString(b, a)
+		}
 		b = appendKey(b, a.Key)
 		return jsonw.AppendString(b, v.String())
 	case slog.KindInt64:
+		if red != nil {
+			return red.appendInt64(b, a)
+		}
 		b = appendKey(b, a.Key)
 		return appendInt(b, v.Int64())
 	case slog.KindBool:
+		if red != nil && red.secret(a.Key) {
+			return appendMasked(b, a.Key)
+		}
 		b = appendKey(b, a.Key)
 		if v.Bool() {
 			return append(b, "true"...)
@@ -207,16 +223,23 @@ func appendAttr(b []byte, a slog.Attr) []byte {
 	if kind == slog.KindLogValuer {
 		v = v.Resolve()
 		kind = v.Kind()
+		if red != nil { // what it resolved to goes through the checks above
+			a.Value = v
+			return appendAttr(b, a, red)
+		}
 	}
 	switch kind {
 	case slog.KindGroup:
 		attrs := v.Group()
+		if red != nil && red.secret(a.Key) {
+			return appendMasked(b, a.Key)
+		}
 		if len(attrs) == 0 {
 			return b
 		}
 		if a.Key == "" { // inline the group's members
 			for _, m := range attrs {
-				b = appendAttr(b, m)
+				b = appendAttr(b, m, red)
 			}
 			return b
 		}
@@ -225,7 +248,7 @@ func appendAttr(b []byte, a slog.Attr) []byte {
 		b = append(b, '{')
 		first := len(b)
 		for _, m := range attrs {
-			b = appendAttr(b, m)
+			b = appendAttr(b, m, red)
 		}
 		if len(b) == first {
 			return b[:mark]
@@ -235,9 +258,95 @@ func appendAttr(b []byte, a slog.Attr) []byte {
 		if a.Key == "" && v.Any() == nil {
 			return b
 		}
+		if red != nil && (red.needsAny(v.Any()) || v.Any() != nil && red.secret(a.Key)) {
+			return appendAttr(b, red.redact(a), nil)
+		}
+	default:
+		if red != nil && red.secret(a.Key) {
+			return appendMasked(b, a.Key)
+		}
 	}
 	b = appendKey(b, a.Key)
 	return appendValueOf(b, kind, v)
+}
+
+// appendString appends a string attribute, redacted if need be, in one
+// scan of the value that both looks for what JSON escapes and for what
+// may hold a secret ('@', "bearer ").
+func (red *redactor) appendString(b []byte, a slog.Attr) []byte {
+	secret, plainKey := red.cache.Lookup(a.Key)
+	if secret {
+		return appendMasked(b, a.Key)
+	}
+	s := a.Value.String()
+	var esc, hint uint64
+	switch n := len(s); {
+	case n >= 8:
+		var prev uint64
+		for i := 0; ; i += 8 {
+			if i > n-8 {
+				i = n - 8
+				prev = uint64(s[i-1])
+			}
+			x := jsonw.Load8(s, i)
+			esc |= jsonw.Escapes8(x)
+			hint |= redact.Hint8(x, prev)
+			if i == n-8 {
+				break
+			}
+			prev = x >> 56
+		}
+	case n >= 4:
+		x := jsonw.Load4x2(s)
+		esc, hint = jsonw.Escapes8(x), redact.Hint4x2(x)
+	case n > 0:
+		hint = uint64(bool2int(s[0] == '@' || s[n/2] == '@' || s[n-1] == '@'))
+		esc = 1 // short: let AppendString look
+	}
+	if hint != 0 && redact.Needs(s) {
+		return appendAttr(b, slog.String(a.Key, redact.String(s)), nil)
+	}
+	b = red.appendKey(b, a.Key, plainKey)
+	if esc != 0 {
+		return jsonw.AppendString(b, s)
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// appendKey is appendKey with the key's scan answered by the cache.
+func (red *redactor) appendKey(b []byte, key string, plain bool) []byte {
+	if !plain {
+		return appendKey(b, key)
+	}
+	b = appendComma(b)
+	b = append(b, '"')
+	b = append(b, key...)
+	return append(b, '"', ':')
+}
+
+// appendInt64 appends an integer attribute, its key checked by the cache.
+func (red *redactor) appendInt64(b []byte, a slog.Attr) []byte {
+	secret, plainKey := red.cache.Lookup(a.Key)
+	if secret {
+		return appendMasked(b, a.Key)
+	}
+	b = red.appendKey(b, a.Key, plainKey)
+	return appendInt(b, a.Value.Int64())
+}
+
+func bool2int(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// appendMasked appends key with the value Redacted.
+func appendMasked(b []byte, key string) []byte {
+	b = appendKey(b, key)
+	return append(b, `"`+Redacted+`"`...)
 }
 
 // WithAttrs returns a handler whose lines carry attrs, encoded once here.
@@ -254,7 +363,7 @@ func (h *JSONHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	}
 	first := len(b)
 	for _, a := range attrs {
-		b = appendAttr(b, a)
+		b = appendAttr(b, a, h.red)
 	}
 	if len(b) == first {
 		return h

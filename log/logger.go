@@ -34,10 +34,13 @@ type Logger struct {
 }
 
 // New builds a Logger. The handler chain, outermost first, is: Sampler
-// (when WithSampling), RedactHandler (unless WithoutRedaction), the encoder
-// (JSONHandler, which writes the ctx fields itself, or slog's TextHandler
-// behind a ContextHandler), then the Async queue (when WithAsync) in front
-// of the outputs. The ctx fields are the request id and WithContext's.
+// (when WithSampling), the encoder, then the Async queue (when WithAsync)
+// in front of the outputs. The encoder is JSONHandler, which writes the
+// ctx fields itself and, unless WithoutRedaction, applies the redaction
+// rule of RedactHandler during its one pass over the attributes; or, for
+// the Text format, a ContextHandler in front of a RedactHandler in front
+// of slog's TextHandler. Either way the ctx fields are redacted too. The
+// ctx fields are the request id and WithContext's.
 func New(opts ...Option) (*Logger, error) {
 	o := options{level: slog.LevelInfo}
 	for _, opt := range opts {
@@ -64,12 +67,16 @@ func New(opts ...Option) (*Logger, error) {
 	var h slog.Handler
 	if o.format == Text {
 		h = slog.NewTextHandler(sink, &slog.HandlerOptions{Level: l.level, AddSource: o.addSource})
+		if !o.noRedact {
+			h = NewRedactHandler(h, o.redact...)
+		}
 		h = NewContextHandler(h, contexts...)
 	} else {
-		h = NewJSONHandler(sink, &HandlerOptions{Level: l.level, AddSource: o.addSource, Context: contexts})
-	}
-	if !o.noRedact {
-		h = NewRedactHandler(h, o.redact...)
+		j := NewJSONHandler(sink, &HandlerOptions{Level: l.level, AddSource: o.addSource, Context: contexts})
+		if !o.noRedact {
+			j.red = newRedactor(o.redact) // the rule applied while encoding
+		}
+		h = j
 	}
 	if o.sample != nil {
 		s, _ := NewSampler(h, o.sample.first, o.sample.thereafter, o.sample.per) // validated above

@@ -28,24 +28,39 @@ const Redacted = redact.Mask
 // It does so in the record's attributes, in groups and in what LogValuers
 // resolve to, before the record reaches next. A secret inside a struct
 // logged whole is out of its reach: give such types a LogValue method.
+//
+// It is the generic path, for a handler that is not this package's: the
+// Logger's JSON encoder applies the same rule itself, during its one pass
+// over the attributes, and New builds no RedactHandler for it.
 type RedactHandler struct {
 	next slog.Handler
-	keys *redact.Keys
+	*redactor
 }
 
 // NewRedactHandler returns a handler that redacts DefaultRedactKeys and
 // keys before next sees them.
 func NewRedactHandler(next slog.Handler, keys ...string) *RedactHandler {
-	return &RedactHandler{next: next, keys: redact.NewKeys(keys...)}
+	return &RedactHandler{next: next, redactor: newRedactor(keys)}
 }
 
-func (h *RedactHandler) secret(key string) bool { return h.keys.Secret(key) }
+// redactor applies the rule: the RedactHandler's and the JSON encoder's.
+type redactor struct {
+	keys  *redact.Keys
+	cache *redact.KeyCache
+}
+
+func newRedactor(keys []string) *redactor {
+	k := redact.NewKeys(keys...)
+	return &redactor{keys: k, cache: redact.NewKeyCache(k)}
+}
+
+func (h *redactor) secret(key string) bool { return h.cache.Secret(key) }
 
 var headerType = reflect.TypeFor[map[string][]string]()
 
 // needs reports whether a must be rewritten: it holds a secret, or a
 // LogValuer that might resolve to one.
-func (h *RedactHandler) needs(a slog.Attr) bool {
+func (h *redactor) needs(a slog.Attr) bool {
 	switch a.Value.Kind() {
 	case slog.KindLogValuer:
 		return true
@@ -61,25 +76,32 @@ func (h *RedactHandler) needs(a slog.Attr) bool {
 			return true
 		}
 	case slog.KindAny:
-		switch v := a.Value.Any().(type) {
-		case http.Header, *url.URL, url.URL:
+		if h.needsAny(a.Value.Any()) {
 			return true
-		case error:
-			if msg, ok := errorText(v); ok && redact.Needs(msg) {
-				return true // a dial error naming redis://:pw@host
-			}
-		case nil:
-		default:
-			if t := reflect.TypeOf(v); t.Kind() == reflect.Map && t.ConvertibleTo(headerType) {
-				return true // gRPC's metadata.MD, a map[string][]string
-			}
 		}
 	}
 	return h.secret(a.Key)
 }
 
+// needsAny reports whether the value of a KindAny must be rewritten
+// whatever its key.
+func (h *redactor) needsAny(v any) bool {
+	switch v := v.(type) {
+	case http.Header, *url.URL, url.URL:
+		return true
+	case error:
+		msg, ok := errorText(v)
+		return ok && redact.Needs(msg) // a dial error naming redis://:pw@host
+	case nil:
+		return false
+	default:
+		t := reflect.TypeOf(v)
+		return t.Kind() == reflect.Map && t.ConvertibleTo(headerType) // gRPC's metadata.MD, a map[string][]string
+	}
+}
+
 // value masks what a value holds, for a key that is not secret itself.
-func (h *RedactHandler) value(v slog.Value) slog.Value {
+func (h *redactor) value(v slog.Value) slog.Value {
 	switch v.Kind() {
 	case slog.KindString:
 		return slog.StringValue(redact.String(v.String()))
@@ -109,7 +131,7 @@ func (h *RedactHandler) value(v slog.Value) slog.Value {
 	return v
 }
 
-func (h *RedactHandler) redact(a slog.Attr) slog.Attr {
+func (h *redactor) redact(a slog.Attr) slog.Attr {
 	a.Value = a.Value.Resolve()
 	if h.secret(a.Key) && !(a.Value.Kind() == slog.KindAny && a.Value.Any() == nil) {
 		return slog.String(a.Key, Redacted)
@@ -157,12 +179,12 @@ func (h *RedactHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	for i, a := range attrs {
 		out[i] = h.redact(a)
 	}
-	return &RedactHandler{next: h.next.WithAttrs(out), keys: h.keys}
+	return &RedactHandler{next: h.next.WithAttrs(out), redactor: h.redactor}
 }
 
 // WithGroup passes name to next: keys are redacted in every group.
 func (h *RedactHandler) WithGroup(name string) slog.Handler {
-	return &RedactHandler{next: h.next.WithGroup(name), keys: h.keys}
+	return &RedactHandler{next: h.next.WithGroup(name), redactor: h.redactor}
 }
 
 // errorText is err.Error(), ok false when it panics (a typed nil pointer).

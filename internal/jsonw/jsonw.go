@@ -24,32 +24,71 @@ const (
 	highs = 0x8080808080808080
 )
 
-// plain8 reports whether the eight bytes packed in x are all ASCII that a
-// JSON string holds as is: none below 0x20, none ≥ 0x80, no '"' or '\\'.
-func plain8(x uint64) bool {
+// Escapes8 has the high bit set in the bytes of the eight packed in x
+// (little-endian) that a JSON string cannot hold as they are: below 0x20,
+// '"', '\\', and every byte ≥ 0x80 (UTF-8, which AppendString checks
+// rune by rune). Zero means the eight bytes are copied unchanged.
+func Escapes8(x uint64) uint64 {
 	below := (x - ones*0x20) &^ x       // high bit set where a byte < 0x20 (or ≥ 0x80)
 	quote := x ^ (ones * '"')           // zero byte where '"'
 	slash := x ^ (ones * '\\')          // zero byte where '\\'
 	hasQuote := (quote - ones) &^ quote // high bit set where zero
 	hasSlash := (slash - ones) &^ slash
-	return (below|hasQuote|hasSlash|x)&highs == 0
+	return (below | hasQuote | hasSlash | x) & highs
+}
+
+// Load8 packs s[i:i+8] into a word, little-endian (one load on the
+// machines Go compiles for).
+func Load8(s string, i int) uint64 {
+	w := s[i : i+8]
+	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+}
+
+// Load4x2 packs the first four and the last four bytes of s, which has
+// four to eight bytes, into a word: every byte of s is in it, those in
+// the middle of a short s twice.
+func Load4x2(s string) uint64 {
+	n := len(s)
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[n-4])<<32 | uint64(s[n-3])<<40 | uint64(s[n-2])<<48 | uint64(s[n-1])<<56
+}
+
+// Plain reports whether AppendString copies s unchanged between its quotes.
+func Plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !plain[s[i]] {
+			return false
+		}
+	}
+	return true
 }
 
 // AppendString appends s as a quoted JSON string. Invalid UTF-8 becomes
 // U+FFFD, so that every line is valid JSON whatever the caller logged.
 func AppendString(b []byte, s string) []byte {
+	n := len(s)
+	// Eight bytes at a time, the last word overlapping the one before
+	// (and two overlapping halves below eight bytes): the usual key or
+	// value has nothing to escape and is copied as it is.
 	i := 0
-	// Skip eight plain bytes at a time: the usual key or value has nothing
-	// to escape.
-	for i+8 <= len(s) && plain8(uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
-		uint64(s[i+4])<<32|uint64(s[i+5])<<40|uint64(s[i+6])<<48|uint64(s[i+7])<<56) {
-		i += 8
-	}
-	for i < len(s) && plain[s[i]] {
-		i++
+	switch {
+	case n >= 8:
+		for ; i < n-8 && Escapes8(Load8(s, i)) == 0; i += 8 {
+		}
+		if i >= n-8 {
+			i = n - 8
+			if Escapes8(Load8(s, i)) == 0 {
+				i = n
+			}
+		}
+	case n >= 4:
+		if Escapes8(Load4x2(s)) == 0 {
+			i = n
+		}
 	}
 	b = append(b, '"')
-	if i < len(s) {
+	if i < n {
 		b = appendEscaped(b, s, i)
 	} else {
 		b = append(b, s...)

@@ -133,50 +133,81 @@ func headerSecret(name string, keys *Keys) bool {
 // Needs reports whether s may hold a secret String masks: a URL or DSN
 // with a password, or a bearer token. It is the fast check: one pass over
 // s, eight bytes at a time, looking for an '@' or a space that follows
-// "bearer" (any case).
+// "bearer" (any case); a space matters only after an 'r', which the same
+// pass tests, so a sentence costs no more than a word.
 func Needs(s string) bool {
 	n := len(s)
 	if n < 8 {
-		var x uint64 // s padded with NULs, which are neither '@' nor ' '
-		for j := n - 1; j >= 0; j-- {
-			x = x<<8 | uint64(s[j])
-		}
-		return (zeros(x^at8)|zeros(x^space)) != 0 && needsWord(s, 0, x)
+		return needsShort(s)
 	}
+	var prev uint64 // the byte before the word, for the "r " test
 	for i := 0; ; i += 8 {
 		if i > n-8 {
 			i = n - 8 // the last word overlaps the one before: no tail loop
+			prev = uint64(s[i-1])
 		}
 		w := s[i : i+8]
 		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
 			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-		if (zeros(x^at8)|zeros(x^space)) != 0 && needsWord(s, i, x) {
+		// A space whose previous byte is 'r' or 'R' (0x52|0x20 == 0x72).
+		rsp := zeros(x^space) & zeros((x<<8|prev|lower)^r8)
+		if zeros(x^at8)|rsp != 0 && needsWord(s, i, x, rsp) {
 			return true
 		}
 		if i == n-8 {
 			return false
 		}
+		prev = x >> 56
 	}
+}
+
+// Hint8 marks the bytes of the eight packed in x (little-endian, prev the
+// byte before them) at which a secret String masks may show: an '@', a
+// space after 'r' or 'R'. Zero means none; otherwise Needs tells. It lets
+// an encoder that loads the words anyway do Needs's scan in its own pass.
+func Hint8(x, prev uint64) uint64 {
+	return zeros(x^at8) | zeros(x^space)&zeros((x<<8|prev|lower)^r8)
+}
+
+// Hint4x2 is Hint8 for x holding a string of four to seven bytes packed
+// as two overlapping halves: any '@' or space.
+func Hint4x2(x uint64) uint64 { return zeros(x^at8) | zeros(x^space) }
+
+// needsShort is Needs for fewer than eight bytes: only "bearer " itself
+// holds a space after "bearer".
+func needsShort(s string) bool {
+	switch n := len(s); {
+	case n >= 4:
+		x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[n-4])<<32 | uint64(s[n-3])<<40 | uint64(s[n-2])<<48 | uint64(s[n-1])<<56
+		return zeros(x^at8) != 0 || n == 7 && s[6] == ' ' && strings.EqualFold(s[:6], "bearer")
+	case n > 0:
+		return s[0] == '@' || s[n/2] == '@' || s[n-1] == '@'
+	}
+	return false
 }
 
 const (
 	ones  = 0x0101010101010101
 	low7  = 0x7f7f7f7f7f7f7f7f
+	lower = 0x2020202020202020
 	at8   = '@' * ones
 	space = ' ' * ones
+	r8    = 'r' * ones
 )
 
 // zeros has the high bit set in exactly the bytes of v that are zero.
 func zeros(v uint64) uint64 { return ^((v&low7 + low7) | v | low7) }
 
-// needsWord checks the eight bytes x of s starting at i.
-func needsWord(s string, i int, x uint64) bool {
+// needsWord checks the eight bytes x of s starting at i, of which rsp
+// marks the spaces after an 'r'.
+func needsWord(s string, i int, x, rsp uint64) bool {
 	if zeros(x^at8) != 0 {
 		return true
 	}
-	for sp := zeros(x ^ space); sp != 0; sp &= sp - 1 {
-		j := i + bits.TrailingZeros64(sp)/8
-		if j >= 6 && s[j-1]|0x20 == 'r' && strings.EqualFold(s[j-6:j], "bearer") {
+	for ; rsp != 0; rsp &= rsp - 1 {
+		j := i + bits.TrailingZeros64(rsp)/8
+		if j >= 6 && strings.EqualFold(s[j-6:j], "bearer") {
 			return true
 		}
 	}

@@ -2,6 +2,7 @@ package redact_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -42,6 +43,45 @@ var cases = []struct {
 	{"header-style key", "X-Api-Key", "xapikey55", "xapikey55"},
 	{"bearer token inside a string", "note", "called upstream with Bearer eyJhbGciOiJIUzI1NiJ9.tok", "eyJhbGciOiJIUzI1NiJ9.tok"},
 	{"URL inside a sentence", "msg", "dialing redis://:inlinepw@cache:6379 failed", "inlinepw"},
+	{"error naming a DSN", "err", errors.New("dial postgres://app:errpw99@db/x: refused"), "errpw99"},
+	{"secret key with an int", "session_id", 987654321, "987654321"},
+	{"short value with a bearer token", "auth_hdr", "Bearer s", "Bearer s"},
+	{"escaped string with a URL", "note", "line\nredis://:escpw@h\t", "escpw"},
+}
+
+// valuer is a LogValuer that resolves to its key and value.
+type valuer struct {
+	key   string
+	value any
+}
+
+func (v valuer) LogValue() slog.Value { return slog.GroupValue(slog.Any(v.key, v.value)) }
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+var logPaths = []struct {
+	name string
+	new  func(w *strings.Builder) (l *slog.Logger, done func())
+}{
+	{"json (fused)", func(w *strings.Builder) (*slog.Logger, func()) {
+		l, err := log.New(log.WithOutput(log.WriterOutput(w)))
+		if err != nil {
+			panic(err)
+		}
+		return l.Logger, func() { l.Close() }
+	}},
+	{"text (RedactHandler)", func(w *strings.Builder) (*slog.Logger, func()) {
+		l, err := log.New(log.WithOutput(log.WriterOutput(w)), log.WithFormat(log.Text))
+		if err != nil {
+			panic(err)
+		}
+		return l.Logger, func() { l.Close() }
+	}},
+	{"RedactHandler over slog.JSONHandler", func(w *strings.Builder) (*slog.Logger, func()) {
+		return slog.New(log.NewRedactHandler(slog.NewJSONHandler(writerFunc(w.Write), nil))), func() {}
+	}},
 }
 
 func mustURL(s string) *url.URL {
@@ -55,21 +95,25 @@ func mustURL(s string) *url.URL {
 func TestNoSecretReachesLogOrConfig(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			// The log, as a service logs it.
-			var out strings.Builder
-			l, err := log.New(log.WithOutput(log.WriterOutput(&out)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			l.Info("request", tc.key, tc.value)
-			l.InfoContext(context.Background(), "grouped", slog.Group("req", tc.key, tc.value))
-			l.With(tc.key, tc.value).Info("with")
-			l.Close()
-			if strings.Contains(out.String(), tc.secret) {
-				t.Errorf("log: secret %q in %s", tc.secret, out.String())
-			}
-			if !strings.Contains(out.String(), `"msg":"with"`) {
-				t.Fatalf("log wrote nothing: %s", out.String())
+			// The log, as a service logs it, through every path: the
+			// Logger's JSON encoder (the rule fused in), its Text format
+			// (RedactHandler) and RedactHandler in front of a handler
+			// that is not go-os's.
+			for _, p := range logPaths {
+				var out strings.Builder
+				l, done := p.new(&out)
+				l.Info("request", tc.key, tc.value)
+				l.InfoContext(context.Background(), "grouped", slog.Group("req", tc.key, tc.value))
+				l.With(tc.key, tc.value).Info("with")
+				l.WithGroup("g").With("k", 1).Info("in group", tc.key, tc.value)
+				l.Info("valuer", "v", valuer{tc.key, tc.value})
+				done()
+				if strings.Contains(out.String(), tc.secret) {
+					t.Errorf("log (%s): secret %q in %s", p.name, tc.secret, out.String())
+				}
+				if !strings.Contains(out.String(), "with") || strings.Count(out.String(), "\n") != 5 {
+					t.Fatalf("log (%s) wrote not 5 lines: %s", p.name, out.String())
+				}
 			}
 
 			// Config's redacted dump: the value as a config tree holds it.
@@ -81,6 +125,8 @@ func TestNoSecretReachesLogOrConfig(t *testing.T) {
 				v = headerTree(x)
 			case *url.URL:
 				v = x.String()
+			case error:
+				v = x.Error()
 			}
 			c, err := config.New(context.Background(), []config.Source{config.NewMemory(map[string]any{"svc": map[string]any{tc.key: v}})})
 			if err != nil {
@@ -133,7 +179,7 @@ func TestKeepsWhatIsNotSecret(t *testing.T) {
 // The cost of the rule on a line without secrets: the keys and string
 // values of a typical access line (the issue's goal: under 20 ns).
 func BenchmarkCleanLine(b *testing.B) {
-	keys := redact.NewKeys()
+	keys := redact.NewKeyCache(redact.NewKeys())
 	attrs := []struct{ k, v string }{{"method", "GET"}, {"route", "GET /orders/{id}"}, {"path", "/orders/42"}, {"status", ""}}
 	b.ReportAllocs()
 	for b.Loop() {
