@@ -27,8 +27,10 @@
 // flag) is always recorded. Inside an unsampled trace Start returns the
 // context it was given and a nil *Span, whose methods do nothing: no
 // allocation, a few nanoseconds. An unsampled root (a request sampled out
-// as it arrives) carries its ids and decision in a context taken from a
-// slab of 32, so it allocates nothing on average either. A sampled span is
+// as it arrives) carries its decision in a context taken from a slab of
+// 32, so it allocates nothing on average either, and with the default id
+// source it draws its ids only when its context is first read (an Inject,
+// a log line), so that children and callees still get them. A sampled span is
 // one allocation; its times come from the monotonic clock off a wall
 // reading at most a second old, so a span reads the clock twice, not four
 // times (see clock.go). A nil *Tracer (Noop) records and propagates

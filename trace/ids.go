@@ -100,27 +100,32 @@ func isLowerHex(s string) bool {
 	return true
 }
 
-// newTraceID and newSpanID draw from next, which is by default the
-// runtime's per-thread ChaCha8 generator: unpredictable enough for ids, and
-// it takes no lock.
-func newTraceID(next func() uint64) TraceID {
+// newTraceID and newSpanID draw from the tracer's id source
+// (WithIDSource), or by default from the runtime's per-thread ChaCha8
+// generator: unpredictable enough for ids, and it takes no lock.
+func (t *Tracer) newTraceID() TraceID {
 	var id TraceID
 	for !id.IsValid() {
-		putUint64(id[:8], next())
-		putUint64(id[8:], next())
+		putUint64(id[:8], t.nextID())
+		putUint64(id[8:], t.nextID())
 	}
 	return id
 }
 
-func newSpanID(next func() uint64) SpanID {
+func (t *Tracer) newSpanID() SpanID {
 	var id SpanID
 	for !id.IsValid() {
-		putUint64(id[:], next())
+		putUint64(id[:], t.nextID())
 	}
 	return id
 }
 
-var randUint64 = rand.Uint64
+func (t *Tracer) nextID() uint64 {
+	if t.ids == nil {
+		return rand.Uint64() // a direct call: no func value on the default path
+	}
+	return t.ids()
+}
 
 func putUint64(b []byte, v uint64) {
 	_ = b[7]

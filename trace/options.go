@@ -101,7 +101,6 @@ func WithTracestate(key string, value func(SpanContext) string) Option {
 
 func collect(opts []Option) options {
 	o := options{
-		ids:           randUint64,
 		sampler:       ParentBased(Always()),
 		formats:       []Format{W3C, B3Multi},
 		queueSize:     2048,
@@ -112,9 +111,6 @@ func collect(opts []Option) options {
 	}
 	for _, opt := range opts {
 		opt(&o)
-	}
-	if o.ids == nil {
-		o.ids = randUint64
 	}
 	if o.service == "" {
 		o.service = defaultService()

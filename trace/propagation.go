@@ -72,7 +72,7 @@ func (t *Tracer) Inject(ctx context.Context, c Carrier) {
 		return
 	}
 	if s := FromContext(ctx); s != nil {
-		Inject(s.sc, c, t.formats...)
+		Inject(s.SpanContext(), c, t.formats...)
 	}
 }
 

@@ -149,3 +149,52 @@ func ParseSampler(s string) (Sampler, error) {
 	}
 	return ParentBased(sm), nil
 }
+
+// fixedSampling is what a sampler of this package decides without
+// looking at the ids, the name or the kind, so that Start need not draw a
+// trace id or build SamplingParams to ask it.
+type fixedSampling uint8
+
+const (
+	notFixed          fixedSampling = iota // ask the sampler
+	fixedNever                             // Never(): no trace
+	fixedAlways                            // Always(): every trace
+	fixedParentNever                       // ParentBased(Never()): the caller's decision, else none
+	fixedParentAlways                      // ParentBased(Always()): the caller's decision, else every trace
+)
+
+func fixedOf(s Sampler) fixedSampling {
+	switch s := s.(type) {
+	case constSampler:
+		if s {
+			return fixedAlways
+		}
+		return fixedNever
+	case parentBased:
+		if c, ok := s.root.(constSampler); ok {
+			if c {
+				return fixedParentAlways
+			}
+			return fixedParentNever
+		}
+	}
+	return notFixed
+}
+
+// decide is the sampler's answer for a span whose remote caller (if any)
+// decided parent.
+func (f fixedSampling) decide(parent Sampling) bool {
+	switch f {
+	case fixedAlways:
+		return true
+	case fixedNever:
+		return false
+	}
+	switch parent {
+	case Accept:
+		return true
+	case Deny:
+		return false
+	}
+	return f == fixedParentAlways
+}

@@ -3,6 +3,7 @@ package trace
 import (
 	"context"
 	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -138,8 +139,42 @@ func (d *SpanData) Tag(key string) (string, bool) {
 // check, so callers never test for it.
 type Span struct {
 	tracer *Tracer
-	sc     SpanContext // immutable after Start
 	rec    *recording  // nil when the span is not sampled
+	sc     SpanContext // immutable once ids is idsReady; the decision (Sampling, Debug) is set by Start
+	ids    atomic.Uint32
+}
+
+// The states of Span.ids. An unsampled span from the default id source
+// starts idsPending (the zero value: its slab slot needs no write) and
+// draws its ids when its context is first read; every other span is
+// idsReady from Start.
+const (
+	idsPending uint32 = iota
+	idsDrawing
+	idsReady
+)
+
+// drawIDs fills in the ids Start left to the first reader: the span id,
+// and the trace id if the span is a root. Concurrent readers agree: one
+// draws, the others wait the few nanoseconds it takes.
+func (s *Span) drawIDs() {
+	for {
+		switch s.ids.Load() {
+		case idsReady:
+			return
+		case idsPending:
+			if s.ids.CompareAndSwap(idsPending, idsDrawing) {
+				if !s.sc.TraceID.IsValid() {
+					s.sc.TraceID = s.tracer.newTraceID()
+				}
+				s.sc.SpanID = s.tracer.newSpanID()
+				s.ids.Store(idsReady)
+				return
+			}
+		default:
+			runtime.Gosched() // another reader is drawing them
+		}
+	}
 }
 
 // recording is what a sampled span collects.
@@ -179,6 +214,9 @@ func (c *spanCtx) Value(key any) any {
 func (s *Span) SpanContext() SpanContext {
 	if s == nil {
 		return SpanContext{}
+	}
+	if s.ids.Load() != idsReady {
+		s.drawIDs()
 	}
 	return s.sc
 }

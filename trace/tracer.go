@@ -24,7 +24,8 @@ type Tracer struct {
 	sampler     Sampler
 	formats     []Format
 	clock       clock
-	ids         func() uint64
+	ids         func() uint64            // WithIDSource; nil: the runtime's generator, and unsampled spans draw their ids lazily
+	fixed       fixedSampling            // what the sampler decides without looking at the ids, if it does
 	tsKey       string                   // WithTracestate
 	tsValue     func(SpanContext) string // WithTracestate
 
@@ -47,6 +48,7 @@ func New(exp Exporter, opts ...Option) *Tracer {
 	o := collect(opts)
 	t := &Tracer{service: o.service, serviceTags: o.serviceTags, sampler: o.sampler, formats: o.formats, ids: o.ids, exporter: exp, tsKey: o.tsKey, tsValue: o.tsValue}
 	t.clock.custom = o.now
+	t.fixed = fixedOf(o.sampler)
 	if r, ok := exp.(*Recorder); ok {
 		t.rec = r
 	} else {
@@ -130,9 +132,14 @@ type startConfig struct {
 	hasParent bool
 	parent    SpanContext
 	tags      []Tag
+	hasRemote bool
 	remote    Endpoint
 	startTime time.Time
 }
+
+// noOptions is the configuration of a Start without options; start only
+// reads it.
+var noOptions startConfig
 
 // Start starts a span named name as a child of the span in ctx (or of the
 // WithParent context) and returns a context carrying it. The span is a new
@@ -144,6 +151,9 @@ type startConfig struct {
 func (t *Tracer) Start(ctx context.Context, name string, opts ...StartOption) (context.Context, *Span) {
 	if t == nil {
 		return ctx, nil
+	}
+	if len(opts) == 0 {
+		return t.start(ctx, name, &noOptions)
 	}
 	var cfg startConfig
 	for _, o := range opts {
@@ -161,7 +171,7 @@ func (t *Tracer) Start(ctx context.Context, name string, opts ...StartOption) (c
 				cfg.tags = append(cfg.tags, o...)
 			}
 		case remoteOption:
-			cfg.remote = Endpoint(o)
+			cfg.remote, cfg.hasRemote = Endpoint(o), true
 		case startTimeOption:
 			cfg.startTime = time.Time(o)
 		}
@@ -175,40 +185,54 @@ func (t *Tracer) start(ctx context.Context, name string, cfg *startConfig) (cont
 	if cfg.hasParent {
 		psc = cfg.parent
 	} else if p := FromContext(ctx); p != nil {
-		psc, local = p.sc, true
-		if !psc.IsSampled() && !cfg.debug {
+		if !p.sc.IsSampled() && !cfg.debug { // the decision is set at Start; only the ids may come later
 			return ctx, nil
 		}
+		psc, local = p.SpanContext(), true
 	}
 
-	traceID := psc.TraceID
-	if !traceID.IsValid() {
-		traceID = newTraceID(t.ids)
-	}
 	debug := cfg.debug || psc.Debug
-	sampled := local || debug || t.sampler.Sample(SamplingParams{Parent: psc, TraceID: traceID, Name: name, Kind: cfg.kind})
-	sc := SpanContext{TraceID: traceID, SpanID: newSpanID(t.ids), Sampling: Deny, Debug: debug, TraceState: psc.TraceState, Random: psc.Random}
-	if sampled {
-		sc.Sampling = Accept
-	}
-	if t.tsKey != "" && !local && (!psc.TraceID.IsValid() || psc.Remote) { // the trace enters this service: write our entry
-		if v := t.tsValue(sc); v != "" {
-			sc.TraceState, _ = SetTracestate(sc.TraceState, t.tsKey, v)
+	traceID := psc.TraceID
+	var sampled bool
+	switch {
+	case local || debug:
+		sampled = true
+	case t.fixed != notFixed:
+		sampled = t.fixed.decide(psc.Sampling)
+	default:
+		if !traceID.IsValid() {
+			traceID = t.newTraceID()
 		}
+		sampled = t.sampler.Sample(SamplingParams{Parent: psc, TraceID: traceID, Name: name, Kind: cfg.kind})
 	}
 	if !sampled {
-		c := t.newSpanCtx()
-		c.Context, c.span = ctx, Span{tracer: t, sc: sc}
-		return c, &c.span
+		return t.startUnsampled(ctx, &psc, traceID)
 	}
-	c := &recordingCtx{spanCtx: spanCtx{Context: ctx}}
-	c.span = Span{tracer: t, sc: sc, rec: &c.rec}
+	if !traceID.IsValid() {
+		traceID = t.newTraceID()
+	}
+
+	// One allocation holds the context, the span and its recording; the
+	// fields are written one by one, not as struct copies, which the
+	// garbage collector's write barrier would copy pointer by pointer.
+	c := new(recordingCtx)
+	c.Context = ctx
+	s := &c.span
+	s.tracer, s.rec = t, &c.rec
+	s.sc.TraceID, s.sc.SpanID, s.sc.Sampling, s.sc.Debug, s.sc.Random = traceID, t.newSpanID(), Accept, debug, psc.Random
+	s.sc.TraceState = psc.TraceState
+	if t.tsKey != "" && !local && (!psc.TraceID.IsValid() || psc.Remote) { // the trace enters this service: write our entry
+		t.writeTracestate(&s.sc)
+	}
+	s.ids.Store(idsReady)
 	d := &c.rec.data
-	d.TraceID, d.SpanID, d.Name, d.Kind, d.Service, d.Debug = traceID, sc.SpanID, name, cfg.kind, t.service, debug
+	d.TraceID, d.SpanID, d.Name, d.Kind, d.Service, d.Debug = traceID, s.sc.SpanID, name, cfg.kind, t.service, debug
 	if psc.TraceID == traceID {
 		d.ParentID, d.ParentRemote = psc.SpanID, psc.Remote
 	}
-	d.TraceState = sc.TraceState
+	if s.sc.TraceState != "" {
+		d.TraceState = s.sc.TraceState
+	}
 	d.Tags = c.rec.tagBuf[:0]
 	for _, tag := range t.serviceTags {
 		c.rec.setTag(tag.Key, tag.Value)
@@ -216,11 +240,52 @@ func (t *Tracer) start(ctx context.Context, name string, cfg *startConfig) (cont
 	for _, tag := range cfg.tags {
 		c.rec.setTag(tag.Key, tag.Value)
 	}
-	d.Remote, d.Start = cfg.remote, cfg.startTime
-	if d.Start.IsZero() {
+	if cfg.hasRemote {
+		d.Remote = cfg.remote
+	}
+	if cfg.startTime.IsZero() {
 		d.Start, c.rec.monoStart = t.clock.now(), true
+	} else {
+		d.Start = cfg.startTime
 	}
 	return &c.spanCtx, &c.span
+}
+
+// startUnsampled returns the context of a span that records nothing: a
+// slot of a slab, which carries the decision to the span's children and
+// its ids downstream. traceID is the trace's, or zero when none was drawn
+// yet. With the default id source the ids are drawn by the first reader
+// of the span's context (an Inject, a log line), not here: a request
+// sampled out as it arrives and never propagated costs no id at all.
+func (t *Tracer) startUnsampled(ctx context.Context, psc *SpanContext, traceID TraceID) (context.Context, *Span) {
+	c := t.newSpanCtx()
+	c.Context = ctx
+	s := &c.span
+	s.tracer = t
+	s.sc.Sampling = Deny
+	s.sc.Random = psc.Random
+	if psc.TraceState != "" {
+		s.sc.TraceState = psc.TraceState
+	}
+	if traceID.IsValid() {
+		s.sc.TraceID = traceID
+	}
+	entering := t.tsKey != "" && (!psc.TraceID.IsValid() || psc.Remote)
+	if t.ids != nil || entering { // a deterministic source keeps Start's order; a tracestate value may need the ids
+		s.drawIDs()
+		if entering {
+			t.writeTracestate(&s.sc)
+		}
+	}
+	return c, s
+}
+
+// writeTracestate puts the tracer's own tracestate entry at the front of
+// sc's list (WithTracestate).
+func (t *Tracer) writeTracestate(sc *SpanContext) {
+	if v := t.tsValue(*sc); v != "" {
+		sc.TraceState, _ = SetTracestate(sc.TraceState, t.tsKey, v)
+	}
 }
 
 // FromContext returns the span in ctx, or nil. A nil span is safe to use.

@@ -14,6 +14,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -93,6 +94,14 @@ func otel(ot oteltrace.Tracer, ctx context.Context) func(b *testing.B) {
 var attrs = [3][2]string{{"db.system", "redis"}, {"db.operation.name", "GET"}, {"server.address", "cache-1"}}
 
 func oursSampled(newExp func() trace.Exporter) func(b *testing.B) {
+	return oursSampledTimed(newExp, false)
+}
+
+// oursSampledTimed with callerOnly stops the clock when the last span has
+// ended, before the flush: what the caller pays to start, end and enqueue
+// a span while the export goroutine serialises and sends on the other
+// core (its allocations during the loop still count).
+func oursSampledTimed(newExp func() trace.Exporter, callerOnly bool) func(b *testing.B) {
 	return func(b *testing.B) {
 		ctx := context.Background()
 		tr := trace.New(newExp(), trace.WithSampler(trace.Always()), trace.WithQueueSize(b.N+1), trace.WithBatchSize(512), trace.WithFlushInterval(time.Hour))
@@ -104,6 +113,9 @@ func oursSampled(newExp func() trace.Exporter) func(b *testing.B) {
 			s.SetTag(attrs[1][0], attrs[1][1])
 			s.SetTag(attrs[2][0], attrs[2][1])
 			s.End()
+		}
+		if callerOnly {
+			b.StopTimer()
 		}
 		if err := tr.Shutdown(ctx); err != nil {
 			b.Fatal(err)
@@ -130,6 +142,10 @@ func (c *counting) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 }
 
 func otelSampled(newExp func() sdktrace.SpanExporter) func(b *testing.B) {
+	return otelSampledTimed(newExp, false)
+}
+
+func otelSampledTimed(newExp func() sdktrace.SpanExporter, callerOnly bool) func(b *testing.B) {
 	return func(b *testing.B) {
 		ctx := context.Background()
 		exp := &counting{SpanExporter: newExp()}
@@ -143,6 +159,9 @@ func otelSampled(newExp func() sdktrace.SpanExporter) func(b *testing.B) {
 			_, s := ot.Start(ctx, "op", oteltrace.WithSpanKind(oteltrace.SpanKindClient))
 			s.SetAttributes(kv...)
 			s.End()
+		}
+		if callerOnly {
+			b.StopTimer()
 		}
 		if err := tp.Shutdown(ctx); err != nil {
 			b.Fatal(err)
@@ -166,6 +185,10 @@ func (d *disposals) Write(p []byte) (int, error) {
 }
 
 func zipkinSampled(newRep func(b *testing.B, log *log.Logger) zipkinreporter.Reporter) func(b *testing.B) {
+	return zipkinSampledTimed(newRep, false)
+}
+
+func zipkinSampledTimed(newRep func(b *testing.B, log *log.Logger) zipkinreporter.Reporter, callerOnly bool) func(b *testing.B) {
 	return func(b *testing.B) {
 		ctx := context.Background()
 		var lost disposals
@@ -182,6 +205,9 @@ func zipkinSampled(newRep func(b *testing.B, log *log.Logger) zipkinreporter.Rep
 			s.Tag(attrs[1][0], attrs[1][1])
 			s.Tag(attrs[2][0], attrs[2][1])
 			s.Finish()
+		}
+		if callerOnly {
+			b.StopTimer()
 		}
 		if err := rep.Close(); err != nil {
 			b.Fatal(err)
@@ -233,35 +259,39 @@ func TestCompare(t *testing.T) {
 	otParent, otRoot := otNever.Start(ctx, "parent")
 	defer otRoot.End()
 
-	oursDiscard := oursSampled(func() trace.Exporter { return discard{} })
-	oursZipkin := oursSampled(func() trace.Exporter {
+	zipkinExp := func() trace.Exporter {
 		exp, err := zipkintrace.New(srv.URL + "/api/v2/spans")
 		if err != nil {
 			t.Fatal(err)
 		}
 		return exp
-	})
-	oursOTLP := oursSampled(func() trace.Exporter {
+	}
+	otlpExp := func() trace.Exporter {
 		exp, err := otlptrace.New(otlpSrv.URL)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return exp
-	})
-	otelDiscard := otelSampled(func() sdktrace.SpanExporter { return tracetest.NewNoopExporter() })
-	otelOTLP := otelSampled(func() sdktrace.SpanExporter {
+	}
+	otelOTLPExp := func() sdktrace.SpanExporter {
 		exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(otlpSrv.URL+"/v1/traces"), otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: false}))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return exp
-	})
-	zipkinDiscard := zipkinSampled(func(*testing.B, *log.Logger) zipkinreporter.Reporter { return zipkinreporter.NewNoopReporter() })
-	zipkinHTTP := zipkinSampled(func(b *testing.B, l *log.Logger) zipkinreporter.Reporter {
+	}
+	zipkinHTTPRep := func(b *testing.B, l *log.Logger) zipkinreporter.Reporter {
 		return zipkinhttp.NewReporter(srv.URL+"/api/v2/spans", zipkinhttp.Logger(l), zipkinhttp.BatchSize(512), zipkinhttp.MaxBacklog(b.N+1))
-	})
+	}
+	oursDiscard := oursSampled(func() trace.Exporter { return discard{} })
+	oursZipkin := oursSampled(zipkinExp)
+	oursOTLP := oursSampled(otlpExp)
+	otelDiscard := otelSampled(func() sdktrace.SpanExporter { return tracetest.NewNoopExporter() })
+	otelOTLP := otelSampled(otelOTLPExp)
+	zipkinDiscard := zipkinSampled(func(*testing.B, *log.Logger) zipkinreporter.Reporter { return zipkinreporter.NewNoopReporter() })
+	zipkinHTTP := zipkinSampled(zipkinHTTPRep)
 
-	compare.Run(t,
+	res := compare.Run(t,
 		compare.Case{Name: "trace/unsampled-root vs zipkin-go", Ours: ours(trNever, ctx), Peer: zipkinGo(zNever, ctx), Goal: 1},
 		compare.Case{Name: "trace/unsampled-root vs otel", Ours: ours(trNever, ctx), Peer: otel(otNever, ctx), Goal: 1},
 		compare.Case{Name: "trace/unsampled-child vs zipkin-go", Ours: ours(trNever, oursParent), Peer: zipkinGo(zNever, zParent), Goal: 1},
@@ -274,7 +304,47 @@ func TestCompare(t *testing.T) {
 		// Sampled, serialised and posted to the same discarding server.
 		compare.Case{Name: "trace/sampled-3tags-zipkin-json-http vs zipkin-go", Ours: oursZipkin, Peer: zipkinHTTP, Goal: 1},
 		compare.Case{Name: "trace/sampled-3tags-otlp-http vs otel-otlptracehttp", Ours: oursOTLP, Peer: otelOTLP, Goal: 1},
+		// Sampled, the caller's side only (start, three tags, end,
+		// enqueue) while a serialising exporter drains the queue on the
+		// other core: the clock stops before the final flush.
+		compare.Case{Name: "trace/sampled-3tags-caller-zipkin-json vs zipkin-go", Ours: oursSampledTimed(zipkinExp, true), Peer: zipkinSampledTimed(zipkinHTTPRep, true), Goal: 1},
+		compare.Case{Name: "trace/sampled-3tags-caller-otlp vs otel-otlptracehttp", Ours: oursSampledTimed(otlpExp, true), Peer: otelSampledTimed(otelOTLPExp, true), Goal: 1},
 	)
+	checkAbsolute(t, res)
+}
+
+// absoluteGoals are issue 18's bounds on our own cost, whatever the peers
+// do: an unsampled root ≤ 50 ns and no allocation, a sampled span's
+// start+end+enqueue ≤ 500 ns and at most two allocations, with a
+// serialising exporter behind the queue.
+var absoluteGoals = map[string]struct {
+	ns     float64
+	allocs int64
+}{
+	"trace/unsampled-root vs otel":                          {50, 0},
+	"trace/sampled-3tags-caller-zipkin-json vs zipkin-go":   {500, 2},
+	"trace/sampled-3tags-caller-otlp vs otel-otlptracehttp": {500, 2},
+}
+
+// checkAbsolute prints each absolute goal against what was measured and,
+// under GOOS_BENCH_GOALS=1 (scripts/bench: no -race, no -short), fails a
+// case that misses it, as compare does for ratios.
+func checkAbsolute(t *testing.T, res []compare.Result) {
+	t.Helper()
+	for _, r := range res {
+		g, ok := absoluteGoals[r.Name]
+		if !ok {
+			continue
+		}
+		verdict := "met"
+		if r.OursNs > g.ns || r.OursAllocs > g.allocs {
+			verdict = "MISSED"
+			if os.Getenv("GOOS_BENCH_GOALS") == "1" && !testing.Short() {
+				t.Errorf("%s: %.1f ns/op and %d allocs/op, goal <= %.0f ns and <= %d allocs", r.Name, r.OursNs, r.OursAllocs, g.ns, g.allocs)
+			}
+		}
+		fmt.Fprintf(compare.Output, "%-44s ours %.1f ns/op %d allocs/op, goal <= %.0f ns <= %d allocs: %s\n", r.Name, r.OursNs, r.OursAllocs, g.ns, g.allocs, verdict)
+	}
 }
 
 // TestCollectorDownLatency serves requests through trace.Middleware, with
