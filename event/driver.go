@@ -8,7 +8,8 @@ import "context"
 type Driver interface {
 	// Append stores recs in order (one round trip per server where the
 	// backend allows) and returns their ids, time-ordered and unique. It
-	// fills ID, and Timestamp and RootID when they are empty.
+	// fills ID, and Timestamp and RootID when they are empty, in what it
+	// stores: recs may be the caller's own slice and is never written.
 	Append(ctx context.Context, recs []Record) ([]string, error)
 	// Read returns the history matching q in id order and the next page
 	// token ("" at the end); q.Limit is set.

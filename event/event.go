@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -94,8 +95,20 @@ func WithRetry(min, max time.Duration) Option {
 	}
 }
 
+// WithPublishTimeout bounds every Publish and PublishBatch by d (0, the
+// default: only by the caller's ctx), for callers whose ctx has no
+// deadline; an earlier deadline of ctx still applies.
+func WithPublishTimeout(d time.Duration) Option {
+	return func(b *Bus) {
+		if d > 0 {
+			b.publishTimeout = d
+		}
+	}
+}
+
 // Bus is the portable type: publish, subscribe, read.
 type Bus struct {
+	publishTimeout     time.Duration
 	retryMin, retryMax time.Duration
 	health             tracker // of Publish's appends
 	published          atomic.Bool
@@ -176,7 +189,7 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Bus, error) {
 // Publish appends rec and returns its id. A record published while a
 // handler runs inherits its RootID and ParentID from ctx.
 func (b *Bus) Publish(ctx context.Context, rec Record) (string, error) {
-	ids, err := b.PublishBatch(ctx, []Record{rec})
+	ids, err := b.publish(ctx, []Record{rec}, true)
 	if err != nil {
 		return "", err
 	}
@@ -189,20 +202,41 @@ func (b *Bus) Publish(ctx context.Context, rec Record) (string, error) {
 // their ids is returned; publish again and dedupe by content if that
 // matters).
 func (b *Bus) PublishBatch(ctx context.Context, recs []Record) ([]string, error) {
+	return b.publish(ctx, recs, false)
+}
+
+// publish is PublishBatch on recs, which it may change in place when
+// owned (Publish's own slice); else it copies them only if one needs a
+// field filled in.
+func (b *Bus) publish(ctx context.Context, recs []Record, owned bool) ([]string, error) {
 	if b.closed.Load() {
 		return nil, ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if b.publishTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, b.publishTimeout)
+		defer cancel()
+	}
 	parent, inHandler := FromContext(ctx)
 	traced := b.tracer != nil || trace.SpanContextFromContext(ctx).IsValid() // once per batch, not per record
-	out := make([]Record, len(recs))
-	for i, r := range recs {
+	out := recs
+	for i := range recs {
+		r := &out[i]
 		if r.Type == "" || !utf8.ValidString(r.Type) {
 			return nil, fmt.Errorf("%w: record %d: Type %q is empty or not UTF-8", ErrInvalid, i, r.Type)
 		}
-		if r.Origin == (Origin{}) {
+		fill := r.Origin == (Origin{}) && b.origin != (Origin{})
+		if !fill && !inHandler && !traced {
+			continue
+		}
+		if !owned { // never the caller's records
+			out, owned = slices.Clone(recs), true
+			r = &out[i]
+		}
+		if fill {
 			r.Origin = b.origin
 		}
 		if inHandler {
@@ -210,13 +244,14 @@ func (b *Bus) PublishBatch(ctx context.Context, recs []Record) ([]string, error)
 			r.RootID = parent.RootID
 		}
 		if traced {
-			if span := b.producerSpan(ctx, &r); span != nil {
+			if span := b.producerSpan(ctx, r); span != nil {
 				defer span.End()
 			}
 		}
-		out[i] = r
 	}
-	b.published.Store(true)
+	if !b.published.Load() {
+		b.published.Store(true)
+	}
 	ids, err := b.d.Append(ctx, out)
 	b.health.observe(err)
 	if err != nil {

@@ -141,3 +141,27 @@ func TestRegister(t *testing.T) {
 	}()
 	event.Register("mem", func(context.Context, *url.URL) (event.Driver, error) { return nil, boom })
 }
+
+// PublishBatch fills Origin in what it stores, never in the caller's slice;
+// WithPublishTimeout bounds a Publish whose ctx has no deadline.
+func TestPublishBatchLeavesCallersRecords(t *testing.T) {
+	bus := event.NewMemory(event.WithService("svc", "1", "i"), event.WithPublishTimeout(time.Hour))
+	defer bus.Close()
+	ctx := context.Background()
+	recs := []event.Record{{Type: "a"}, {Type: "b", Origin: event.Origin{Service: "own"}}}
+	if _, err := bus.PublishBatch(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	if recs[0].Origin != (event.Origin{}) || recs[0].ID != "" {
+		t.Fatalf("the caller's record was written: %+v", recs[0])
+	}
+	got, _, err := bus.Read(ctx, event.Query{})
+	if err != nil || len(got) != 2 || got[0].Origin.Service != "svc" || got[1].Origin.Service != "own" {
+		t.Fatalf("stored %+v, %v", got, err)
+	}
+	expired := event.NewMemory(event.WithPublishTimeout(time.Nanosecond))
+	defer expired.Close()
+	if _, err := expired.Publish(ctx, event.Record{Type: "a"}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Publish past its timeout: %v", err)
+	}
+}

@@ -22,11 +22,15 @@ func (d *driver) Append(ctx context.Context, recs []event.Record) ([]string, err
 	entries := make([]streams.Entry, len(recs))
 	var index []string
 	now := time.Now()
-	// One buffer for every header and one slice for every entry's fields:
-	// two allocations per batch, not per record. A header stays valid when
-	// buf grows: it keeps the array it was written to.
-	buf := make([]byte, 0, 160*len(recs))
-	vals := make([]any, 0, 4*len(recs))
+	// One buffer for every entry's value and one slice for every entry's
+	// fields: two allocations per batch, not per record. A value stays
+	// valid when buf grows: it keeps the array it was written to.
+	size := 0
+	for _, r := range recs {
+		size += entrySize(r)
+	}
+	buf := make([]byte, 0, size)
+	vals := make([]any, 0, 2*len(recs))
 	key := ""
 	for i, r := range recs {
 		if r.Timestamp.IsZero() {
@@ -34,11 +38,11 @@ func (d *driver) Append(ctx context.Context, recs []event.Record) ([]string, err
 		}
 		start := len(buf)
 		var err error
-		if buf, err = appendHeader(buf, r); err != nil {
+		if buf, err = appendEntry(buf, r); err != nil {
 			return nil, fmt.Errorf("%w: %w", event.ErrInvalid, err)
 		}
 		first := len(vals)
-		vals = appendFields(vals, buf[start:len(buf):len(buf)], r.Data)
+		vals = append(vals, "r", buf[start:len(buf):len(buf)])
 		if i == 0 || r.Type != recs[i-1].Type {
 			key = d.key(r.Type)
 		}

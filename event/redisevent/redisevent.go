@@ -12,8 +12,10 @@
 // every command touches one slot. The set <prefix>types lists the types
 // published (subscriptions by pattern or to every type discover new
 // streams from it); the dead-letter stream is <prefix>dead. A record is
-// one stream entry whose field "r" is its JSON without the data, and "d"
-// the data as is (the id is the entry's).
+// one stream entry with one field "r": its JSON without the data, then,
+// if it has data, a newline and the data as is (the id is the entry's).
+// Entries of the earlier layout (the data in a second field "d") are
+// read too.
 // Publish is one XADD through internal/streams (the writer log/redislog
 // uses too); a publisher adds a type to the index in the same pipeline
 // the first time it publishes it, then once a minute, so that an index
@@ -185,7 +187,7 @@ type stored struct {
 	RootID    string            `json:"root,omitempty"`
 	ParentID  string            `json:"parent,omitempty"`
 	Metadata  map[string]string `json:"m,omitempty"`
-	Data      []byte            `json:"d,omitempty"` // read only: the data is the entry's field "d"
+	Data      []byte            `json:"d,omitempty"` // read only: the data follows the JSON
 }
 
 // decode reads an entry of the stream of type typ; an entry another client
@@ -195,8 +197,9 @@ func decode(m redis.XMessage, typ string) (event.Record, error) {
 	if !ok {
 		return event.Record{ID: m.ID}, fmt.Errorf("%w: entry %s of %q has no field r: %v", event.ErrCorrupt, m.ID, typ, m.Values)
 	}
+	hdr, data, _ := strings.Cut(s, "\n")
 	var st stored
-	if err := json.Unmarshal([]byte(s), &st); err != nil {
+	if err := json.Unmarshal([]byte(hdr), &st); err != nil {
 		return event.Record{ID: m.ID}, fmt.Errorf("%w: entry %s of %q: %w", event.ErrCorrupt, m.ID, typ, err)
 	}
 	if st.Type == "" || (typ != "" && st.Type != typ) {
@@ -204,8 +207,10 @@ func decode(m redis.XMessage, typ string) (event.Record, error) {
 	}
 	r := event.Record{ID: m.ID, Type: st.Type, Origin: st.Origin, Timestamp: st.Timestamp, RootID: st.RootID,
 		ParentID: st.ParentID, Metadata: st.Metadata, Data: st.Data}
-	if d, ok := m.Values["d"].(string); ok && len(d) > 0 {
+	if d, ok := m.Values["d"].(string); ok && len(d) > 0 { // the earlier layout
 		r.Data = []byte(d)
+	} else if len(data) > 0 {
+		r.Data = []byte(data)
 	}
 	if r.RootID == "" {
 		r.RootID = r.ID

@@ -6,6 +6,7 @@ package streams
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 
@@ -52,52 +53,73 @@ func (w *Writer) Add(ctx context.Context, entries []Entry, extra func(redis.Pipe
 		}
 		minID = strconv.FormatInt(now().Add(-w.Retention.MaxAge).UnixMilli(), 10)
 	}
-	if len(entries) == 1 && extra == nil && (minID == "" || w.Retention.MaxLen == 0) {
+	bound := w.bound(minID)
+	// Each XADD's arguments are built here, in one backing array for the
+	// whole batch, rather than through redis.XAddArgs: no per-entry
+	// XAddArgs, args slice or boxed stream name (one per run of entries
+	// to the same stream).
+	n := 0
+	for _, e := range entries {
+		n += 3 + len(bound) + len(e.Values)
+	}
+	args := make([]any, 0, n)
+	cmds := make([]redis.Cmder, len(entries))
+	var key any
+	for i, e := range entries {
+		if i == 0 || e.Stream != entries[i-1].Stream {
+			key = e.Stream
+		}
+		first := len(args)
+		args = append(args, "xadd", key)
+		args = append(args, bound...)
+		args = append(args, "*")
+		args = append(args, e.Values...)
+		cmds[i] = redis.NewStringCmd(ctx, args[first:len(args):len(args)]...)
+	}
+	trim := w.Retention.MaxLen > 0 && minID != ""
+	if len(entries) == 1 && extra == nil && !trim {
 		// One command: no pipeline to build (the common single Publish).
-		id, err := w.Client.XAdd(ctx, w.args(entries[0], minID)).Result()
+		_ = w.Client.Process(ctx, cmds[0])
+		id, err := cmds[0].(*redis.StringCmd).Result()
 		if err != nil {
 			return []string{""}, 0, err
 		}
 		return []string{id}, 1, nil
 	}
-	cmds := make([]*redis.StringCmd, len(entries))
-	_, err = w.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		trimmed := map[string]bool(nil)
+	p := w.Client.Pipeline()
+	_ = p.BatchProcess(ctx, cmds...)
+	if extra != nil {
+		extra(p)
+	}
+	if trim {
+		// XADD takes one bound: age goes as an XTRIM, once per stream and batch.
 		for i, e := range entries {
-			if w.Retention.MaxLen > 0 && minID != "" && !trimmed[e.Stream] {
-				// XADD takes one bound: age goes as an XTRIM, once per stream and batch.
-				if trimmed == nil {
-					trimmed = map[string]bool{}
+			if i == 0 || e.Stream != entries[i-1].Stream {
+				if !slices.ContainsFunc(entries[:i], func(o Entry) bool { return o.Stream == e.Stream }) {
+					p.XTrimMinIDApprox(ctx, e.Stream, minID, 0)
 				}
-				trimmed[e.Stream] = true
-				defer p.XTrimMinIDApprox(ctx, e.Stream, minID, 0)
 			}
-			cmds[i] = p.XAdd(ctx, w.args(e, minID))
 		}
-		if extra != nil {
-			extra(p)
-		}
-		return nil
-	})
+	}
+	_, err = p.Exec(ctx)
 	ids = make([]string, len(entries))
 	for i, c := range cmds {
 		if c.Err() == nil {
-			ids[i] = c.Val()
+			ids[i] = c.(*redis.StringCmd).Val()
 			written++
 		}
 	}
 	return ids, written, err
 }
 
-// args is e's XADD with the retention bound: MAXLEN when set (MaxAge then
-// goes as an XTRIM), else MINID.
-func (w *Writer) args(e Entry, minID string) *redis.XAddArgs {
-	a := &redis.XAddArgs{Stream: e.Stream, Values: e.Values}
+// bound is the retention part of every XADD: MAXLEN ~ N when set (MaxAge
+// then goes as an XTRIM), else MINID ~ minID.
+func (w *Writer) bound(minID string) []any {
 	switch {
 	case w.Retention.MaxLen > 0:
-		a.MaxLen, a.Approx = w.Retention.MaxLen, true
+		return []any{"maxlen", "~", w.Retention.MaxLen}
 	case minID != "":
-		a.MinID, a.Approx = minID, true
+		return []any{"minid", "~", minID}
 	}
-	return a
+	return nil
 }
