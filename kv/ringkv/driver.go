@@ -57,7 +57,16 @@ var (
 type driver struct{ r *Ring }
 
 func (d *driver) Get(ctx context.Context, key string) (kv.Item, error) {
-	return d.r.exec(ctx, call{op: "get", key: key})
+	r := d.r
+	v := r.view.Load()
+	var buf [4]int
+	pref := v.pref(key, buf[:0])
+	if len(pref) > 0 && pref[0] == v.self && !r.syncing.Load() && !r.closing.Load() {
+		// The primary in a stable view: what exec would reach through
+		// ownIn and decide, without the call's copies on the way.
+		return r.getPrimary(ctx, key)
+	}
+	return r.execPref(ctx, v, pref, call{op: "get", key: key, skip: -1})
 }
 
 func (d *driver) Set(ctx context.Context, it kv.Item) error { return d.write(ctx, "set", it) }
@@ -165,7 +174,11 @@ func (r *Ring) exec(ctx context.Context, c call) (kv.Item, error) {
 
 func (r *Ring) execIn(ctx context.Context, v *view, c call) (kv.Item, error) {
 	var buf [4]int
-	pref := v.pref(c.key, buf[:0])
+	return r.execPref(ctx, v, v.pref(c.key, buf[:0]), c)
+}
+
+// execPref is execIn with the key's owners in v.
+func (r *Ring) execPref(ctx context.Context, v *view, pref []int, c call) (kv.Item, error) {
 	err := errNoOwners
 	// An owner that just failed is tried last, so that a hung peer costs
 	// one timeout, not one per call; its place in the list still says

@@ -20,7 +20,9 @@ type record struct {
 	Dead    bool
 }
 
-// entry is a record in this instance's memory, on its LRU list.
+// entry is a record in this instance's memory, on its LRU list. Its
+// fields other than stamp and the links are not changed once it is in a
+// shard's map: a write puts a new entry.
 type entry struct {
 	key        string
 	value      []byte
@@ -160,9 +162,11 @@ func (l *local) get(key string) (kv.Item, bool) {
 			return kv.Item{}, false // removed by the next write or sweep
 		}
 	}
-	it := e.item(now)
 	recent := sh.tick.Load()-e.stamp.Load() <= uint64(len(sh.m)/4)
 	sh.mu.RUnlock()
+	// An entry's value, version and expiry never change once it is in the
+	// map (a write replaces the entry), so the copy needs no lock.
+	it := e.item(now)
 	if !recent {
 		sh.mu.Lock()
 		if sh.m[key] == e {

@@ -88,20 +88,17 @@ func (r *Ring) prevOwner(key string) string {
 // it can reach and repairs the stale ones. A write is stored here, then
 // on the other owners.
 func (r *Ring) decide(ctx context.Context, c *call, primary bool) (kv.Item, error) {
+	if c.op == "get" && primary {
+		return r.getPrimary(ctx, c.key)
+	}
 	if err := ctx.Err(); err != nil {
 		return kv.Item{}, err
 	}
 	if c.op == "get" {
-		if !primary && !c.forced {
+		if !c.forced {
 			r.repairKey(ctx, c.key)
-		} else if primary && r.repairBelow > 0 && rand.Uint64() < r.repairBelow {
-			r.repairs.add(c.key)
-			r.wake()
 		}
-		if it, ok := r.local.get(c.key); ok {
-			return it, nil
-		}
-		return kv.Item{}, kv.ErrNotFound
+		return r.getLocal(c.key)
 	}
 	var check func(*entry) error
 	switch c.op {
@@ -134,6 +131,26 @@ func (r *Ring) decide(ctx context.Context, c *call, primary bool) (kv.Item, erro
 		return kv.Item{}, err
 	}
 	return kv.Item{}, r.replicate(ctx, rec)
+}
+
+// getPrimary is a get decided here as the key's primary: it reads this
+// instance's copy, and picks a fraction of the reads for read repair.
+func (r *Ring) getPrimary(ctx context.Context, key string) (kv.Item, error) {
+	if err := ctx.Err(); err != nil {
+		return kv.Item{}, err
+	}
+	if r.repairBelow > 0 && rand.Uint64() < r.repairBelow {
+		r.repairs.add(key)
+		r.wake()
+	}
+	return r.getLocal(key)
+}
+
+func (r *Ring) getLocal(key string) (kv.Item, error) {
+	if it, ok := r.local.get(key); ok {
+		return it, nil
+	}
+	return kv.Item{}, kv.ErrNotFound
 }
 
 // replicate copies rec to the key's other owners in the current view and
