@@ -43,7 +43,10 @@ type Cursor interface {
 	// or an error wrapping ErrCorrupt for an entry that is not a record,
 	// which the cursor has skipped.
 	Next(ctx context.Context) (Record, error)
-	// Ack marks rec handled (acknowledged or dead-lettered).
+	// Ack marks rec handled (acknowledged or dead-lettered). It may queue
+	// the acknowledgement and send it with others (redisevent does), as
+	// long as Close sends what is queued: one lost with a crash only means
+	// a redelivery.
 	Ack(ctx context.Context, rec Record) error
 	// Release hands rec, whose handling was abandoned, back to the group
 	// so that another member takes it over.

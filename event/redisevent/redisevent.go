@@ -37,7 +37,10 @@
 //
 // A group is a Redis consumer group of the same name on every matching
 // stream, created at Start; each subscription is one consumer. Records are
-// read with XREADGROUP and acknowledged with XACK; a member's records left
+// read with XREADGROUP and acknowledged with XACK, sent off the handler's
+// path (what was acknowledged while one XACK was on the wire goes in the
+// next, and Stop sends what is left: a member killed before that only
+// has those records redelivered); a member's records left
 // unacknowledged are taken over by another member with XAUTOCLAIM after
 // Options.Visibility (default 30s), at once when the member stopped
 // cleanly (it marks them idle). A broadcast subscription reads with XRANGE
@@ -345,6 +348,9 @@ func (d *driver) Cursor(ctx context.Context, o event.SubscribeOptions) (event.Cu
 	if err := c.discover(ctx, false); err != nil {
 		return nil, err
 	}
+	if o.Group != "" {
+		c.acks = newAcker(d.c, o.Group, c.health.Observe, 50*time.Millisecond, 2*time.Second)
+	}
 	return c, nil
 }
 
@@ -354,6 +360,7 @@ type cursor struct {
 	consumer string
 
 	health event.Health
+	acks   *acker // a group's: XACKs sent off the workers' path
 
 	mu  sync.Mutex
 	pos map[string]string         // broadcast: last id per stream; group: "" once the group exists
@@ -629,13 +636,13 @@ func (c *cursor) regroup(ctx context.Context, k string) error {
 	return nil
 }
 
-func (c *cursor) Ack(ctx context.Context, r event.Record) error {
-	if c.o.Group == "" {
-		return nil
+// Ack queues r's XACK for the acker, which sends it with the others
+// queued meanwhile; Close sends what is left.
+func (c *cursor) Ack(_ context.Context, r event.Record) error {
+	if c.acks != nil {
+		c.acks.add(c.d.key(r.Type), r.ID)
 	}
-	err := mapErr(c.d.c.XAck(ctx, c.d.key(r.Type), c.o.Group, r.ID).Err())
-	c.health.Observe(err)
-	return err
+	return nil
 }
 
 // Release marks r idle past the visibility timeout, so that the next
@@ -650,7 +657,8 @@ func (c *cursor) Release(ctx context.Context, r event.Record) error {
 	return err
 }
 
-// Close hands back what was read but not handed out, then leaves.
+// Close sends the acknowledgements still queued, hands back what was
+// read but not handed out, then leaves.
 func (c *cursor) Close() error {
 	c.mu.Lock()
 	var buf []event.Record
@@ -662,6 +670,9 @@ func (c *cursor) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var errs []error
+	if c.acks != nil {
+		errs = append(errs, c.acks.close(ctx))
+	}
 	for _, r := range buf {
 		errs = append(errs, c.Release(ctx, r))
 	}
