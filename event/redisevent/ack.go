@@ -33,7 +33,6 @@ type acker struct {
 	mu      sync.Mutex
 	pending map[string][]string // stream key -> ids, in Ack order
 	n       int
-	dropped int
 
 	wake chan struct{} // cap 1: something is pending
 	stop chan struct{}
@@ -57,7 +56,6 @@ func (a *acker) add(stream, id string) {
 			drop := min(len(ids), a.n-maxPendingAcks)
 			a.pending[k] = ids[drop:]
 			a.n -= drop
-			a.dropped += drop
 			if a.n <= maxPendingAcks {
 				break
 			}
