@@ -59,14 +59,21 @@ type driver struct{ r *Ring }
 func (d *driver) Get(ctx context.Context, key string) (kv.Item, error) {
 	r := d.r
 	v := r.view.Load()
-	var buf [4]int
-	pref := v.pref(key, buf[:0])
-	if len(pref) > 0 && pref[0] == v.self && !r.syncing.Load() && !r.closing.Load() {
+	h := keyHash(key)
+	if v.self >= 0 && v.ring.LocateHash(h) == v.self && !r.syncing.Load() && !r.closing.Load() {
 		// The primary in a stable view: what exec would reach through
-		// ownIn and decide, without the call's copies on the way.
-		return r.getPrimary(ctx, key)
+		// ownIn and decide (getPrimary), without the call's copies on the
+		// way. Deciding it takes only the primary (LocateHash is the first
+		// of the preference list), and the key is hashed once, for its
+		// ring position and its shard.
+		if err := ctx.Err(); err != nil {
+			return kv.Item{}, err
+		}
+		r.sampleRepair(key)
+		return r.local.getAt(h, key)
 	}
-	return r.execPref(ctx, v, pref, call{op: "get", key: key, skip: -1})
+	var buf [4]int
+	return r.execPref(ctx, v, v.prefAt(h, buf[:0]), call{op: "get", key: key, skip: -1})
 }
 
 func (d *driver) Set(ctx context.Context, it kv.Item) error { return d.write(ctx, "set", it) }

@@ -1,7 +1,6 @@
 package ringkv
 
 import (
-	"hash/maphash"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,7 +44,6 @@ const localShards = 16
 // list per shard, bounded in bytes (each shard a sixteenth of the bound).
 type local struct {
 	now       func() time.Time
-	seed      maphash.Seed
 	clock     atomic.Uint64 // the latest version handed out or seen
 	maxShard  int64         // 0: unbounded
 	tombTTL   time.Duration
@@ -68,7 +66,7 @@ type lshard struct {
 }
 
 func newLocal(now func() time.Time, maxBytes int64, tombTTL time.Duration) *local {
-	l := &local{now: now, seed: maphash.MakeSeed(), tombTTL: tombTTL}
+	l := &local{now: now, tombTTL: tombTTL}
 	if maxBytes > 0 {
 		l.maxShard = max(maxBytes/localShards, 1)
 	}
@@ -105,9 +103,14 @@ func (l *local) observe(v uint64) {
 	}
 }
 
-func (l *local) shard(key string) *lshard {
-	return &l.shards[maphash.String(l.seed, key)%localShards]
-}
+// shard is the shard of key. It is picked by the key's ring position,
+// which a Get on the primary has computed already: one hash per Get.
+// keyHash's low bits are mixed (its final step), and the map in the
+// shard hashes with its own seed, so keys chosen to share a shard cost
+// only lock contention.
+func (l *local) shard(key string) *lshard { return l.shardAt(keyHash(key)) }
+
+func (l *local) shardAt(h uint32) *lshard { return &l.shards[h%localShards] }
 
 func (sh *lshard) unlink(e *entry) {
 	e.prev.next, e.next.prev = e.next, e.prev
@@ -130,14 +133,6 @@ func (sh *lshard) remove(e *entry) {
 // expired reports whether e is past its expiry at now.
 func (e *entry) expired(now time.Time) bool { return !e.expires.IsZero() && !now.Before(e.expires) }
 
-func (e *entry) item(now time.Time) kv.Item {
-	it := kv.Item{Value: clone(e.value), Version: e.version}
-	if !e.expires.IsZero() {
-		it.TTL = e.expires.Sub(now)
-	}
-	return it
-}
-
 func (e *entry) record(now time.Time) record {
 	r := record{Key: e.key, Value: clone(e.value), Version: e.version, Dead: e.dead}
 	if !e.expires.IsZero() {
@@ -146,36 +141,47 @@ func (e *entry) record(now time.Time) record {
 	return r
 }
 
-// get returns the live value of key and marks it recently used.
-func (l *local) get(key string) (kv.Item, bool) {
-	sh := l.shard(key)
+// get returns the live value of key and marks it recently used; a miss
+// (absent, a tombstone, expired) is kv.ErrNotFound.
+func (l *local) get(key string) (kv.Item, error) { return l.getAt(keyHash(key), key) }
+
+// getAt is get with the key's ring position h (keyHash(key)).
+func (l *local) getAt(h uint32, key string) (kv.Item, error) {
+	sh := l.shardAt(h)
 	sh.mu.RLock()
 	e := sh.m[key]
 	if e == nil || e.dead {
 		sh.mu.RUnlock()
-		return kv.Item{}, false
+		return kv.Item{}, kv.ErrNotFound
 	}
-	var now time.Time
+	var ttl time.Duration
 	if !e.expires.IsZero() {
-		if now = l.now(); e.expired(now) {
+		// expired(now) is now >= expires: the time left is not positive.
+		if ttl = e.expires.Sub(l.now()); ttl <= 0 {
 			sh.mu.RUnlock()
-			return kv.Item{}, false // removed by the next write or sweep
+			return kv.Item{}, kv.ErrNotFound // removed by the next write or sweep
 		}
 	}
 	recent := sh.tick.Load()-e.stamp.Load() <= uint64(len(sh.m)/4)
 	sh.mu.RUnlock()
 	// An entry's value, version and expiry never change once it is in the
 	// map (a write replaces the entry), so the copy needs no lock.
-	it := e.item(now)
+	it := kv.Item{Value: clone(e.value), TTL: ttl, Version: e.version}
 	if !recent {
-		sh.mu.Lock()
-		if sh.m[key] == e {
-			sh.unlink(e)
-			sh.pushFront(e)
-		}
-		sh.mu.Unlock()
+		l.touch(sh, key, e)
 	}
-	return it, true
+	return it, nil
+}
+
+// touch moves e to the front of its shard's LRU list, if it is still
+// key's entry.
+func (l *local) touch(sh *lshard, key string, e *entry) {
+	sh.mu.Lock()
+	if sh.m[key] == e {
+		sh.unlink(e)
+		sh.pushFront(e)
+	}
+	sh.mu.Unlock()
 }
 
 // peek returns key's record, tombstones included, without touching the

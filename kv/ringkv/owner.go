@@ -98,7 +98,7 @@ func (r *Ring) decide(ctx context.Context, c *call, primary bool) (kv.Item, erro
 		if !c.forced {
 			r.repairKey(ctx, c.key)
 		}
-		return r.getLocal(c.key)
+		return r.local.get(c.key)
 	}
 	var check func(*entry) error
 	switch c.op {
@@ -139,18 +139,17 @@ func (r *Ring) getPrimary(ctx context.Context, key string) (kv.Item, error) {
 	if err := ctx.Err(); err != nil {
 		return kv.Item{}, err
 	}
+	r.sampleRepair(key)
+	return r.local.get(key)
+}
+
+// sampleRepair queues key for read repair with the probability
+// WithReadRepair sets; N=1 (repairBelow 0) draws no random number.
+func (r *Ring) sampleRepair(key string) {
 	if r.repairBelow > 0 && rand.Uint64() < r.repairBelow {
 		r.repairs.add(key)
 		r.wake()
 	}
-	return r.getLocal(key)
-}
-
-func (r *Ring) getLocal(key string) (kv.Item, error) {
-	if it, ok := r.local.get(key); ok {
-		return it, nil
-	}
-	return kv.Item{}, kv.ErrNotFound
 }
 
 // replicate copies rec to the key's other owners in the current view and

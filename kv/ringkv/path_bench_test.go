@@ -2,6 +2,10 @@ package ringkv
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/microos/go-os/kv"
@@ -46,4 +50,60 @@ func BenchmarkPathLocalGet(b *testing.B) {
 			s.Get(ctx, "k")
 		}
 	})
+}
+
+// A Get on the primary with N=2 (the default): the fast path with read
+// repair sampled (5% of reads queue a repair for the worker).
+func BenchmarkGetPrimaryN2(b *testing.B) {
+	var handlers [2]atomic.Pointer[http.Handler]
+	urls := make([]string, 2)
+	for i := range urls {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			h := handlers[i].Load()
+			if h == nil {
+				http.Error(w, "starting", http.StatusServiceUnavailable)
+				return
+			}
+			(*h).ServeHTTP(w, req)
+		}))
+		defer srv.Close()
+		urls[i] = srv.URL
+	}
+	rings := make([]*Ring, 2)
+	for i := range rings {
+		r, err := New(urls[i], urls, WithReplicas(2))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer r.Close()
+		h := r.Handler()
+		handlers[i].Store(&h)
+		rings[i] = r
+	}
+	ctx := context.Background()
+	for _, r := range rings {
+		if err := r.Settle(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	r := rings[0]
+	v := r.view.Load()
+	key := ""
+	for i := 0; key == ""; i++ {
+		if k := "n2-" + strconv.Itoa(i); v.pref(k, nil)[0] == v.self {
+			key = k
+		}
+	}
+	s := r.Store()
+	defer s.Close()
+	value := []byte("a small value of sixty-four bytes, as sessions and flags are....")
+	if err := s.Set(ctx, kv.Item{Key: key, Value: value}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Get(ctx, key); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -163,9 +163,10 @@ type view struct {
 }
 
 // pref appends the indexes of key's owners to dst, primary first.
-func (v *view) pref(key string, dst []int) []int {
-	return v.ring.LocateNHash(keyHash(key), v.n, dst)
-}
+func (v *view) pref(key string, dst []int) []int { return v.prefAt(keyHash(key), dst) }
+
+// prefAt is pref for the key's ring position h (keyHash(key)).
+func (v *view) prefAt(h uint32, dst []int) []int { return v.ring.LocateNHash(h, v.n, dst) }
 
 func (v *view) has(peer string) bool {
 	_, ok := slices.BinarySearch(v.peers, peer)
