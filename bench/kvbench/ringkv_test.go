@@ -2,6 +2,7 @@ package kvbench
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -54,114 +55,175 @@ func ringOf(t *testing.T, count int, opts ...ringkv.Option) []*ringkv.Ring {
 	return rings
 }
 
-// heldBy writes keys through s until one lands on holder (N=1), and
-// returns it.
-func heldBy(t *testing.T, s kv.Store, holder *ringkv.Ring, prefix string) string {
+// heldBy writes keys through s until one lands on holder (N=1), or
+// (held false) one that does not, and returns it.
+func heldBy(t *testing.T, s kv.Store, holder *ringkv.Ring, prefix string, held bool) string {
 	for i := 0; ; i++ {
 		k := prefix + strconv.Itoa(i)
 		before := holder.Stats().Keys
 		if err := s.Set(context.Background(), kv.Item{Key: k, Value: value}); err != nil {
 			t.Fatal(err)
 		}
-		if holder.Stats().Keys > before {
+		if (holder.Stats().Keys > before) == held {
 			return k
+		}
+	}
+}
+
+// getLoop is a benchmark of Gets of key through s.
+func getLoop(s kv.Store, key string) func(b *testing.B) {
+	ctx := context.Background()
+	return func(b *testing.B) {
+		for b.Loop() {
+			if it, err := s.Get(ctx, key); err != nil || len(it.Value) != len(value) {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// postLoop is a benchmark of raw POSTs to url answered with value: the
+// floor of a remote Get over HTTP on the same connection reuse.
+func postLoop(client *http.Client, url string) func(b *testing.B) {
+	return func(b *testing.B) {
+		buf := make([]byte, 128)
+		for b.Loop() {
+			resp, err := client.Post(url, "", nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n, _ := io.ReadFull(resp.Body, buf[:len(value)])
+			resp.Body.Close()
+			if n != len(value) {
+				b.Fatal(n)
+			}
 		}
 	}
 }
 
 func TestCompareRingkv(t *testing.T) {
 	ctx := context.Background()
-	rings := ringOf(t, 2, ringkv.WithReplicas(1))
-	s := rings[0].Store()
-	defer s.Close()
-	local := heldBy(t, s, rings[0], "bench-ring-local-")
-	remote := heldBy(t, s, rings[1], "bench-ring-remote-")
-	mem := kv.NewMemory()
-	mem.Set(ctx, kv.Item{Key: local, Value: value})
-
-	// The like-for-like floor of a remote Get: one POST on a reused
-	// loopback connection answered with the same 64 bytes.
-	raw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(value) }))
-	defer raw.Close()
-	rawClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	defer rawClient.CloseIdleConnections()
-
 	client := redis.NewClient(&redis.Options{Addr: testenv.Redis(t)})
 	defer client.Close()
 	client.Set(ctx, "raw-bench-ring-get", value, 0)
-
-	n2 := ringOf(t, 3)
-	s2 := n2[0].Store()
-	defer s2.Close()
-
-	getRing := func(key string) func(b *testing.B) {
-		return func(b *testing.B) {
-			for b.Loop() {
-				if it, err := s.Get(ctx, key); err != nil || len(it.Value) != len(value) {
-					b.Fatal(err)
-				}
+	redisGet := func(b *testing.B) {
+		for b.Loop() {
+			if _, err := client.Get(ctx, "raw-bench-ring-get").Bytes(); err != nil {
+				b.Fatal(err)
 			}
 		}
 	}
+	redisSet := func(b *testing.B) {
+		for b.Loop() {
+			if err := client.Set(ctx, "raw-bench-ring-set", value, 0).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+
+	// Both instances in this process: a remote Get is a goroutine
+	// handoff, not a process wakeup as a Redis GET is.
+	rings := ringOf(t, 2, ringkv.WithReplicas(1))
+	s := rings[0].Store()
+	defer s.Close()
+	local := heldBy(t, s, rings[0], "bench-ring-local-", true)
+	inProcess := heldBy(t, s, rings[0], "bench-ring-remote-", false)
+	mem := kv.NewMemory()
+	mem.Set(ctx, kv.Item{Key: local, Value: value})
+
+	// The remote instance in a child process, as Redis is: HTTP/1.1 and
+	// h2c (WithH2C on every instance).
+	h1 := ringWithChildren(t, 1, "n=1")
+	s1 := h1.Store()
+	defer s1.Close()
+	remote := heldBy(t, s1, h1, "bench-ring-remote-", false)
+	h2 := ringWithChildren(t, 1, "n=1,h2c")
+	s2 := h2.Store()
+	defer s2.Close()
+	remoteH2 := heldBy(t, s2, h2, "bench-ring-remote-", false)
+
+	// The like-for-like floor: one POST to a child process answered with
+	// the same 64 bytes, no ring on either side.
+	raw := startChild(t, "raw", "")
+	rawClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	defer rawClient.CloseIdleConnections()
+	h2cTransport := &http.Transport{Protocols: new(http.Protocols)}
+	h2cTransport.Protocols.SetUnencryptedHTTP2(true)
+	rawH2C := &http.Client{Transport: h2cTransport}
+	defer rawH2C.CloseIdleConnections()
+
+	// Set N=2 through an instance that holds no copy: to the primary,
+	// which copies it to the replica before answering (two round trips
+	// in a row, each to another process).
+	n2 := ringWithChildren(t, 2, "n=2")
+	sn2 := n2.Store()
+	defer sn2.Close()
+	setKey := heldBy(t, sn2, n2, "bench-ring-set-", false)
+	inN2 := ringOf(t, 3)
+	sIn2 := inN2[0].Store()
+	defer sIn2.Close()
+
 	compare.Run(t,
 		compare.Case{
 			Name: "kv/ringkv local Get vs kv memory Get",
-			Ours: getRing(local),
-			Peer: func(b *testing.B) {
-				for b.Loop() {
-					if _, err := mem.Get(ctx, local); err != nil {
-						b.Fatal(err)
-					}
-				}
-			},
+			Ours: getLoop(s, local),
+			Peer: getLoop(mem, local),
 			Goal: 2,
 		},
 		compare.Case{
 			Name: "kv/ringkv remote Get vs raw HTTP POST",
-			Ours: getRing(remote),
-			Peer: func(b *testing.B) {
-				for b.Loop() {
-					resp, err := rawClient.Post(raw.URL+"/get?k="+remote, "", nil)
-					if err != nil {
-						b.Fatal(err)
-					}
-					n, _ := resp.Body.Read(make([]byte, 128))
-					resp.Body.Close()
-					if n != len(value) {
-						b.Fatal(n)
-					}
-				}
-			},
+			Ours: getLoop(s1, remote),
+			Peer: postLoop(rawClient, raw.url+"/get?k="+remote),
 		},
 		compare.Case{
 			Name: "kv/ringkv remote Get vs go-redis Get",
-			Ours: getRing(remote),
-			Peer: func(b *testing.B) {
-				for b.Loop() {
-					if _, err := client.Get(ctx, "raw-bench-ring-get").Bytes(); err != nil {
-						b.Fatal(err)
-					}
-				}
-			},
+			Ours: getLoop(s1, remote),
+			Peer: redisGet,
 			Goal: 1.5,
 		},
 		compare.Case{
+			Name: "extra: raw HTTP POST vs go-redis Get",
+			Ours: postLoop(rawClient, raw.url+"/get?k="+remote),
+			Peer: redisGet,
+		},
+		compare.Case{
+			Name: "extra: ringkv remote Get h2c vs raw h2c POST",
+			Ours: getLoop(s2, remoteH2),
+			Peer: postLoop(rawH2C, raw.url+"/get?k="+remoteH2),
+		},
+		compare.Case{
+			Name: "extra: ringkv remote Get h2c vs go-redis Get",
+			Ours: getLoop(s2, remoteH2),
+			Peer: redisGet,
+		},
+		compare.Case{
+			// Not like-for-like: the remote instance in this process.
+			Name: "extra: ringkv in-process remote Get vs go-redis",
+			Ours: getLoop(s, inProcess),
+			Peer: redisGet,
+		},
+		compare.Case{
 			// Not like-for-like: a write to two owners against one SET.
-			Name: "extra: kv/ringkv Set N=2 vs go-redis Set",
+			Name: "extra: ringkv Set N=2 (2 hops) vs go-redis Set",
 			Ours: func(b *testing.B) {
 				for b.Loop() {
-					if err := s2.Set(ctx, kv.Item{Key: "bench-ring-set", Value: value}); err != nil {
+					if err := sn2.Set(ctx, kv.Item{Key: setKey, Value: value}); err != nil {
 						b.Fatal(err)
 					}
 				}
 			},
-			Peer: func(b *testing.B) {
+			Peer: redisSet,
+		},
+		compare.Case{
+			Name: "extra: ringkv in-process Set N=2 vs go-redis Set",
+			Ours: func(b *testing.B) {
 				for b.Loop() {
-					if err := client.Set(ctx, "raw-bench-ring-set", value, 0).Err(); err != nil {
+					if err := sIn2.Set(ctx, kv.Item{Key: "bench-ring-set", Value: value}); err != nil {
 						b.Fatal(err)
 					}
 				}
 			},
+			Peer: redisSet,
 		},
 	)
 }
