@@ -128,13 +128,18 @@ func (b *batcher) run() {
 }
 
 // sendQueued exports everything queued now, batch by batch, and keeps the
-// emptied slice as the next spare.
+// emptied slice as the next spare. Each batch's slots are cleared as soon
+// as it is sent, so that its spans are garbage then, not when the whole
+// queue is: behind a slow collector the queue taken can be long, and the
+// spans already sent would otherwise stay live for the garbage collector
+// to mark, on the callers' cores too.
 func (b *batcher) sendQueued() {
 	q := b.take()
 	for i := 0; i < len(q); i += b.batchSize {
-		b.export(q[i:min(i+b.batchSize, len(q))])
+		batch := q[i:min(i+b.batchSize, len(q))]
+		b.export(batch)
+		clear(batch)
 	}
-	clear(q)
 	b.spare = q[:0]
 }
 

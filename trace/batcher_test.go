@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/microos/go-os/trace"
 )
@@ -169,3 +171,55 @@ func (h countingHandler) Enabled(context.Context, slog.Level) bool  { return tru
 func (h countingHandler) Handle(context.Context, slog.Record) error { h.n.Add(1); return nil }
 func (h countingHandler) WithAttrs([]slog.Attr) slog.Handler        { return h }
 func (h countingHandler) WithGroup(string) slog.Handler             { return h }
+
+// weakRecorder keeps weak pointers to the spans of each batch it is handed
+// and, at its last batch, collects garbage and counts the spans of the
+// first batch still alive.
+type weakRecorder struct {
+	batches    [][]weak.Pointer[trace.SpanData]
+	last       int
+	aliveAtEnd int
+}
+
+func (w *weakRecorder) Export(_ context.Context, spans []*trace.SpanData) error {
+	var ws []weak.Pointer[trace.SpanData]
+	for _, d := range spans {
+		ws = append(ws, weak.Make(d))
+	}
+	w.batches = append(w.batches, ws)
+	if len(w.batches) == w.last {
+		runtime.GC()
+		for _, p := range w.batches[0] {
+			if p.Value() != nil {
+				w.aliveAtEnd++
+			}
+		}
+	}
+	return nil
+}
+
+func (w *weakRecorder) Close() error { return nil }
+
+// A batch's spans are garbage once it is sent, not once everything
+// queued with it is: behind a slow collector the queue taken at once can
+// be long.
+func TestSentBatchesAreReleased(t *testing.T) {
+	rec := &weakRecorder{last: 3}
+	tr := trace.New(rec, trace.WithSampler(trace.Always()), trace.WithBatchSize(2), trace.WithQueueSize(6), trace.WithFlushInterval(time.Hour))
+	defer tr.Shutdown(context.Background())
+	func() {
+		for range 6 {
+			_, s := tr.Start(context.Background(), "s")
+			s.End()
+		}
+	}()
+	if err := tr.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.batches) != 3 {
+		t.Fatalf("%d batches, want 3", len(rec.batches))
+	}
+	if rec.aliveAtEnd != 0 {
+		t.Errorf("%d spans of the first batch still alive while the third was sent", rec.aliveAtEnd)
+	}
+}

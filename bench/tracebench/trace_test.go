@@ -416,3 +416,26 @@ func TestCollectorDownLatency(t *testing.T) {
 		t.Errorf("heap grew from %d to %d KiB with the collector down", heapUp>>10, heapDown>>10)
 	}
 }
+
+// BenchmarkSampledCallerOTLP is the caller-otlp row of TestCompare as
+// ordinary benchmarks, for -count and benchstat:
+//
+//	cd bench && go test -run '^$' -bench SampledCallerOTLP -count 10 ./tracebench/
+func BenchmarkSampledCallerOTLP(b *testing.B) {
+	ctx := context.Background()
+	srv := discardOTLP(b)
+	b.Run("go-os", oursSampledTimed(func() trace.Exporter {
+		exp, err := otlptrace.New(srv.URL)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return exp
+	}, true))
+	b.Run("otel", otelSampledTimed(func() sdktrace.SpanExporter {
+		exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(srv.URL+"/v1/traces"), otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: false}))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return exp
+	}, true))
+}

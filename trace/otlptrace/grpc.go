@@ -36,6 +36,7 @@ type GRPCExporter struct {
 	conn     *grpc.ClientConn
 	ownsConn bool
 	client   coltracepb.TraceServiceClient
+	encoders encoders
 }
 
 // NewGRPC returns an exporter to the OTLP/gRPC receiver at target
@@ -70,7 +71,12 @@ func (e *GRPCExporter) As(i any) bool {
 // the others wrap trace.ErrRejected. The status is reachable with
 // status.FromError.
 func (e *GRPCExporter) Export(ctx context.Context, spans []*trace.SpanData) error {
-	ans, err := e.client.Export(ctx, request(spans))
+	// gRPC has marshalled the request when its Export returns.
+	var ans *coltracepb.ExportTraceServiceResponse
+	err := e.encoders.use(spans, func(req *coltracepb.ExportTraceServiceRequest) (err error) {
+		ans, err = e.client.Export(ctx, req)
+		return err
+	})
 	if err != nil {
 		switch status.Code(err) {
 		case codes.Canceled, codes.DeadlineExceeded, codes.ResourceExhausted, codes.Aborted,

@@ -78,6 +78,7 @@ type Exporter struct {
 	client     *http.Client
 	ownsClient bool
 	headers    http.Header
+	encoders   encoders
 }
 
 // Option configures an Exporter.
@@ -158,7 +159,13 @@ func (e *PartialError) Error() string {
 
 // Export posts one batch as an ExportTraceServiceRequest.
 func (e *Exporter) Export(ctx context.Context, spans []*trace.SpanData) error {
-	body, err := proto.Marshal(request(spans))
+	// The body is a new buffer each time: a transport may still be
+	// sending it after Do returned (http.RoundTripper's contract).
+	var body []byte
+	err := e.encoders.use(spans, func(req *coltracepb.ExportTraceServiceRequest) (err error) {
+		body, err = proto.Marshal(req)
+		return err
+	})
 	if err != nil {
 		return trace.Rejected(err)
 	}
