@@ -19,6 +19,8 @@ import (
 	"math/bits"
 	"net/url"
 	"strings"
+
+	"github.com/microos/go-os/internal/jsonw"
 )
 
 // Mask replaces a secret value.
@@ -146,9 +148,7 @@ func Needs(s string) bool {
 			i = n - 8 // the last word overlaps the one before: no tail loop
 			prev = uint64(s[i-1])
 		}
-		w := s[i : i+8]
-		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		x := jsonw.Load8(s, i)
 		// A space whose previous byte is 'r' or 'R' (0x52|0x20 == 0x72).
 		rsp := zeros(x^space) & zeros((x<<8|prev|lower)^r8)
 		if zeros(x^at8)|rsp != 0 && needsWord(s, i, x, rsp) {
@@ -178,9 +178,7 @@ func Hint4x2(x uint64) uint64 { return zeros(x^at8) | zeros(x^space) }
 func needsShort(s string) bool {
 	switch n := len(s); {
 	case n >= 4:
-		x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-			uint64(s[n-4])<<32 | uint64(s[n-3])<<40 | uint64(s[n-2])<<48 | uint64(s[n-1])<<56
-		return zeros(x^at8) != 0 || n == 7 && s[6] == ' ' && strings.EqualFold(s[:6], "bearer")
+		return zeros(jsonw.Load4x2(s)^at8) != 0 || n == 7 && s[6] == ' ' && strings.EqualFold(s[:6], "bearer")
 	case n > 0:
 		return s[0] == '@' || s[n/2] == '@' || s[n-1] == '@'
 	}
