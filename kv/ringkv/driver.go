@@ -65,7 +65,8 @@ func (d *driver) Get(ctx context.Context, key string) (kv.Item, error) {
 		// ownIn and decide (getPrimary), without the call's copies on the
 		// way. Deciding it takes only the primary (LocateHash is the first
 		// of the preference list), and the key is hashed once, for its
-		// ring position and its shard.
+		// ring position and its shard. It is getPrimary written out: the
+		// call, which returns a kv.Item, cost ~10 ns of a ~120 ns Get.
 		if err := ctx.Err(); err != nil {
 			return kv.Item{}, err
 		}
