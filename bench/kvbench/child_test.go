@@ -59,6 +59,22 @@ func newH2CServer(h http.Handler) *http.Server {
 	return srv
 }
 
+// lateHandler serves 503 "starting" until set: a ring instance exists only
+// after its URL is known (and its peers may call it as soon as it does),
+// so its server starts first. set and ServeHTTP may race, hence atomic.
+type lateHandler struct{ h atomic.Pointer[http.Handler] }
+
+func (l *lateHandler) set(h http.Handler) { l.h.Store(&h) }
+
+func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := l.h.Load()
+	if h == nil {
+		http.Error(w, "starting", http.StatusServiceUnavailable)
+		return
+	}
+	(*h).ServeHTTP(w, r)
+}
+
 // runChild serves until its stdin ends (the parent closed it or died).
 // It prints its URL; a ring child then reads the ring's members (one
 // line), joins, and prints "settled" once it holds its keys.
@@ -69,22 +85,14 @@ func runChild(role, spec string) int {
 		return 3
 	}
 	self := "http://" + l.Addr().String()
-	var handler atomic.Pointer[http.Handler]
-	srv := newH2CServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := handler.Load()
-		if h == nil {
-			http.Error(w, "starting", http.StatusServiceUnavailable)
-			return
-		}
-		(*h).ServeHTTP(w, r)
-	}))
+	handler := new(lateHandler)
+	srv := newH2CServer(handler)
 	go srv.Serve(l)
 	fmt.Println(self)
 	in := bufio.NewReader(os.Stdin)
 	switch role {
 	case "raw":
-		var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(value) })
-		handler.Store(&h)
+		handler.set(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(value) }))
 	case "ring":
 		line, err := in.ReadString('\n')
 		if err != nil {
@@ -95,8 +103,7 @@ func runChild(role, spec string) int {
 			fmt.Fprintln(os.Stderr, "kvbench child:", err)
 			return 4
 		}
-		h := r.Handler()
-		handler.Store(&h)
+		handler.set(r.Handler())
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		err = r.Settle(ctx)
 		cancel()
@@ -187,15 +194,8 @@ func (c *child) expect(t *testing.T, want string) string {
 // returns this process's instance once every instance has settled.
 func ringWithChildren(t *testing.T, count int, spec string) *ringkv.Ring {
 	t.Helper()
-	var handler atomic.Pointer[http.Handler]
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := handler.Load()
-		if h == nil {
-			http.Error(w, "starting", http.StatusServiceUnavailable)
-			return
-		}
-		(*h).ServeHTTP(w, r)
-	}))
+	handler := new(lateHandler)
+	srv := httptest.NewUnstartedServer(handler)
 	srv.Config.Protocols = newH2CServer(nil).Protocols
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -215,8 +215,7 @@ func ringWithChildren(t *testing.T, count int, spec string) *ringkv.Ring {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
-	h := r.Handler()
-	handler.Store(&h)
+	handler.set(r.Handler())
 	for _, c := range children {
 		c.expect(t, "settled")
 	}

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"sync/atomic"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -21,18 +20,9 @@ import (
 func ringOf(t *testing.T, count int, opts ...ringkv.Option) []*ringkv.Ring {
 	t.Helper()
 	urls := make([]string, count)
-	// Set once the instance exists; peers may call it before (New starts
-	// the ring's goroutines), hence atomic.
-	handlers := make([]atomic.Pointer[http.Handler], count)
+	handlers := make([]lateHandler, count) // set once the instance exists
 	for i := range urls {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			h := handlers[i].Load()
-			if h == nil {
-				http.Error(w, "starting", http.StatusServiceUnavailable)
-				return
-			}
-			(*h).ServeHTTP(w, r)
-		}))
+		srv := httptest.NewServer(&handlers[i])
 		t.Cleanup(srv.Close)
 		urls[i] = srv.URL
 	}
@@ -44,8 +34,7 @@ func ringOf(t *testing.T, count int, opts ...ringkv.Option) []*ringkv.Ring {
 		}
 		t.Cleanup(func() { r.Close() })
 		rings[i] = r
-		h := r.Handler()
-		handlers[i].Store(&h)
+		handlers[i].set(r.Handler())
 	}
 	for _, r := range rings {
 		if err := r.Settle(context.Background()); err != nil {
