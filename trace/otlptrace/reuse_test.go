@@ -132,6 +132,22 @@ func checkSame(t *testing.T, what string, got *coltracepb.ExportTraceServiceRequ
 	}
 }
 
+// exportAll exports the batches one after another through exp and returns
+// the requests rec received, one per batch.
+func exportAll(t *testing.T, exp trace.Exporter, rec *recordingReceiver, batches ...[]*trace.SpanData) []*coltracepb.ExportTraceServiceRequest {
+	t.Helper()
+	for _, b := range batches {
+		if err := exp.Export(ctxT(t), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := rec.all()
+	if len(got) != len(batches) {
+		t.Fatalf("%d requests, want %d", len(got), len(batches))
+	}
+	return got
+}
+
 func TestConsecutiveBatches(t *testing.T) {
 	rec, url := newRecordingReceiver(t)
 	exp, err := otlptrace.New(url)
@@ -140,15 +156,7 @@ func TestConsecutiveBatches(t *testing.T) {
 	}
 	defer exp.Close()
 	batches := [][]*trace.SpanData{rich("one"), sparse("two", 3), rich("three"), sparse("four", 9), sparse("five", 1)}
-	for _, b := range batches {
-		if err := exp.Export(context.Background(), b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got := rec.all()
-	if len(got) != len(batches) {
-		t.Fatalf("%d requests, want %d", len(got), len(batches))
-	}
+	got := exportAll(t, exp, rec, batches...)
 	for i, b := range batches {
 		checkSame(t, fmt.Sprint("batch ", i+1), got[i], b)
 		if b[0].Service == "svc-b" {
@@ -174,12 +182,7 @@ func TestManyResources(t *testing.T) {
 		many = append(many, d)
 	}
 	one := sparse("after", 2)
-	for _, b := range [][]*trace.SpanData{many, one, many} {
-		if err := exp.Export(context.Background(), b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got := rec.all()
+	got := exportAll(t, exp, rec, many, one, many)
 	if rs := got[0].ResourceSpans; len(rs) != 13 || len(rs[0].ScopeSpans[0].Spans) != 4 || rs[12].ScopeSpans[0].Spans[2].Name != "m38-0" {
 		t.Fatalf("%d resources: %v", len(rs), rs)
 	}
@@ -288,15 +291,7 @@ func TestGRPCConsecutiveBatches(t *testing.T) {
 	}
 	defer exp.Close()
 	batches := [][]*trace.SpanData{rich("one"), sparse("two", 3), rich("three")}
-	for _, b := range batches {
-		if err := exp.Export(ctxT(t), b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got := rec.all()
-	if len(got) != len(batches) {
-		t.Fatalf("%d requests, want %d", len(got), len(batches))
-	}
+	got := exportAll(t, exp, rec, batches...)
 	for i, b := range batches {
 		checkSame(t, fmt.Sprint("gRPC batch ", i+1), got[i], b)
 	}
