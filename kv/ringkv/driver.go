@@ -239,6 +239,11 @@ func (r *Ring) suspect(peer string) bool {
 
 // send runs c on peer.
 func (r *Ring) send(ctx context.Context, peer string, c call) (kv.Item, error) {
+	if pc := r.conns(peer); pc != nil {
+		if it, ok, err := r.sendConn(ctx, pc, peer, c); ok {
+			return it, err
+		}
+	}
 	// The query by hand: url.Values costs a map and a sort per call.
 	q := make([]byte, 0, 64+len(c.key))
 	q = append(q, "k="...)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"path"
@@ -19,7 +20,8 @@ import (
 func (r *Ring) Handler() http.Handler { return http.HandlerFunc(r.serve) }
 
 func (r *Ring) serve(w http.ResponseWriter, req *http.Request) {
-	if req.Method != http.MethodPost {
+	upgrade := req.Method == http.MethodGet && strings.EqualFold(req.Header.Get("Upgrade"), upgradeProto)
+	if req.Method != http.MethodPost && !upgrade {
 		http.Error(w, "ringkv: POST only", http.StatusMethodNotAllowed)
 		return
 	}
@@ -29,6 +31,14 @@ func (r *Ring) serve(w http.ResponseWriter, req *http.Request) {
 	}
 	ctx := req.Context()
 	op := path.Base(req.URL.Path)
+	if upgrade {
+		if op != connPath {
+			http.Error(w, "ringkv: switch protocols at "+connPath, http.StatusNotFound)
+			return
+		}
+		r.serveConn(w, req)
+		return
+	}
 	q := req.URL.Query()
 	limit := r.o.maxValue
 	if op == "replicate" {
@@ -94,28 +104,21 @@ func (r *Ring) serve(w http.ResponseWriter, req *http.Request) {
 			}
 		}
 	}
-	if c.hops > 2 {
-		http.Error(w, "ringkv: forwarded too often", http.StatusMisdirectedRequest)
-		return
-	}
+	ttl := int64(0)
 	if v := q.Get("ttl"); v != "" {
-		ms, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || ms < 0 || ms > int64(kv.MaxTTL/time.Millisecond) {
+		if ttl, err = strconv.ParseInt(v, 10, 64); err != nil {
 			http.Error(w, "ringkv: bad ttl "+strconv.Quote(v), http.StatusBadRequest)
 			return
 		}
-		c.ttl = time.Duration(ms) * time.Millisecond
 	}
-	switch op {
-	case "get", "set", "add", "delete":
-	case "cas":
-		c.version, err = strconv.ParseUint(q.Get("v"), 10, 64)
-		if err != nil || c.version == 0 {
+	if op == "cas" {
+		if c.version, err = strconv.ParseUint(q.Get("v"), 10, 64); err != nil {
 			http.Error(w, "ringkv: bad version", http.StatusBadRequest)
 			return
 		}
-	default:
-		http.Error(w, "ringkv: unknown operation "+strconv.Quote(op), http.StatusNotFound)
+	}
+	if err := checkCall(&c, ttl); err != nil {
+		writeErr(w, err)
 		return
 	}
 	it, err := r.own(ctx, c)
@@ -177,31 +180,74 @@ func (r *Ring) serveGetMulti(w http.ResponseWriter, req *http.Request, body []by
 }
 
 func writeErr(w http.ResponseWriter, err error) {
+	code, status := classify(err)
+	w.Header().Set(hdrError, code)
+	switch code {
+	case "notfound", "exists", "conflict":
+		w.WriteHeader(status)
+	default:
+		http.Error(w, err.Error(), status)
+	}
+}
+
+// classify names err on the wire, for both transports: the code (the
+// Kv-Error header, the RESP error's first word) and the HTTP status.
+func classify(err error) (code string, status int) {
 	switch {
-	case errors.Is(err, errNotOwner):
-		w.Header().Set(hdrError, "notowner")
-		http.Error(w, err.Error(), http.StatusMisdirectedRequest)
+	case errors.Is(err, errNotOwner), errors.Is(err, errHops):
+		return "notowner", http.StatusMisdirectedRequest
 	case isDown(err):
 		// The caller tries the key's next owner.
-		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return "down", http.StatusServiceUnavailable
 	case errors.Is(err, kv.ErrNotFound):
-		w.Header().Set(hdrError, "notfound")
-		w.WriteHeader(http.StatusNotFound)
+		return "notfound", http.StatusNotFound
 	case errors.Is(err, kv.ErrExists):
-		w.Header().Set(hdrError, "exists")
-		w.WriteHeader(http.StatusConflict)
+		return "exists", http.StatusConflict
 	case errors.Is(err, kv.ErrConflict):
-		w.Header().Set(hdrError, "conflict")
-		w.WriteHeader(http.StatusConflict)
+		return "conflict", http.StatusConflict
 	case errors.Is(err, kv.ErrTooLarge):
-		http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+		return "toolarge", http.StatusRequestEntityTooLarge
 	case errors.Is(err, kv.ErrInvalidItem), errors.Is(err, kv.ErrInvalidKey):
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		return "invalid", http.StatusBadRequest
 	case errors.Is(err, kv.ErrUnavailable):
 		// Decided here but not stored on enough owners: trying another
 		// owner would decide it twice.
-		http.Error(w, err.Error(), http.StatusBadGateway)
-	default:
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return "unavailable", http.StatusBadGateway
+	case errors.Is(err, errUnknownOp):
+		return "unknownop", http.StatusNotFound
 	}
+	return "internal", http.StatusInternalServerError
+}
+
+var (
+	errHops      = errors.New("ringkv: forwarded too often")
+	errUnknownOp = errors.New("ringkv: unknown operation")
+)
+
+// checkCall checks a call a peer sent, whatever the transport, and sets
+// its TTL from ttlMillis.
+func checkCall(c *call, ttlMillis int64) error {
+	if err := kv.ValidateKey(c.key); err != nil {
+		return err
+	}
+	if c.pos < 0 || c.hops < 0 {
+		return fmt.Errorf("%w: ringkv: bad position %d or hops %d", kv.ErrInvalidItem, c.pos, c.hops)
+	}
+	if c.hops > 2 {
+		return errHops
+	}
+	if ttlMillis < 0 || ttlMillis > int64(kv.MaxTTL/time.Millisecond) {
+		return fmt.Errorf("%w: ringkv: bad ttl %d ms", kv.ErrInvalidItem, ttlMillis)
+	}
+	c.ttl = time.Duration(ttlMillis) * time.Millisecond
+	switch c.op {
+	case "get", "set", "add", "delete":
+	case "cas":
+		if c.version == 0 {
+			return fmt.Errorf("%w: ringkv: bad version", kv.ErrInvalidItem)
+		}
+	default:
+		return fmt.Errorf("%w %q", errUnknownOp, c.op)
+	}
+	return nil
 }

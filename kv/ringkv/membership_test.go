@@ -483,14 +483,14 @@ func TestRestartAtTheSameAddress(t *testing.T) {
 		}
 	}
 	old := nodes[2].ring
-	nodes[2].off.Store(true) // the crash: the peers keep it as a member
+	nodes[2].setOff(true) // the crash: the peers keep it as a member
 	old.Close()
 	peers := old.Peers()
 	nodes[2].join(t, peers) // a fresh, empty instance at the same URL
 	if st := nodes[2].ring.Stats(); st.Keys != 0 {
 		t.Fatalf("the restarted instance starts with %d keys", st.Keys)
 	}
-	nodes[2].off.Store(false)
+	nodes[2].setOff(false)
 	settle(t, nodes[2])
 	rs := nodes[2].ring.Store()
 	defer rs.Close()

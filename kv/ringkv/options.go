@@ -31,7 +31,8 @@ type options struct {
 
 // WithHTTPClient sets the client that calls peers (default: one with a
 // 2 s timeout and 64 idle connections per peer). Pass one with mutual TLS
-// to authenticate peers by certificate.
+// to authenticate peers by certificate. With it, every call goes through
+// c: the per-key calls do not switch connections to RESP.
 func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.client = c } }
 
 // WithH2C makes the default client call peers over HTTP/2 without TLS
@@ -42,7 +43,8 @@ func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.client 
 //	srv.Protocols.SetHTTP1(true)
 //	srv.Protocols.SetUnencryptedHTTP2(true)
 //
-// It is ignored with WithHTTPClient.
+// The per-key calls then go over HTTP/2 too, not over connections
+// switched to RESP. It is ignored with WithHTTPClient.
 func WithH2C() Option { return func(o *options) { o.h2c = true } }
 
 // WithClock sets the clock of the local memory (for TTL tests) and of

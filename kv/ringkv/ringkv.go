@@ -65,11 +65,20 @@
 //
 // The data lives in memory only: losing all N owners of a key at once
 // loses it, and WithMaxBytes evicts the least recently used. Keep data
-// that must survive a restart of the service in Redis. Peers talk HTTP/1.1
-// or, with WithH2C, HTTP/2 without TLS (connection reuse, per-call
-// deadlines from the client's 2 s timeout and the caller's ctx), with
-// values as raw bodies and replication records in a compact binary
-// encoding.
+// that must survive a restart of the service in Redis.
+//
+// # Peer protocol
+//
+// Peers call each other at the handler. The calls on one key (get, set,
+// add, cas, delete) go over connections the handler switches to RESP,
+// Redis's protocol (an HTTP Upgrade at {url}/conn, with the secret; then
+// one command per call, written and read by the calling goroutine, a
+// pool of connections per peer), which costs about half of a POST per
+// call on loopback. A peer that does not switch (a proxy in between) is
+// called over HTTP. Bulk transfers (replication, handoffs, GetMulti) are
+// POSTs of a compact binary encoding. With WithH2C or WithHTTPClient
+// every call goes through that HTTP client. Per-call deadlines come
+// from the caller's ctx, bounded by 2 s.
 //
 // # Errors
 //
@@ -83,6 +92,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -144,6 +154,16 @@ type Ring struct {
 
 	discovered sync.Once
 	firstView  chan struct{} // closed at the first discovery event
+
+	// upgrade: per-key calls go over connections switched to RESP
+	// (conn.go); connMu guards the pools and the served connections.
+	upgrade     bool
+	connMu      sync.Mutex
+	connsClosed bool
+	peerConns   atomic.Pointer[map[string]*peerConn]
+	served      map[net.Conn]*http.Server // the server the connection came through
+	hooked      map[*http.Server]bool     // told to close them at its Shutdown
+	servedWG    sync.WaitGroup
 
 	closing      atomic.Bool
 	ctx          context.Context
@@ -218,14 +238,17 @@ func New(self string, peers []string, opts ...Option) (*Ring, error) {
 	}
 	r.discoHealth.Now = o.now
 	r.health = map[string]*health.Tracker{}
+	r.served = map[net.Conn]*http.Server{}
+	r.hooked = map[*http.Server]bool{}
 	if r.client == nil {
 		tr := &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}
 		if o.h2c {
 			tr.Protocols = new(http.Protocols)
 			tr.Protocols.SetUnencryptedHTTP2(true)
 		}
-		r.client = &http.Client{Timeout: 2 * time.Second, Transport: tr}
+		r.client = &http.Client{Timeout: callTimeout, Transport: tr}
 		r.owned = true
+		r.upgrade = !o.h2c
 	}
 	if o.replicas > 1 && o.readRepair > 0 {
 		r.repairBelow = uint64(min(o.readRepair, 1) * (1 << 63) * 2)
@@ -323,6 +346,7 @@ func (r *Ring) setView(v *view) {
 		}
 	}
 	r.healthMu.Unlock()
+	r.dropConns(v)
 	r.log.Info("ringkv: members changed", "self", r.self, "members", len(v.peers))
 	select {
 	case r.kick <- struct{}{}:
@@ -448,6 +472,7 @@ func (r *Ring) Shutdown(ctx context.Context) error {
 		r.cancel()
 		r.wg.Wait()
 		r.shutdownErr = r.leave(ctx)
+		r.closeConns()
 		if r.owned {
 			r.client.CloseIdleConnections()
 		}

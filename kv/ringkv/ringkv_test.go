@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -42,6 +44,40 @@ type node struct {
 	// (until the caller gives up); hung counts them.
 	hang atomic.Bool
 	hung atomic.Int64
+	// noUpgrade refuses to switch connections to RESP, as a proxy in
+	// front of the instance might.
+	noUpgrade atomic.Bool
+	// upgraded are the connections the ring's handler switched to RESP:
+	// the server forgets them, so a crash or a hang closes them here.
+	mu       sync.Mutex
+	upgraded map[net.Conn]bool
+}
+
+// setOff makes the instance answer 503, or serve again.
+func (n *node) setOff(off bool) {
+	n.off.Store(off)
+	n.closeUpgraded()
+}
+
+// setHang makes the instance hang every call, or answer again.
+func (n *node) setHang(hang bool) {
+	n.hang.Store(hang)
+	n.closeUpgraded()
+}
+
+func (n *node) upgradedConns() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.upgraded)
+}
+
+func (n *node) closeUpgraded() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for c := range n.upgraded {
+		c.Close()
+	}
+	clear(n.upgraded)
 }
 
 func newNode(t testing.TB) *node {
@@ -54,6 +90,10 @@ func newNode(t testing.TB) *node {
 		h := n.h.Load()
 		if h == nil || n.off.Load() {
 			http.Error(w, "not serving", http.StatusServiceUnavailable)
+			return
+		}
+		if n.noUpgrade.Load() && r.Header.Get("Upgrade") != "" {
+			http.Error(w, "no upgrades here", http.StatusBadRequest)
 			return
 		}
 		if n.hang.Load() {
@@ -70,6 +110,14 @@ func newNode(t testing.TB) *node {
 		}
 		(*h).ServeHTTP(w, r)
 	}))
+	n.upgraded = map[net.Conn]bool{}
+	n.srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
+		if s == http.StateHijacked {
+			n.mu.Lock()
+			n.upgraded[c] = true
+			n.mu.Unlock()
+		}
+	}
 	// As an instance's server would be set up for WithH2C.
 	n.srv.Config.Protocols = new(http.Protocols)
 	n.srv.Config.Protocols.SetHTTP1(true)
@@ -98,7 +146,7 @@ func (n *node) join(t testing.TB, peers []string, opts ...ringkv.Option) *ringkv
 func (n *node) kill() {
 	n.srv.Listener.Close()
 	n.srv.CloseClientConnections()
-	n.off.Store(true)
+	n.setOff(true)
 }
 
 // cluster starts n instances, all in one ring of fixed peers.
@@ -348,8 +396,8 @@ func TestHungOwnerIsTriedLast(t *testing.T) {
 		}
 		keys = append(keys, k)
 	}
-	nodes[1].hang.Store(true)
-	defer nodes[1].hang.Store(false)
+	nodes[1].setHang(true)
+	defer nodes[1].setHang(false)
 	for _, k := range keys {
 		if _, err := s.Get(ctx, k); err != nil {
 			t.Fatalf("Get(%s) with one owner hung: %v", k, err)
@@ -457,6 +505,9 @@ func TestH2C(t *testing.T) {
 		if got := nodes[1].h2.Load(); (got > 0) != h2c {
 			t.Fatalf("WithH2C %v: %d calls came over HTTP/2", h2c, got)
 		}
+		if got := nodes[1].upgradedConns(); (got > 0) == h2c {
+			t.Fatalf("WithH2C %v: %d connections switched to RESP", h2c, got)
+		}
 	}
 }
 
@@ -470,6 +521,9 @@ func TestSecret(t *testing.T) {
 		if err := s.Set(ctx, kv.Item{Key: "sec-" + strconv.Itoa(i), Value: []byte("v")}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if nodes[1].upgradedConns() == 0 {
+		t.Fatal("with the secret, no connection was switched to RESP")
 	}
 	resp, err := http.Post(nodes[1].url+"/get?k=sec-1", "", nil)
 	if err != nil {
@@ -541,14 +595,14 @@ func TestStaleReplicaIsRepaired(t *testing.T) {
 	if err := s.Set(ctx, kv.Item{Key: "repair", Value: []byte("old")}); err != nil {
 		t.Fatal(err)
 	}
-	nodes[2].off.Store(true)
+	nodes[2].setOff(true)
 	if err := s.Set(ctx, kv.Item{Key: "repair", Value: []byte("new")}); err != nil {
 		t.Fatal(err)
 	}
 	if rec, _ := peek(t, nodes[1], "repair"); !strings.HasSuffix(rec, "new") {
 		t.Fatalf("a live replica has %q", rec)
 	}
-	nodes[2].off.Store(false)
+	nodes[2].setOff(false)
 	// If the instance that missed the write is the key's primary, it may
 	// answer from its stale copy until the repair reaches it.
 	waitFor(t, "the stale replica to be repaired", func() bool {

@@ -10,7 +10,8 @@ import (
 	"github.com/microos/go-os/kv"
 )
 
-// The peer protocol: POST {peer}/{op}?k=KEY[&ttl=MS][&v=VERSION] for the
+// The peer protocol over HTTP (conn.go has the per-key calls' faster
+// road): POST {peer}/{op}?k=KEY[&ttl=MS][&v=VERSION] for the
 // client operations get, set, add, cas and delete, the value as the body
 // of writes; p is the receiver's place in the sender's list of the key's
 // owners (above 0: the owners before it did not answer), h how many
