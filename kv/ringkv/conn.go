@@ -241,66 +241,8 @@ func (r *Ring) switchProtocols(ctx context.Context, conn net.Conn, peer string) 
 }
 
 // sendConn is send over pc; ok is false when the peer refused to switch
-// protocols and the call must go over HTTP. The calling goroutine writes
-// the command and reads the answer: a deadline in ctx bounds the call,
-// as callTimeout does without one, but a cancellation without a deadline
-// is not seen until the answer comes.
-func (r *Ring) sendConn(ctx context.Context, pc *peerConn, peer string, c call) (it kv.Item, ok bool, err error) {
-	timeout, ctxBound := callTimeout, false
-	if dl, ok := ctx.Deadline(); ok {
-		if until := time.Until(dl); until <= callTimeout {
-			if until <= 0 {
-				return kv.Item{}, true, kv.Unavailable(context.DeadlineExceeded)
-			}
-			timeout, ctxBound = until, true
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return kv.Item{}, true, err
-	}
-	pool := pc.pool.Load()
-	it, err = pc.do(ctx, pool, timeout, c)
-	if err != nil && broken(err) {
-		// A pooled connection the peer closed since: once more, on a
-		// new one. The peer did not decide the call on the old one
-		// unless it went down deciding it, and then the new one fails.
-		pc.renew(pool)
-		it, err = pc.do(ctx, pc.pool.Load(), timeout, c)
-	}
-	if err == nil {
-		r.peerHealth(peer).Success()
-		return it, true, nil
-	}
-	if errors.Is(err, errBadAnswer) {
-		return kv.Item{}, true, kv.Unavailable(fmt.Errorf("ringkv: peer %s: %w", peer, err))
-	}
-	var re redis.Error
-	var refused *refusedError
-	var ne net.Error
-	switch {
-	case ctxBound && errors.As(err, &ne) && ne.Timeout():
-		// ctx's deadline, as the socket's: the caller's time is up.
-		return kv.Item{}, true, kv.Unavailable(fmt.Errorf("%w: %w", context.DeadlineExceeded, err))
-	case errors.As(err, &re):
-		r.peerHealth(peer).Success()
-		return kv.Item{}, true, connError(peer, string(re))
-	case errors.As(err, &refused):
-		pc.refusedAt.Store(time.Now().UnixNano())
-		return kv.Item{}, false, nil
-	case ctx.Err() != nil:
-		return kv.Item{}, true, kv.Unavailable(err)
-	}
-	r.peerHealth(peer).Failure(err)
-	return kv.Item{}, true, down(err)
-}
-
-// do runs c on a connection of pool.
-func (pc *peerConn) do(ctx context.Context, pool *redis.Pool, timeout time.Duration, c call) (kv.Item, error) {
-	conn, err := pool.GetContext(ctx)
-	if err != nil {
-		return kv.Item{}, err
-	}
-	defer conn.Close()
+// protocols and the call must go over HTTP.
+func (r *Ring) sendConn(ctx context.Context, pc *peerConn, peer string, c call) (kv.Item, bool, error) {
 	var nums [4][20]byte
 	ttl := strconv.AppendInt(nums[0][:0], ttlMillis(c.ttl), 10)
 	version := strconv.AppendUint(nums[1][:0], c.version, 10)
@@ -314,15 +256,88 @@ func (pc *peerConn) do(ctx context.Context, pool *redis.Pool, timeout time.Durat
 	if c.forced {
 		forced = "1"
 	}
-	reply, err := redis.DoWithTimeout(conn, timeout, wireOp[c.op], c.key, value, ttl, version, pos, hops, forced)
-	if err != nil || c.op != "get" {
-		return kv.Item{}, err
+	reply, ok, err := r.connDo(ctx, pc, peer, wireOp[c.op], c.key, value, ttl, version, pos, hops, forced)
+	if !ok || err != nil || c.op != "get" {
+		return kv.Item{}, ok, err
 	}
-	b, ok := reply.([]byte)
-	if !ok || len(b) < 16 {
-		return kv.Item{}, errBadAnswer
+	b, isBytes := reply.([]byte)
+	if !isBytes || len(b) < 16 {
+		return kv.Item{}, true, kv.Unavailable(fmt.Errorf("ringkv: peer %s: %w", peer, errBadAnswer))
 	}
-	return kv.Item{Value: b[16:len(b):len(b)], Version: binary.BigEndian.Uint64(b), TTL: time.Duration(binary.BigEndian.Uint64(b[8:])) * time.Millisecond}, nil
+	return kv.Item{Value: b[16:len(b):len(b)], Version: binary.BigEndian.Uint64(b), TTL: time.Duration(binary.BigEndian.Uint64(b[8:])) * time.Millisecond}, true, nil
+}
+
+// replicateTo sends replication records to peer, over its switched
+// connections when it has them.
+func (r *Ring) replicateTo(ctx context.Context, peer string, body []byte) error {
+	if pc := r.conns(peer); pc != nil {
+		if _, ok, err := r.connDo(ctx, pc, peer, "REPLICATE", body); ok {
+			return err
+		}
+	}
+	_, err := r.post(ctx, peer, "replicate", url.Values{}, body)
+	return err
+}
+
+// connDo runs one command on a connection of pc and maps its failure onto
+// kv's errors; ok is false when the peer refused to switch protocols. The
+// calling goroutine writes the command and reads the answer: a deadline
+// in ctx bounds the call, as callTimeout does without one, but a
+// cancellation without a deadline is not seen until the answer comes.
+func (r *Ring) connDo(ctx context.Context, pc *peerConn, peer, cmd string, args ...any) (reply any, ok bool, err error) {
+	timeout, ctxBound := callTimeout, false
+	if dl, ok := ctx.Deadline(); ok {
+		if until := time.Until(dl); until <= callTimeout {
+			if until <= 0 {
+				return nil, true, kv.Unavailable(context.DeadlineExceeded)
+			}
+			timeout, ctxBound = until, true
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, true, err
+	}
+	pool := pc.pool.Load()
+	reply, err = do(ctx, pool, timeout, cmd, args)
+	if err != nil && broken(err) {
+		// A pooled connection the peer closed since: once more, on a
+		// new one. The peer did not decide the call on the old one
+		// unless it went down deciding it, and then the new one fails.
+		pc.renew(pool)
+		reply, err = do(ctx, pc.pool.Load(), timeout, cmd, args)
+	}
+	if err == nil {
+		r.peerHealth(peer).Success()
+		return reply, true, nil
+	}
+	var re redis.Error
+	var refused *refusedError
+	var ne net.Error
+	switch {
+	case ctxBound && errors.As(err, &ne) && ne.Timeout():
+		// ctx's deadline, as the socket's: the caller's time is up.
+		return nil, true, kv.Unavailable(fmt.Errorf("%w: %w", context.DeadlineExceeded, err))
+	case errors.As(err, &re):
+		r.peerHealth(peer).Success()
+		return nil, true, connError(peer, string(re))
+	case errors.As(err, &refused):
+		pc.refusedAt.Store(time.Now().UnixNano())
+		return nil, false, nil
+	case ctx.Err() != nil:
+		return nil, true, kv.Unavailable(err)
+	}
+	r.peerHealth(peer).Failure(err)
+	return nil, true, down(err)
+}
+
+// do runs one command on a connection of pool.
+func do(ctx context.Context, pool *redis.Pool, timeout time.Duration, cmd string, args []any) (any, error) {
+	conn, err := pool.GetContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	return redis.DoWithTimeout(conn, timeout, cmd, args...)
 }
 
 var errBadAnswer = errors.New("bad get answer")
@@ -449,6 +464,10 @@ func (r *Ring) serveConn(w http.ResponseWriter, req *http.Request) {
 // serveCmd runs one command and writes its answer; scratch is a buffer
 // for the answer, returned for the next command.
 func (r *Ring) serveCmd(wr *redcon.Writer, a [][]byte, scratch []byte) []byte {
+	if len(a) == 2 && string(a[0]) == "REPLICATE" {
+		r.serveReplicateCmd(wr, a[1])
+		return scratch
+	}
 	if len(a) != 8 {
 		wr.WriteError(fmt.Sprintf("invalid ringkv: %d arguments, want 8", len(a)))
 		return scratch
@@ -513,6 +532,32 @@ func (r *Ring) serveCmd(wr *redcon.Writer, a [][]byte, scratch []byte) []byte {
 		scratch = nil // a large value: do not keep its buffer
 	}
 	return scratch
+}
+
+// serveReplicateCmd is serveReplicate on a switched connection.
+func (r *Ring) serveReplicateCmd(wr *redcon.Writer, body []byte) {
+	if int64(len(body)) > max(r.o.maxValue, maxBatch)+maxBatch {
+		wr.WriteError("toolarge ringkv: batch too large")
+		return
+	}
+	if r.closing.Load() {
+		wr.WriteError("down " + errLeaving.Error())
+		return
+	}
+	body = bytes.Clone(body) // the records' values are kept; body is the reader's buffer
+	err := readRecs(body, func(rec record) error {
+		_, err := r.local.merge(rec)
+		return err
+	})
+	switch {
+	case err == errCorruptRecords:
+		wr.WriteError("invalid " + err.Error())
+	case err != nil:
+		code, _ := classify(err)
+		wr.WriteError(code + " " + oneLine(err.Error()))
+	default:
+		wr.WriteString("OK")
+	}
 }
 
 // atou parses a decimal uint64 (no sign, no spaces).

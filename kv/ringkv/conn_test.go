@@ -128,6 +128,7 @@ func TestConnRejectsGarbage(t *testing.T) {
 		{"CAS", []any{"a", "v", "0", "0", "0", "0", "0"}, "invalid"}, // version 0
 		{"SET", []any{"a", big, "0", "0", "0", "0", "0"}, "toolarge"},
 		{"HELLO", []any{"3"}, "invalid"},
+		{"REPLICATE", []any{"\xff\xff\xff"}, "invalid"},
 	} {
 		_, err := c.Do(tc.cmd, tc.args...)
 		var re redis.Error

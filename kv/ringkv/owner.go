@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
 	"slices"
 	"sync"
 
@@ -171,14 +170,14 @@ func (r *Ring) replicate(ctx context.Context, rec record) error {
 	body := appendRec(nil, rec)
 	errs := make([]error, len(targets))
 	if len(targets) == 1 {
-		_, errs[0] = r.post(ctx, targets[0], "replicate", url.Values{}, body)
+		errs[0] = r.replicateTo(ctx, targets[0], body)
 	} else {
 		var wg sync.WaitGroup
 		for i, t := range targets {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, errs[i] = r.post(ctx, t, "replicate", url.Values{}, body)
+				errs[i] = r.replicateTo(ctx, t, body)
 			}()
 		}
 		wg.Wait()

@@ -114,7 +114,7 @@ func (r *Ring) repairKey(ctx context.Context, key string) bool {
 	body := appendRec(nil, best)
 	for _, o := range others {
 		if o.version < best.Version {
-			if _, err := r.post(ctx, o.peer, "replicate", url.Values{}, body); err != nil {
+			if err := r.replicateTo(ctx, o.peer, body); err != nil {
 				ok = false
 			}
 		}
