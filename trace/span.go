@@ -95,12 +95,15 @@ type Endpoint struct {
 
 // SpanData is a finished span as exporters and the Recorder see it. An
 // exporter must not modify it or keep it after Export returns.
+//
+// Its one-byte fields come last, together, so that they share one word: a
+// sampled span's recording is one allocation, and its size class is what
+// the caller and the garbage collector pay for every span.
 type SpanData struct {
 	TraceID  TraceID
 	SpanID   SpanID
 	ParentID SpanID // zero for the root of a trace
 	Name     string
-	Kind     Kind
 	Service  string // the local service (WithService)
 	Start    time.Time
 	End      time.Time
@@ -109,9 +112,10 @@ type SpanData struct {
 	// Error is the failure the span recorded with SetError, or "".
 	Error  string
 	Remote Endpoint
-	Debug  bool
 	// TraceState is the W3C tracestate the span's context carries.
 	TraceState string
+	Kind       Kind
+	Debug      bool
 	// ParentRemote is set when the parent came from another process
 	// (extracted from a request).
 	ParentRemote bool
@@ -142,6 +146,11 @@ type Span struct {
 	rec    *recording  // nil when the span is not sampled
 	sc     SpanContext // immutable once ids is idsReady; the decision (Sampling, Debug) is set by Start
 	ids    atomic.Uint32
+	// A sampled span's flags, guarded by rec.mu, in the word ids leaves
+	// free rather than in recording, where they would take a word of their
+	// own.
+	ended     bool
+	monoStart bool // rec.data.Start came from the tracer's clock: End reads the monotonic clock only
 }
 
 // The states of Span.ids. An unsampled span from the default id source
@@ -179,12 +188,14 @@ func (s *Span) drawIDs() {
 
 // recording is what a sampled span collects.
 type recording struct {
-	mu        sync.Mutex
-	ended     bool
-	monoStart bool // data.Start came from the tracer's clock: End reads the monotonic clock only
-	data      SpanData
-	// tagBuf holds the first tags without a separate allocation.
-	tagBuf [4]Tag
+	mu   sync.Mutex
+	data SpanData
+	// tagBuf holds the first tags without a separate allocation. Three
+	// keep a sampled span in the 448-byte size class (a fourth would take
+	// it to 480); past them the tags move to the heap, and append's
+	// doubling gives six a 192-byte array, which is room for an HTTP
+	// span's five or six.
+	tagBuf [3]Tag
 }
 
 // spanCtx is the context Start returns for an unsampled span: the span and
@@ -229,7 +240,7 @@ func (s *Span) IsRecording() bool {
 	}
 	s.rec.mu.Lock()
 	defer s.rec.mu.Unlock()
-	return !s.rec.ended
+	return !s.ended
 }
 
 func (s *Span) recording() bool { return s != nil && s.rec != nil }
@@ -241,7 +252,7 @@ func (s *Span) SetTag(key, value string) {
 	}
 	r := s.rec
 	r.mu.Lock()
-	if !r.ended {
+	if !s.ended {
 		r.setTag(key, value)
 	}
 	r.mu.Unlock()
@@ -265,7 +276,7 @@ func (s *Span) AddEvent(name string) {
 	now := s.tracer.clock.now()
 	r := s.rec
 	r.mu.Lock()
-	if !r.ended {
+	if !s.ended {
 		r.data.Events = append(r.data.Events, Event{Time: now, Name: name})
 	}
 	r.mu.Unlock()
@@ -283,7 +294,7 @@ func (s *Span) SetError(err error) {
 	}
 	r := s.rec
 	r.mu.Lock()
-	if !r.ended {
+	if !s.ended {
 		r.data.Error = msg
 	}
 	r.mu.Unlock()
@@ -296,7 +307,7 @@ func (s *Span) SetName(name string) {
 	}
 	r := s.rec
 	r.mu.Lock()
-	if !r.ended {
+	if !s.ended {
 		r.data.Name = name
 	}
 	r.mu.Unlock()
@@ -309,7 +320,7 @@ func (s *Span) SetRemote(ep Endpoint) {
 	}
 	r := s.rec
 	r.mu.Lock()
-	if !r.ended {
+	if !s.ended {
 		r.data.Remote = ep
 	}
 	r.mu.Unlock()
@@ -323,13 +334,13 @@ func (s *Span) End() {
 		return
 	}
 	r := s.rec
-	end := s.tracer.clock.end(r.data.Start, r.monoStart) // Start never changes after Start
+	end := s.tracer.clock.end(r.data.Start, s.monoStart) // neither changes after Start
 	r.mu.Lock()
-	if r.ended {
+	if s.ended {
 		r.mu.Unlock()
 		return
 	}
-	r.ended = true
+	s.ended = true
 	r.data.End = end
 	r.mu.Unlock()
 	s.tracer.finish(&r.data)

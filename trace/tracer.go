@@ -244,7 +244,7 @@ func (t *Tracer) start(ctx context.Context, name string, cfg *startConfig) (cont
 		d.Remote = cfg.remote
 	}
 	if cfg.startTime.IsZero() {
-		d.Start, c.rec.monoStart = t.clock.now(), true
+		d.Start, s.monoStart = t.clock.now(), true
 	} else {
 		d.Start = cfg.startTime
 	}
