@@ -18,8 +18,9 @@ const maxPendingAcks = 100_000
 
 // acker sends a group's acknowledgements in its own goroutine, so that a
 // worker asks for its next record at once instead of after an XACK round
-// trip: Ack queues the id, and what queued while one XACK pipeline was on
-// the wire goes in the next (one XACK per stream with all its ids). An
+// trip: Ack queues the id, and ackDelay after the first id queued the
+// acker sends all that queued (one XACK per stream with all its ids), so
+// that an Ack wakes no goroutine and a backlog's acks share pipelines. An
 // acknowledgement queued but not sent when the process dies only means a
 // redelivery, which a group's at-least-once delivery allows anyway;
 // Close sends what is queued before it returns.
@@ -34,14 +35,16 @@ type acker struct {
 	pending map[string][]string // stream key -> ids, in Ack order
 	n       int
 
-	wake chan struct{} // cap 1: something is pending
-	stop chan struct{}
-	done chan struct{}
+	armed bool        // timer is set to fire for what is pending
+	timer *time.Timer // fires ackDelay after the first id queued since a flush
+	stop  chan struct{}
+	done  chan struct{}
 }
 
 func newAcker(c redis.UniversalClient, group string, observe func(error), retryMin, retryMax time.Duration) *acker {
 	a := &acker{c: c, group: group, observe: observe, retry: backoff.Backoff{Min: retryMin, Max: retryMax},
-		pending: map[string][]string{}, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+		pending: map[string][]string{}, timer: time.NewTimer(time.Hour), stop: make(chan struct{}), done: make(chan struct{})}
+	a.timer.Stop()
 	go a.run()
 	return a
 }
@@ -61,12 +64,16 @@ func (a *acker) add(stream, id string) {
 			}
 		}
 	}
-	a.mu.Unlock()
-	select {
-	case a.wake <- struct{}{}:
-	default:
+	if !a.armed {
+		a.armed = true
+		a.timer.Reset(ackDelay)
 	}
+	a.mu.Unlock()
 }
+
+// ackDelay is how long an acknowledgement may wait for others to go with
+// it: at most that much more is redelivered after a crash.
+const ackDelay = time.Millisecond
 
 func (a *acker) run() {
 	defer close(a.done)
@@ -74,8 +81,11 @@ func (a *acker) run() {
 		select {
 		case <-a.stop:
 			return
-		case <-a.wake:
+		case <-a.timer.C:
 		}
+		a.mu.Lock()
+		a.armed = false // what is queued from now on sets it again
+		a.mu.Unlock()
 		for {
 			err := a.flush(context.Background())
 			if err == nil {
@@ -139,5 +149,6 @@ func (a *acker) flush(ctx context.Context) error {
 func (a *acker) close(ctx context.Context) error {
 	close(a.stop)
 	<-a.done
+	a.timer.Stop()
 	return a.flush(ctx)
 }

@@ -87,6 +87,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -467,6 +468,11 @@ func (c *cursor) Next(ctx context.Context) (event.Record, error) {
 			continue // held back by the watermark: the next read releases them
 		}
 		if standalone && len(c.pos) > 0 {
+			// Nothing to hand out: before this worker goes to Redis (a
+			// write, then it parks), let the goroutines its handler woke
+			// run first, such as the caller waiting on the record just
+			// handled; otherwise they wait out the write of the read.
+			runtime.Gosched()
 			err := c.block(ctx)
 			c.health.Observe(err)
 			if err != nil {
