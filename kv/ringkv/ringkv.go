@@ -28,7 +28,8 @@
 // # Security
 //
 // Peers authenticate each other with a shared secret, sent with every
-// call and checked in constant time:
+// HTTP call and with the switch of each connection the per-key calls
+// use (see Peer protocol), and checked in constant time:
 //
 //	ring, err := ringkv.New(self, peers, ringkv.WithSecret(os.Getenv("RING_SECRET")))
 //
