@@ -14,22 +14,7 @@ import (
 // goroutine never ran.
 func TestAckerCloseSendsWhatIsQueued(t *testing.T) {
 	ctx := context.Background()
-	c := redis.NewClient(&redis.Options{Addr: testenv.Redis(t)})
-	defer c.Close()
-	stream := "evtest:acker:" + t.Name()
-	defer c.Del(ctx, stream)
-	if err := c.XGroupCreateMkStream(ctx, stream, "g", "$").Err(); err != nil {
-		t.Fatal(err)
-	}
-	for range 10 {
-		if err := c.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: []any{"r", "x"}}).Err(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	res, err := c.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "c", Streams: []string{stream, ">"}, Count: 10}).Result()
-	if err != nil || len(res) != 1 || len(res[0].Messages) != 10 {
-		t.Fatalf("XREADGROUP: %v %v", res, err)
-	}
+	c, stream, res := tenPending(t)
 	a := &acker{c: c, group: "g", observe: func(error) {}, pending: map[string][]string{},
 		timer: time.NewTimer(time.Hour), stop: make(chan struct{}), done: make(chan struct{})}
 	a.timer.Stop()
@@ -49,22 +34,7 @@ func TestAckerCloseSendsWhatIsQueued(t *testing.T) {
 // close: a long-lived subscription leaves nothing pending.
 func TestAckerSendsWithoutClose(t *testing.T) {
 	ctx := context.Background()
-	c := redis.NewClient(&redis.Options{Addr: testenv.Redis(t)})
-	defer c.Close()
-	stream := "evtest:acker:" + t.Name()
-	defer c.Del(ctx, stream)
-	if err := c.XGroupCreateMkStream(ctx, stream, "g", "$").Err(); err != nil {
-		t.Fatal(err)
-	}
-	for range 10 {
-		if err := c.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: []any{"r", "x"}}).Err(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	res, err := c.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "c", Streams: []string{stream, ">"}, Count: 10}).Result()
-	if err != nil || len(res) != 1 || len(res[0].Messages) != 10 {
-		t.Fatalf("XREADGROUP: %v %v", res, err)
-	}
+	c, stream, res := tenPending(t)
 	a := newAcker(c, "g", func(error) {}, time.Millisecond, 10*time.Millisecond)
 	defer a.close(ctx)
 	for i, m := range res[0].Messages {
@@ -93,4 +63,28 @@ func waitPending(t *testing.T, c *redis.Client, stream string, want int64) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// tenPending is a stream with ten records read by group g and not yet
+// acknowledged; the stream is deleted at the end of the test.
+func tenPending(t *testing.T) (*redis.Client, string, []redis.XStream) {
+	t.Helper()
+	ctx := context.Background()
+	c := redis.NewClient(&redis.Options{Addr: testenv.Redis(t)})
+	t.Cleanup(func() { c.Close() })
+	stream := "evtest:acker:" + t.Name()
+	t.Cleanup(func() { c.Del(ctx, stream) })
+	if err := c.XGroupCreateMkStream(ctx, stream, "g", "$").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		if err := c.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: []any{"r", "x"}}).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := c.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "c", Streams: []string{stream, ">"}, Count: 10}).Result()
+	if err != nil || len(res) != 1 || len(res[0].Messages) != 10 {
+		t.Fatalf("XREADGROUP: %v %v", res, err)
+	}
+	return c, stream, res
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -88,13 +87,7 @@ func upgradeRaw(t *testing.T, base string) net.Conn {
 // an error naming its class, stores nothing, and the connection serves
 // the next.
 func TestConnRejectsGarbage(t *testing.T) {
-	r, err := ringkv.New("http://self", []string{"http://self"}, ringkv.WithMaxValueSize(1024))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	srv := httptest.NewServer(r.Handler())
-	defer srv.Close()
+	r, srv := selfServed(t, ringkv.WithMaxValueSize(1024))
 	c := upgrade(t, srv.URL)
 	defer c.Close()
 	big := string(make([]byte, 2048))
@@ -165,13 +158,7 @@ func TestConnRejectsGarbage(t *testing.T) {
 // shuts down, as the server's own connections are: it does not keep
 // serving the ring from a server that is gone.
 func TestServerShutdownClosesSwitchedConns(t *testing.T) {
-	r, err := ringkv.New("http://self", []string{"http://self"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	srv := httptest.NewServer(r.Handler())
-	defer srv.Close()
+	_, srv := selfServed(t)
 	c := upgrade(t, srv.URL)
 	defer c.Close()
 	if _, err := c.Do("SET", "a", "v", "0", "0", "0", "0", "0"); err != nil {

@@ -444,15 +444,23 @@ func TestBadConfig(t *testing.T) {
 	}
 }
 
-// Garbage sent to the handler gets a 4xx and changes nothing.
-func TestHandlerRejectsGarbage(t *testing.T) {
-	r, err := ringkv.New("http://self", []string{"http://self"}, ringkv.WithMaxValueSize(1024))
+// selfServed is a ring of one instance, its handler on a loopback server;
+// both are closed at the end of the test.
+func selfServed(t *testing.T, opts ...ringkv.Option) (*ringkv.Ring, *httptest.Server) {
+	t.Helper()
+	r, err := ringkv.New("http://self", []string{"http://self"}, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
+	t.Cleanup(func() { r.Close() })
 	srv := httptest.NewServer(r.Handler())
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return r, srv
+}
+
+// Garbage sent to the handler gets a 4xx and changes nothing.
+func TestHandlerRejectsGarbage(t *testing.T) {
+	r, srv := selfServed(t, ringkv.WithMaxValueSize(1024))
 	for _, tc := range []struct {
 		method, path string
 		body         string
