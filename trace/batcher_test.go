@@ -173,10 +173,11 @@ func (h countingHandler) WithAttrs([]slog.Attr) slog.Handler        { return h }
 func (h countingHandler) WithGroup(string) slog.Handler             { return h }
 
 // weakRecorder keeps weak pointers to the spans of each batch it is handed
-// and, at its last batch, collects garbage and counts the spans of the
-// first batch still alive.
+// and, at the batch that brings the spans to last, collects garbage and
+// counts the spans of the first batch still alive.
 type weakRecorder struct {
 	batches    [][]weak.Pointer[trace.SpanData]
+	spans      int
 	last       int
 	aliveAtEnd int
 }
@@ -187,7 +188,8 @@ func (w *weakRecorder) Export(_ context.Context, spans []*trace.SpanData) error 
 		ws = append(ws, weak.Make(d))
 	}
 	w.batches = append(w.batches, ws)
-	if len(w.batches) == w.last {
+	w.spans += len(spans)
+	if w.spans == w.last && len(w.batches) > 1 {
 		runtime.GC()
 		for _, p := range w.batches[0] {
 			if p.Value() != nil {
@@ -204,7 +206,7 @@ func (w *weakRecorder) Close() error { return nil }
 // queued with it is: behind a slow collector the queue taken at once can
 // be long.
 func TestSentBatchesAreReleased(t *testing.T) {
-	rec := &weakRecorder{last: 3}
+	rec := &weakRecorder{last: 6}
 	tr := trace.New(rec, trace.WithSampler(trace.Always()), trace.WithBatchSize(2), trace.WithQueueSize(6), trace.WithFlushInterval(time.Hour))
 	defer tr.Shutdown(context.Background())
 	func() {
@@ -216,8 +218,10 @@ func TestSentBatchesAreReleased(t *testing.T) {
 	if err := tr.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if len(rec.batches) != 3 {
-		t.Fatalf("%d batches, want 3", len(rec.batches))
+	// Three batches of two, or more when the batcher woke while the
+	// spans were still coming: how many depends on the scheduler.
+	if len(rec.batches) < 3 || rec.spans != 6 {
+		t.Fatalf("%d spans in %d batches, want 6 in at least 3", rec.spans, len(rec.batches))
 	}
 	if rec.aliveAtEnd != 0 {
 		t.Errorf("%d spans of the first batch still alive while the third was sent", rec.aliveAtEnd)
